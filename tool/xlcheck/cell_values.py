@@ -1,0 +1,169 @@
+"""Cell values as Excel means them: typed-as-text numbers, dates, Excel rounding and tolerance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+# Excel's day 0 is 1899-12-30 once its fictitious 1900-02-29 is accounted for.
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_SPACES = re.compile(r"[\s\u3000\u00a0]+")
+_THOUSANDS = re.compile(r"(?<=\d)[,，'](?=\d{3}(?:\D|$))")
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def excel_round(value: float, decimals: int) -> float:
+    """ROUND as Excel does it: half away from zero (Python's round() rounds half to even)."""
+    try:
+        quantum = Decimal(1).scaleb(-decimals)
+        rounded = Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return value
+    return float(rounded)
+
+
+def values_match(expected: Any, actual: Any, decimals: int | None) -> bool:
+    """Whether two values agree at the displayed precision (numbers) or exactly (other values).
+
+    Numbers agree when they round to the same displayed figure; a float's last-bit noise
+    (0.1 + 0.2) is absorbed first by rounding to 9 decimals.
+    """
+    if isinstance(expected, int | float) and isinstance(actual, int | float):
+        if decimals is None:
+            return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
+        return excel_round(excel_round(expected, 9), decimals) == excel_round(excel_round(actual, 9), decimals)
+    return bool(expected == actual)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A raw cell value read as its field's type.
+
+    ``value`` is None when the cell is blank or unreadable as that type; ``problem`` then says
+    why (``not-a-number``, ``not-a-date``...). ``was_text`` marks a number or date that was typed
+    as text and had to be converted, which the workbook's own formulas will not do.
+    """
+
+    value: Any
+    was_text: bool = False
+    problem: str | None = None
+
+
+def is_blank(raw: Any) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, float) and math.isnan(raw):
+        return True
+    return isinstance(raw, str) and not _SPACES.sub("", raw)
+
+
+def _number_from_text(text: str, value_type: str, unit: str | None) -> float | None:
+    cleaned = _SPACES.sub("", unicodedata.normalize("NFKC", text))
+    cleaned = _THOUSANDS.sub("", cleaned)
+    scale = 1.0
+    if cleaned.endswith("%"):
+        cleaned = cleaned[:-1]
+        scale = 0.01 if value_type == "percent" else math.nan
+    for suffix in ("万元", "人", "个", "名", "分"):
+        if cleaned.endswith(suffix) and (unit == suffix or (suffix == "分" and value_type == "score")):
+            cleaned = cleaned[: -len(suffix)]
+    try:
+        number = float(cleaned)
+    except ValueError:
+        return None
+    if math.isnan(scale) or not math.isfinite(number):
+        return None
+    return number * scale
+
+
+def excel_serial_to_date(serial: float) -> dt.date | None:
+    if not 1 <= serial < 2958466:  # 1900-01-01 .. 9999-12-31
+        return None
+    return (_EXCEL_EPOCH + dt.timedelta(days=float(serial))).date()
+
+
+def normalise(raw: Any, value_type: str, unit: str | None = None) -> Normalised:
+    """Read a raw cell value (from pandas/calamine) as the field's type."""
+    if is_blank(raw):
+        return Normalised(None)
+    if isinstance(raw, bool):
+        return Normalised(None, problem="not-a-number" if value_type != "text" else None) if value_type != "text" else Normalised(str(raw).upper())
+    if value_type in ("text", "choice"):
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        if isinstance(raw, dt.datetime | dt.date):
+            raw = raw.isoformat()[:10]
+        text = str(raw).strip()
+        return Normalised(text, problem="invalid-choice" if value_type == "choice" and not text else None)
+    if value_type == "date":
+        return _normalise_date(raw)
+    if isinstance(raw, dt.datetime | dt.date | dt.time | dt.timedelta):
+        return Normalised(None, problem="not-a-number")
+    if isinstance(raw, int | float):
+        number = float(raw)
+    else:
+        parsed = _number_from_text(str(raw), value_type, unit)
+        if parsed is None:
+            return Normalised(None, problem="not-a-number")
+        return Normalised(_typed(parsed, value_type), was_text=True, problem=_integrality(parsed, value_type))
+    return Normalised(_typed(number, value_type), problem=_integrality(number, value_type))
+
+
+def _typed(number: float, value_type: str) -> float | int:
+    return int(number) if value_type == "integer" and number.is_integer() else number
+
+
+def _integrality(number: float, value_type: str) -> str | None:
+    return "not-an-integer" if value_type == "integer" and not float(number).is_integer() else None
+
+
+def _normalise_date(raw: Any) -> Normalised:
+    if isinstance(raw, dt.datetime):
+        return Normalised(raw.date())
+    if isinstance(raw, dt.date):
+        return Normalised(raw)
+    if isinstance(raw, int | float):
+        # WPS's CJK date formats (numFmt 31/57/58) reach readers as plain serial numbers.
+        date = excel_serial_to_date(float(raw))
+        return Normalised(date) if date else Normalised(None, problem="not-a-date")
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    match = _DATE_TEXT.match(text)
+    if match:
+        try:
+            return Normalised(dt.date(*(int(g) for g in match.groups())), was_text=True)
+        except ValueError:
+            pass
+    return Normalised(None, problem="not-a-date")
+
+
+def display(value: Any, value_type: str, decimals: int | None = None, unit: str | None = None) -> str:
+    """A value as a reader of the printed table would write it: 99.72%, 1133.49 万元, 2024-07-28."""
+    if value is None:
+        return "（空）"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value_type == "percent":
+            places = max((decimals if decimals is not None else 4) - 2, 0)
+            return f"{excel_round(value * 100, places):.{places}f}%"
+        if decimals is not None:
+            text = f"{excel_round(value, decimals):.{decimals}f}"
+        else:
+            text = f"{value:g}"
+        return f"{text} {unit}" if unit and unit != "%" else text
+    return str(value)
+
+
+def json_value(value: Any, value_type: str, decimals: int | None) -> Any:
+    """A value for JSON output: numbers rounded to their displayed precision, dates as ISO text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and decimals is not None:
+        rounded = excel_round(value, decimals)
+        return int(rounded) if value_type == "integer" else rounded
+    return value

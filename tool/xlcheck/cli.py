@@ -1,0 +1,161 @@
+"""The ``xlcheck`` command line: click commands that wrap the API; exit codes live here only."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from xlcheck import __version__
+from xlcheck.errors import OutputExistsError, XlcheckError
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    CANNOT_VERIFY = 3
+
+
+def exit_code_for(statuses: Sequence[str]) -> ExitCode:
+    """The exit code of a run, the worst over all its workbooks.
+
+    0  no errors (warnings allowed)
+    1  errors found in at least one workbook
+    2  usage error (bad option, output exists without --force)
+    3  a file could not be read or verified
+    """
+    if "unreadable" in statuses:
+        return ExitCode.CANNOT_VERIFY
+    if "errors" in statuses:
+        return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+class XlcheckGroup(click.Group):
+    """Turns xlcheck's own errors into a one-line message and exit code 3 (2 for an existing output)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OutputExistsError as exc:
+            raise click.UsageError(exc.render(_lang(ctx))) from exc
+        except XlcheckError as exc:
+            error = click.ClickException(exc.render(_lang(ctx)))
+            error.exit_code = ExitCode.CANNOT_VERIFY
+            raise error from exc
+
+
+def _lang(ctx: click.Context) -> str:
+    sub = ctx.invoked_subcommand and ctx.command.get_command(ctx, ctx.invoked_subcommand)  # type: ignore[attr-defined]
+    del sub
+    lang = ctx.params.get("lang") or (ctx.obj or {}).get("lang")
+    return str(lang) if lang else "zh"
+
+
+EPILOG = """\b
+退出码 / exit codes:
+  0  没有错误（可以有警告） / no errors (warnings allowed)
+  1  发现错误 / errors found
+  2  用法错误 / usage error
+  3  文件无法读取或校验 / a file could not be read or verified
+"""
+
+
+@click.group(cls=XlcheckGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xlcheck")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="提示语言 / language of messages.")
+@click.pass_context
+def cli(ctx: click.Context, lang: str) -> None:
+    """部门整体支出绩效自评表：生成填报模板、校验填好的工作簿。
+
+    Fill-in templates and verification for performance self-evaluation workbooks.
+    """
+    ctx.obj = {"lang": lang}
+
+
+@cli.command()
+@click.option("-t", "--template", default="zhanjiang-overall", show_default=True, metavar="ID|SPEC",
+              help="内置模板 ID 或规格文件（.yaml）路径。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="输出文件，默认 <模板ID>.xlsx。")
+@click.option("--year", type=click.IntRange(2000, 2100), help="评价年度。")
+@click.option("--unit", help="评价单位名称。")
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="预填数据：JSON 对象 {字段键: 值}，见 xlcheck fields。")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+def template(template: str, output: Path | None, year: int | None, unit: str | None,
+             data_path: Path | None, force: bool) -> None:
+    """生成填报模板 / write a fill-in template."""
+    from xlcheck import api  # noqa: PLC0415 - keeps --help fast
+    from xlcheck.spec import load_spec  # noqa: PLC0415
+
+    spec = load_spec(template)
+    prefill = api.load_prefill(data_path, spec) if data_path else None
+    out = output or Path(f"{spec.id}.xlsx")
+    written = api.write_template(out, template=template, year=year, unit=unit, prefill=prefill, force=force)
+    click.echo(str(written))
+
+
+@cli.command()
+@click.option("-t", "--template", default="zhanjiang-overall", show_default=True, metavar="ID|SPEC",
+              help="内置模板 ID 或规格文件（.yaml）路径。")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def fields(template: str, output_format: str) -> None:
+    """列出模板的所有单元格 / list every input and derived cell."""
+    from xlcheck import api  # noqa: PLC0415
+
+    infos = api.list_fields(template)
+    if output_format == "json":
+        click.echo(json.dumps([i.to_dict() for i in infos], ensure_ascii=False, indent=2))
+        return
+    for info in infos:
+        kind = "填写" if info.kind == "input" else "计算"
+        unit = f" [{info.unit}]" if info.unit else ""
+        click.echo(f"{info.sheet}!{info.cell:<6} {kind} {info.type:<8} {info.key:<36} {info.label}{unit}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-t", "--template", default=None, metavar="ID|SPEC",
+              help="按此模板校验；默认读取工作簿自带的模板标识。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="批注副本的路径，默认 <文件名>.checked.xlsx。")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="提示语言 / language.")
+@click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
+@click.option("--no-annotate", is_flag=True, help="不写批注副本。")
+@click.pass_context
+def verify(ctx: click.Context, files: tuple[Path, ...], template: str | None, output: Path | None,
+           output_format: str, lang: str | None, force: bool, no_annotate: bool) -> NoReturn:
+    """校验填好的工作簿并写出批注副本 / verify workbooks and write annotated copies."""
+    from xlcheck import api, report  # noqa: PLC0415
+
+    lang = lang or ctx.obj["lang"]
+    ctx.obj["lang"] = lang
+    if output is not None and len(files) > 1:
+        raise click.UsageError("-o 只能用于单个文件 / -o takes a single input file")
+    options = api.VerifyOptions(template=template, output=output, force=force, annotate=not no_annotate, lang=lang)
+    results = api.verify_paths(files, options=options)
+    if output_format == "json":
+        click.echo(report.render_json(results, lang))
+    else:
+        click.echo(report.render_text(results, lang))
+    for result in results:
+        if result.unreadable_reason is not None:
+            click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
+    ctx.exit(exit_code_for([r.status for r in results]))
+
+
+def main() -> None:
+    cli(prog_name="xlcheck")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())  # type: ignore[func-returns-value]

@@ -1,0 +1,162 @@
+"""Findings (problems in the user's workbook) and the verification result: pure data."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_CELL_REF = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is: errors make ``verify`` exit 1, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+def column_number(letters: str) -> int:
+    """1-based column number of Excel column letters (``"A"`` is 1, ``"AA"`` is 27)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def column_letters(number: int) -> str:
+    """Excel column letters of a 1-based column number."""
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+@dataclass(frozen=True, order=True)
+class CellRef:
+    """A cell in a sheet, ordered by sheet order, then row, then column."""
+
+    sheet_index: int
+    row_number: int
+    column_number: int
+    sheet: str = field(compare=False)
+
+    @classmethod
+    def parse(cls, sheet: str, cell_ref: str, sheet_index: int = 0) -> CellRef:
+        match = _CELL_REF.match(cell_ref.replace("$", "").upper())
+        if not match:
+            raise ValueError(f"not an A1 cell reference: {cell_ref!r}")
+        return cls(sheet_index, int(match.group(2)), column_number(match.group(1)), sheet)
+
+    @property
+    def cell_ref(self) -> str:
+        return f"{column_letters(self.column_number)}{self.row_number}"
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.cell_ref}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place in a workbook.
+
+    ``message`` is Chinese, ``message_en`` English; ``expected`` and ``actual`` are plain JSON
+    values (numbers, strings or None) so reports and the annotated copy show them as they are.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    message_en: str
+    location: CellRef | None = None
+    field: str | None = None
+    expected: Any = None
+    actual: Any = None
+
+    def message_in(self, lang: str) -> str:
+        return self.message_en if lang == "en" else self.message
+
+    def sort_key(self) -> tuple[int, int, int, str, str]:
+        if self.location is None:
+            return (-1, 0, 0, self.code, self.field or "")
+        loc = self.location
+        return (loc.sheet_index, loc.row_number, loc.column_number, self.code, self.field or "")
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "sheet": self.location.sheet if self.location else None,
+            "cell": self.location.cell_ref if self.location else None,
+            "field": self.field,
+            "message": self.message_in(lang),
+            "expected": self.expected,
+            "actual": self.actual,
+        }
+
+
+#: Custom document properties naming the template a workbook was built from; Excel, WPS and
+#: LibreOffice all keep custom properties when they save.
+PROPERTY_TEMPLATE = "xlcheck.template"
+PROPERTY_VERSION = "xlcheck.version"
+PROPERTY_SPEC_HASH = "xlcheck.spec_hash"
+
+
+@dataclass(frozen=True)
+class TemplateIdentity:
+    """Which template and version a workbook says it was built from."""
+
+    id: str
+    version: str
+    spec_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """Everything ``verify`` learned about one workbook."""
+
+    path: Path
+    template: TemplateIdentity | None
+    findings: tuple[Finding, ...] = ()
+    annotated: Path | None = None
+    application: str | None = None
+    #: Key figures recomputed from the inputs (field key → value), for summaries.
+    values: dict[str, Any] = field(default_factory=dict)
+    #: Set when the file could not be verified at all; findings are then empty.
+    unreadable_reason: str | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def status(self) -> str:
+        if self.unreadable_reason is not None:
+            return "unreadable"
+        if self.errors:
+            return "errors"
+        return "warnings" if self.warnings else "ok"
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "template": (
+                {"id": self.template.id, "version": self.template.version}
+                if self.template
+                else None
+            ),
+            "status": self.status,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "annotated": str(self.annotated) if self.annotated else None,
+            "application": self.application,
+            "reason": self.unreadable_reason,
+            "findings": [f.to_dict(lang) for f in self.findings],
+        }

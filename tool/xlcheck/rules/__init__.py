@@ -1,0 +1,110 @@
+"""The rule catalogue: every finding code with its meaning and messages, and ``run_rules``.
+
+Each rule family module declares its rules with ``rule(...)`` next to its checks; this registry
+is what ``docs/findings.md`` is generated from, so codes stay documented and unique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from xlcheck.cell_values import Normalised, display, json_value
+from xlcheck.findings import CellRef, Finding, Severity
+from xlcheck.layout import Layout, PlacedField
+from xlcheck.reader import FilledWorkbook
+from xlcheck.spec import ScoringSheetSpec
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A finding code and what it means. Messages are ``str.format`` templates."""
+
+    code: str
+    severity: Severity
+    title: str
+    title_en: str
+    description: str
+    message: str
+    message_en: str
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(code: str, severity: Severity, title: str, title_en: str, description: str, message: str, message_en: str) -> Rule:
+    if code in REGISTRY:
+        raise AssertionError(f"rule code {code} declared twice")
+    REGISTRY[code] = Rule(code, severity, title, title_en, description, message, message_en)
+    return REGISTRY[code]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What the rules see: the layout, the cells as read, and every value normalised or recomputed.
+
+    ``values`` holds, per field key, the value the workbook should show: inputs as normalised,
+    derived values as recomputed from the inputs. ``shown`` holds what the workbook itself shows
+    in derived cells whose formula was replaced (a typed value) and is absent otherwise.
+    """
+
+    layout: Layout
+    workbook: FilledWorkbook
+    inputs: dict[str, Normalised]
+    values: dict[str, Any]
+    shown: dict[str, Any]
+    scoring: ScoringSheetSpec | None
+
+    def value_shown(self, key: str) -> Any:
+        return self.shown[key] if key in self.shown else self.values.get(key)
+
+    def show(self, key: str, value: Any) -> str:
+        spec = self.layout.by_key[key].spec
+        return display(value, spec.value_type, spec.decimals, spec.unit)
+
+
+def make_finding(
+    rule_: Rule,
+    placed: PlacedField | None,
+    *,
+    expected: Any = None,
+    actual: Any = None,
+    severity: Severity | None = None,
+    location: CellRef | None = None,
+    **params: Any,
+) -> Finding:
+    """A finding of ``rule_`` at ``placed``'s cell; messages are filled from ``params``."""
+    if placed is not None:
+        params.setdefault("label", placed.short_label)
+        decimals, value_type = placed.spec.decimals, placed.spec.value_type
+        expected, actual = json_value(expected, value_type, decimals), json_value(actual, value_type, decimals)
+    return Finding(
+        code=rule_.code,
+        severity=severity or rule_.severity,
+        message=rule_.message.format(**params),
+        message_en=rule_.message_en.format(**params),
+        location=location or (placed.location if placed else None),
+        field=placed.key if placed else None,
+        expected=expected,
+        actual=actual,
+    )
+
+
+Check = Callable[[RuleContext], Iterator[Finding]]
+
+
+def run_rules(context: RuleContext) -> list[Finding]:
+    """Every finding of every rule family, sorted by sheet, row and column."""
+    from xlcheck.rules import checks, derived, inputs, scoring  # noqa: PLC0415 - families register on import
+
+    families: tuple[Check, ...] = (inputs.check, derived.check, scoring.check, checks.check)
+    findings = [finding for family in families for finding in family(context)]
+    return sorted(findings, key=Finding.sort_key)
+
+
+def all_rules() -> list[Rule]:
+    """The catalogue, every family loaded, in code order."""
+    from xlcheck.rules import checks, derived, inputs, scoring  # noqa: F401, PLC0415
+
+    return sorted(REGISTRY.values(), key=lambda r: r.code)

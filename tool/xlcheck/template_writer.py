@@ -1,0 +1,252 @@
+"""Spec → fill-in .xlsx template; the only module that imports xlsxwriter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from xlcheck.errors import WorkbookError
+from xlcheck.findings import PROPERTY_SPEC_HASH, PROPERTY_TEMPLATE, PROPERTY_VERSION
+from xlcheck.formulas import excel_formula
+from xlcheck.layout import (
+    CRITERIA_COL,
+    HEADER_ROW,
+    NOTE_ROW,
+    TITLE_ROW,
+    Layout,
+    PlacedField,
+    SheetLayout,
+    lay_out,
+    scoring_sheet,
+)
+from xlcheck.recompute import recompute_derived
+from xlcheck.spec import FormSheetSpec, ScoringSheetSpec, Spec, TableSheetSpec
+
+
+_NUMBER_FORMATS = {
+    "integer": "0",
+    "amount": "#,##0.00",
+    "number": "0.00",
+    "score": "0.00",
+    "percent": "0.00%",
+    "date": "yyyy-mm-dd",
+    "text": "@",
+    "choice": "@",
+}
+_INPUT_TINT = "#FFF2CC"
+_DERIVED_TINT = "#EDEDED"
+_TYPE_NAMES = {
+    "integer": "整数", "amount": "金额（万元，两位小数）", "number": "数字", "score": "分数",
+    "percent": "百分比（如 95%）", "date": "日期（如 2024-07-28）", "text": "文本", "choice": "从列表中选择",
+}
+# Column widths in Excel character units; a CJK character is about two of them.
+_WIDTHS = {
+    "form": (36, 18, 8, 52),
+    "scoring": (12, 12, 22, 8, 56, 10, 30),
+}
+
+
+class _Formats:
+    """The workbook's cell formats, created once per workbook."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "border": 1}
+        self.title = book.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"})
+        self.note = book.add_format({"font_name": "宋体", "font_size": 10, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
+        self.header = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#D9E1F2"})
+        self.label = book.add_format({**base, "text_wrap": True})
+        self.section = book.add_format({**base, "bold": True, "bg_color": "#E2EFDA"})
+        self.total_label = book.add_format({**base, "bold": True, "align": "center"})
+        self._base = base
+        self._book = book
+        self._cache: dict[tuple[str, bool, bool], Format] = {}
+
+    def value(self, value_type: str, *, is_input: bool, bold: bool = False) -> Format:
+        key = (value_type, is_input, bold)
+        if key not in self._cache:
+            self._cache[key] = self._book.add_format(
+                {
+                    **self._base,
+                    "num_format": _NUMBER_FORMATS[value_type],
+                    "bg_color": _INPUT_TINT if is_input else _DERIVED_TINT,
+                    "locked": not is_input,
+                    "bold": bold,
+                    "text_wrap": value_type in ("text", "choice"),
+                }
+            )
+        return self._cache[key]
+
+
+def _excel_value(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _add_validation(sheet: Worksheet, placed: PlacedField) -> None:
+    spec = placed.spec
+    row, col = placed.row_number - 1, placed.column_number - 1
+    message = spec.help or _TYPE_NAMES[spec.value_type]
+    options: dict[str, Any] = {
+        "input_title": spec.label[:32],
+        "input_message": message[:255],
+        "error_title": "输入有误",
+        "error_type": "stop",
+    }
+    low = spec.minimum if spec.minimum is not None else -1e12
+    high = spec.maximum if spec.maximum is not None else 1e12
+    if spec.value_type == "integer":
+        options.update(validate="integer", criteria="between", minimum=int(low), maximum=int(high))
+        options["error_message"] = f"请填写 {int(low)} 到 {int(high)} 之间的整数。" if spec.maximum is not None else "请填写整数。"
+    elif spec.value_type in ("amount", "number", "score", "percent"):
+        options.update(validate="decimal", criteria="between", minimum=low, maximum=high)
+        if spec.value_type == "score":
+            options["error_message"] = f"自评得分应在 0 到 {high:g} 分之间（不能超过分值）。"
+        elif spec.minimum is not None and spec.maximum is None:
+            options["error_message"] = f"请填写不小于 {low:g} 的数字（{spec.unit or ''}），不要输入文字或单位。"
+        else:
+            options["error_message"] = "请填写数字，不要输入文字或单位。"
+    elif spec.value_type == "date":
+        options.update(validate="date", criteria="between", minimum=dt.date(1990, 1, 1), maximum=dt.date(2100, 12, 31))
+        options["error_message"] = "请填写日期，如 2024-07-28。"
+    elif spec.value_type == "choice":
+        options.update(validate="list", source=list(spec.choices))
+        options["error_message"] = "请从下拉列表中选择：" + "、".join(spec.choices)
+    else:
+        options.update(validate="any")
+        options.pop("error_title")
+        options.pop("error_type")
+    sheet.data_validation(row, col, row, col, options)
+
+
+def _set_up_print(sheet: Worksheet, sheet_layout: SheetLayout, landscape: bool, footer: str) -> None:
+    sheet.set_paper(9)  # A4
+    if landscape:
+        sheet.set_landscape()
+    else:
+        sheet.set_portrait()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(TITLE_ROW - 1, HEADER_ROW - 1)
+    sheet.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    sheet.center_horizontally()
+    sheet.print_area(0, 0, sheet_layout.last_row - 1, sheet_layout.last_column - 1)
+    sheet.set_footer(f"&L{footer}&R第 &P 页，共 &N 页")
+
+
+def _write_sheet_frame(sheet: Worksheet, sheet_layout: SheetLayout, formats: _Formats, title: str) -> None:
+    spec = sheet_layout.sheet
+    last_col = sheet_layout.last_column - 1
+    sheet.merge_range(TITLE_ROW - 1, 0, TITLE_ROW - 1, last_col, title, formats.title)
+    sheet.set_row(TITLE_ROW - 1, 30)
+    if spec.note:
+        sheet.merge_range(NOTE_ROW - 1, 0, NOTE_ROW - 1, last_col, spec.note, formats.note)
+        sheet.set_row(NOTE_ROW - 1, 32)
+    for col, header in enumerate(sheet_layout.headers):
+        sheet.write_string(HEADER_ROW - 1, col, header, formats.header)
+    for (row, col), text in sheet_layout.labels.items():
+        bold = text in ("合计", "小计", "总分", "等级")
+        sheet.write_string(row - 1, col - 1, text, formats.total_label if bold else formats.label)
+    for row, section in sheet_layout.sections:
+        sheet.merge_range(row - 1, 0, row - 1, last_col, section, formats.section)
+
+
+def write_template(
+    spec: Spec,
+    out: Path,
+    *,
+    prefill: Mapping[str, Any] | None = None,
+    title_suffix: str = "",
+) -> Path:
+    """Write the fill-in workbook for ``spec`` to ``out``.
+
+    Args:
+        prefill: field key → already normalised input value, written into the input cells.
+        title_suffix: appended to each sheet title, e.g. "（2023 年度）".
+
+    Raises:
+        WorkbookError: the file could not be written.
+    """
+    layout: Layout = lay_out(spec)
+    scoring = scoring_sheet(spec)
+    grades = scoring.grades if scoring else ()
+    values = recompute_derived(layout, dict(prefill or {}), grades)
+    book = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+    book.set_properties({"title": spec.title, "subject": f"{spec.id} {spec.version}", "comments": "由 xlcheck 生成"})
+    book.set_custom_property(PROPERTY_TEMPLATE, spec.id)
+    book.set_custom_property(PROPERTY_VERSION, spec.version)
+    book.set_custom_property(PROPERTY_SPEC_HASH, spec.spec_hash)
+    formats = _Formats(book)
+    footer = f"模板 {spec.id} {spec.version}"
+    fields_by_sheet: dict[str, list[PlacedField]] = {}
+    for placed in layout.fields:
+        fields_by_sheet.setdefault(placed.sheet, []).append(placed)
+    for sheet_layout in layout.sheets:
+        sheet_spec = sheet_layout.sheet
+        sheet = book.add_worksheet(sheet_spec.name)
+        _write_sheet_frame(sheet, sheet_layout, formats, f"{sheet_spec.title or spec.title}{title_suffix}")
+        if isinstance(sheet_spec, FormSheetSpec):
+            widths = _WIDTHS["form"]
+            sheet.freeze_panes(HEADER_ROW, 0)
+            for placed in fields_by_sheet.get(sheet_spec.name, []):
+                if placed.spec.help:
+                    sheet.write_string(placed.row_number - 1, 3, placed.spec.help, formats.label)
+                if placed.spec.unit is None:
+                    sheet.write_blank(placed.row_number - 1, 2, None, formats.label)
+        elif isinstance(sheet_spec, TableSheetSpec):
+            widths = (6, *(36 if c.value_type == "text" and i == 0 else 14 if c.value_type != "text" else 24
+                           for i, c in enumerate(sheet_spec.columns)))
+            sheet.freeze_panes(HEADER_ROW, 2)
+        else:
+            widths = _WIDTHS["scoring"]
+            sheet.freeze_panes(HEADER_ROW, CRITERIA_COL - 2)
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
+        for placed in fields_by_sheet.get(sheet_spec.name, []):
+            _write_field(sheet, placed, layout, formats, values, grades)
+        landscape = isinstance(sheet_spec, ScoringSheetSpec | TableSheetSpec)
+        _set_up_print(sheet, sheet_layout, landscape, footer)
+        sheet.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
+    try:
+        book.close()
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+        raise WorkbookError(out, f"无法写入模板：{exc}", message_en=f"cannot write the template: {exc}") from exc
+    return out
+
+
+def _write_field(
+    sheet: Worksheet,
+    placed: PlacedField,
+    layout: Layout,
+    formats: _Formats,
+    values: Mapping[str, Any],
+    grades: tuple[Any, ...],
+) -> None:
+    row, col = placed.row_number - 1, placed.column_number - 1
+    spec = placed.spec
+    bold = placed.table_row == 0 or placed.key.startswith(("subtotal", "total", "grade"))
+    cell_format = formats.value(spec.value_type, is_input=placed.is_input, bold=bold)
+    if placed.is_input:
+        value = values.get(placed.key)
+        if value is None:
+            sheet.write_blank(row, col, None, cell_format)
+        elif isinstance(value, str):
+            sheet.write_string(row, col, value, cell_format)
+        else:
+            sheet.write(row, col, _excel_value(value), cell_format)
+        _add_validation(sheet, placed)
+        return
+    formula = excel_formula(placed, layout, grades)
+    value = values.get(placed.key)
+    if formula is None:
+        sheet.write(row, col, value, cell_format)
+        return
+    # A cached result that is wrong misleads anyone who reads the file without recalculating
+    # (xlsxwriter would cache 0): cache the true value, or nothing.
+    cached = "" if value is None else value
+    sheet.write_formula(row, col, formula, cell_format, cached)
