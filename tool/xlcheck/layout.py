@@ -70,6 +70,11 @@ class PlacedField:
         return parts[-1]
 
     @property
+    def indicator_name(self) -> str:
+        """For scoring cells: the third-level indicator's name (e.g. 预算执行率)."""
+        return self.label_path.split("/")[-2]
+
+    @property
     def is_input(self) -> bool:
         return self.spec.derive is None
 

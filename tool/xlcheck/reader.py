@@ -62,7 +62,7 @@ def _application(path: Path) -> str | None:
     wps_build = re.search(rb'name="KSOProductBuildVer"[^>]*>\s*<[^>]+>([^<]*)<', custom)
     if wps_build:
         return f"{name} (KSOProductBuildVer {wps_build.group(1).decode('utf-8', 'replace')})"
-    if version:
+    if version and not any(ch.isdigit() for ch in name):
         return f"{name} {version.group(1).decode('utf-8', 'replace')}"
     return name
 

@@ -66,11 +66,14 @@ def check(context: RuleContext) -> Iterator[Finding]:
         if not isinstance(score, int | float):
             continue
         if score > weight + 1e-9:
-            yield make_finding(SCORE_ABOVE_WEIGHT, placed, expected=weight, actual=score, score=_points(score), weight=_points(weight))
+            yield make_finding(
+                SCORE_ABOVE_WEIGHT, placed, expected=weight, actual=score,
+                label=placed.indicator_name, score=_points(score), weight=_points(weight),
+            )
         elif score < weight - 1e-9:
             reason_key = f"reason.{placed.indicator}"
             if context.values.get(reason_key) in (None, "") and reason_key in context.workbook.cells:
-                yield make_finding(REASON_MISSING, by_key[reason_key], deducted=_points(weight - score), label=placed.short_label.removesuffix("自评得分"))
+                yield make_finding(REASON_MISSING, by_key[reason_key], deducted=_points(weight - score), label=placed.indicator_name)
         rule_ = placed.spec.rule
         if rule_ is None:
             continue
@@ -79,6 +82,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
         if due is None or values_match(due, score, 2):
             continue
         params = {
+            "label": placed.indicator_name,
             "metric_label": by_key[rule_.metric].short_label,
             "metric": context.show(rule_.metric, metric),
             "due": _points(due),
