@@ -1,0 +1,61 @@
+"""Formula text the template writes, and formula text compared as Excel means it."""
+
+from __future__ import annotations
+
+import pytest
+
+from xlcheck.formulas import excel_formula, normalise_formula
+from xlcheck.layout import lay_out
+from xlcheck.spec import load_spec
+
+
+@pytest.fixture(scope="module")
+def formulas() -> dict[str, str | None]:
+    spec = load_spec("zhanjiang-overall")
+    layout = lay_out(spec)
+    grades = spec.sheets[-1].grades  # type: ignore[union-attr]
+    return {f.key: excel_formula(f, layout, grades) for f in layout.fields if not f.is_input}
+
+
+def test_excel_formula_sums_a_contiguous_run_as_a_range(formulas: dict[str, str | None]) -> None:
+    assert formulas["budget_total"] == "=SUM(B5:B14)"
+
+
+def test_excel_formula_guards_ratios_against_division_by_zero(formulas: dict[str, str | None]) -> None:
+    assert formulas["exec_rate"] == '=IF(N(B15)=0,"",B26/B15)'
+
+
+def test_excel_formula_quotes_other_sheets(formulas: dict[str, str | None]) -> None:
+    assert formulas["projects.total.actual"] == "=SUM(E4:E23)"
+    assert formulas["total_score"] == "=SUM(F8,F14,F21,F27)"
+
+
+def test_excel_formula_writes_grade_bands_from_the_spec(formulas: dict[str, str | None]) -> None:
+    assert formulas["grade"] == '=IF(F28=0,"",IF(F28>=90,"优",IF(F28>=80,"良",IF(F28>=60,"中","差"))))'
+
+
+def test_excel_formula_writes_weights_as_values(formulas: dict[str, str | None]) -> None:
+    assert formulas["weight.exec_rate"] is None
+
+
+@pytest.mark.parametrize(
+    ("written", "saved"),
+    [
+        ("=SUM('数据表'!B5:B14)", "=SUM(数据表!B5:B14)"),
+        ("=SUM(B5:B14)", "=sum($B$5:$B$14)"),
+        ('=IF(N(B15)=0,"",B26/B15)', '=IF( N(B15) = 0, "", B26 / B15 )'),
+        ("='It''s'!A1", "=It's!A1"),
+    ],
+    ids=["libreoffice-drops-quotes", "absolute-and-case", "spaces", "escaped-quote"],
+)
+def test_normalise_formula_absorbs_app_rewrites(written: str, saved: str) -> None:
+    assert normalise_formula(written) == normalise_formula(saved)
+
+
+@pytest.mark.parametrize(
+    ("written", "altered"),
+    [("=SUM(B5:B14)", "=SUM(B5:B13)"), ('=IF(F28>=90,"优","良")', '=IF(F28>=90,"优秀","良")')],
+    ids=["range-shortened", "string-literal"],
+)
+def test_normalise_formula_keeps_real_changes(written: str, altered: str) -> None:
+    assert normalise_formula(written) != normalise_formula(altered)
