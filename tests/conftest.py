@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xlcheck import write_template
+from xlcheck import load_prefill, write_template
 from xlcheck.layout import lay_out
 from xlcheck.spec import load_spec
 
@@ -33,9 +32,9 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 
 def seed_values() -> dict[str, Any]:
-    """The seed report's numbers by field key (the shipped example's pre-fill data)."""
-    data: dict[str, Any] = json.loads(SEED_VALUES.read_text(encoding="utf-8"))
-    return data
+    """The seed report's numbers by field key (the shipped example's pre-fill data), typed as
+    ``template --data`` types them (the date as a date)."""
+    return load_prefill(SEED_VALUES, load_spec("zhanjiang-overall"))
 
 
 def correct_seed_values() -> dict[str, Any]:

@@ -6,6 +6,7 @@ is what ``docs/findings.md`` is generated from, so codes stay documented and uni
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,25 @@ class RuleContext:
     values: dict[str, Any]
     shown: dict[str, Any]
     scoring: ScoringSheetSpec | None
+
+    @functools.cached_property
+    def unreliable(self) -> frozenset[str]:
+        """Keys whose value rests on an input that is missing though required, or unreadable.
+
+        Relations and scoring rules skip these: the missing input is reported once, at its cell,
+        instead of again through every total and check built on it.
+        """
+        bad = {
+            key for key, normalised in self.inputs.items()
+            if normalised.problem is not None
+            or (normalised.value is None and self.layout.by_key[key].spec.required)
+            or self.workbook.cells[key].error is not None
+        }
+        for placed in self.layout.dependencies_first():
+            derive = placed.spec.derive
+            if derive is not None and any(operand in bad for operand in derive.operands):
+                bad.add(placed.key)
+        return frozenset(bad)
 
     def value_shown(self, key: str) -> Any:
         return self.shown[key] if key in self.shown else self.values.get(key)

@@ -37,6 +37,8 @@ def check(context: RuleContext) -> Iterator[Finding]:
         left, right = by_key[spec_check.left], by_key[spec_check.right]
         if left.key not in context.workbook.cells or right.key not in context.workbook.cells:
             continue
+        if {left.key, right.key} & context.unreliable:
+            continue
         left_value, right_value = context.value_shown(left.key), context.value_shown(right.key)
         if not isinstance(left_value, int | float) or not isinstance(right_value, int | float):
             continue

@@ -75,7 +75,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
             if context.values.get(reason_key) in (None, "") and reason_key in context.workbook.cells:
                 yield make_finding(REASON_MISSING, by_key[reason_key], deducted=_points(weight - score), label=placed.indicator_name)
         rule_ = placed.spec.rule
-        if rule_ is None:
+        if rule_ is None or rule_.metric in context.unreliable:
             continue
         metric = context.values.get(rule_.metric)
         due = expected_score(rule_, weight, metric if isinstance(metric, int | float) else None)

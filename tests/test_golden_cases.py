@@ -1,0 +1,76 @@
+"""Golden cases: every ``tests/cases/*`` folder is a filled workbook and the findings it must give.
+
+A case folder holds ``case.yaml``:
+
+    description: what the case shows
+    base: correct | seed | empty      # the seed's numbers with a total of 100 | 101 | nothing
+    spec: spec.yaml                   # optional: a spec beside the case instead of the default
+    values: {field key: value}        # typed into the field's cell with openpyxl (formulas too)
+    cells: {"Sheet!B7": value}        # typed into any cell
+    delete_sheets: [Sheet]            # sheets removed after filling
+
+and ``expected.json``, the findings as ``verify --format json`` lists them. Run pytest with
+``--update-golden`` to rewrite the expected files, then review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+
+from xlcheck import VerifyOptions, verify_workbook, write_template
+
+from tests.conftest import correct_seed_values, fill_cells, seed_values
+
+CASES = Path(__file__).resolve().parent / "cases"
+CASE_DIRS = sorted(p for p in CASES.iterdir() if (p / "case.yaml").is_file())
+
+
+def _build(case_dir: Path, tmp_path: Path) -> Path:
+    case: dict[str, Any] = yaml.safe_load((case_dir / "case.yaml").read_text(encoding="utf-8"))
+    template = str(case_dir / case["spec"]) if "spec" in case else "zhanjiang-overall"
+    base = {"correct": correct_seed_values, "seed": seed_values, "empty": dict}[case.get("base", "correct")]()
+    path = tmp_path / f"{case_dir.name}.xlsx"
+    write_template(path, template=template)
+    fill_cells(path, {**base, **case.get("values", {})}, template=template, cells=case.get("cells"))
+    if case.get("delete_sheets"):
+        book = openpyxl.load_workbook(path)
+        for name in case["delete_sheets"]:
+            del book[name]
+        book.save(path)
+    return path
+
+
+def _findings(case_dir: Path, tmp_path: Path) -> list[dict[str, Any]]:
+    case = yaml.safe_load((case_dir / "case.yaml").read_text(encoding="utf-8"))
+    template = str(case_dir / case["spec"]) if "spec" in case else None
+    result = verify_workbook(_build(case_dir, tmp_path), options=VerifyOptions(template=template, annotate=False))
+    findings: list[dict[str, Any]] = result.to_dict()["findings"]
+    return findings
+
+
+@pytest.mark.parametrize("case_dir", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
+def test_golden_case(case_dir: Path, tmp_path: Path, update_golden: bool) -> None:
+    findings = _findings(case_dir, tmp_path)
+    expected_path = case_dir / "expected.json"
+    if update_golden:
+        expected_path.write_text(json.dumps(findings, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    assert expected_path.is_file(), f"run pytest --update-golden to create {expected_path}"
+    assert findings == json.loads(expected_path.read_text(encoding="utf-8"))
+
+
+#: Rule codes whose trigger no openpyxl fill can produce, and the test that covers each instead.
+COVERED_ELSEWHERE: dict[str, str] = {}
+
+
+def test_golden_cases_cover_every_rule_code() -> None:
+    from xlcheck.rules import all_rules
+
+    seen = {f["code"] for case in CASE_DIRS for f in json.loads((case / "expected.json").read_text(encoding="utf-8"))}
+    missing = {r.code for r in all_rules()} - seen - set(COVERED_ELSEWHERE)
+    assert not missing, f"add a tests/cases folder that triggers {sorted(missing)}"
