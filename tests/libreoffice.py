@@ -6,16 +6,22 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 # LibreOffice keeps cached results of .xlsx formulas unless told to recalculate on load
 # (OOXMLRecalcMode 0 = always); a fresh profile with this setting makes every round trip real.
-_PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
+_PROFILE_SETTINGS = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry"'
+    ' xmlns:xs="http://www.w3.org/2001/XMLSchema"'
+    ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+    '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+    '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>\n'
+    '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+    '<prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>\n'
+    "</oor:items>\n"
+)
 
 
 def soffice() -> str | None:
@@ -31,33 +37,70 @@ def make_profile(folder: Path) -> Path:
     return folder
 
 
-def recalculate(source: Path, target: Path, *, profile: Path | None = None, timeout: float = 180) -> Path:
+def recalculate(
+    source: Path, target: Path, *, profile: Path | None = None, timeout: float = 180
+) -> Path:
     """Open ``source`` in LibreOffice, recalculate, save as .xlsx at ``target``.
 
     Raises:
         RuntimeError: LibreOffice is missing or did not produce the file.
     """
+    return recalculate_many({source: target}, profile=profile, timeout=timeout)[source]
+
+
+def recalculate_many(
+    jobs: Mapping[Path, Path], *, profile: Path | None = None, timeout: float = 180
+) -> dict[Path, Path]:
+    """``recalculate`` for several workbooks (source → target) in ONE LibreOffice start.
+
+    Starting LibreOffice costs about two seconds; ``--convert-to`` takes many input files, so a
+    test module converts all of its workbooks at once.
+
+    Returns:
+        source → target, for every job.
+
+    Raises:
+        RuntimeError: LibreOffice is missing or did not produce one of the files.
+    """
     executable = soffice()
     if executable is None:
         raise RuntimeError("LibreOffice (soffice) is not installed")
+    if not jobs:
+        return {}
     with tempfile.TemporaryDirectory(prefix="xlcheck-lo-") as scratch:
         scratch_path = Path(scratch)
         profile = profile or make_profile(scratch_path / "profile")
-        # LibreOffice names its output after the input, so work on a copy with a plain name.
-        staged = scratch_path / "in" / "workbook.xlsx"
-        staged.parent.mkdir()
-        shutil.copyfile(source, staged)
+        # LibreOffice names its output after the input, so work on copies with plain, distinct
+        # names (source files in different folders may share a name; Chinese names stay out).
+        staged: dict[Path, Path] = {}
+        (scratch_path / "in").mkdir()
+        for number, source in enumerate(jobs):
+            staged[source] = scratch_path / "in" / f"workbook{number}.xlsx"
+            shutil.copyfile(source, staged[source])
         out_dir = scratch_path / "out"
         command = [
-            executable, "--headless", "--norestore", "--nolockcheck", "--nodefault",
+            executable,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--nodefault",
             f"-env:UserInstallation={profile.resolve().as_uri()}",
-            "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out_dir), str(staged),
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out_dir),
+            *(str(path) for path in staged.values()),
         ]
         env = {**os.environ, "HOME": str(scratch_path)}
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
-        produced = out_dir / "workbook.xlsx"
-        if not produced.exists():
-            raise RuntimeError(f"LibreOffice did not convert {source}: {completed.stdout} {completed.stderr}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(produced), target)
-    return target
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+        )
+        for source, target in jobs.items():
+            produced = out_dir / staged[source].name
+            if not produced.exists():
+                raise RuntimeError(
+                    f"LibreOffice did not convert {source}: {completed.stdout} {completed.stderr}"
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(produced), target)
+    return dict(jobs)
