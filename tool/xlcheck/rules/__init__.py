@@ -128,3 +128,21 @@ def all_rules() -> list[Rule]:
     from xlcheck.rules import checks, derived, inputs, scoring  # noqa: F401, PLC0415
 
     return sorted(REGISTRY.values(), key=lambda r: r.code)
+
+
+def render_catalogue() -> str:
+    """``docs/findings.md``: every rule code, its severity and meaning, from the registry."""
+    lines = [
+        "# Finding codes",
+        "",
+        "Generated from the rule registry (`xlcheck.rules.render_catalogue`); a test keeps it current.",
+        "Codes are stable: scripts may rely on them. Severity `error` makes `verify` exit 1.",
+        "",
+        "| code | severity | 含义 | meaning | message |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for entry in all_rules():
+        lines.append(
+            f"| `{entry.code}` | {entry.severity.value} | {entry.title}：{entry.description} | {entry.title_en} | {entry.message} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,43 @@
+"""Docs that cannot drift: the finding catalogue, the README's commands, the CI command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from xlcheck.rules import all_rules, render_catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+FINDINGS_DOC = ROOT / "docs" / "findings.md"
+
+
+def test_rule_codes_are_unique_kebab_case_and_documented() -> None:
+    codes = [r.code for r in all_rules()]
+    assert len(codes) == len(set(codes))
+    for entry in all_rules():
+        assert re.fullmatch(r"[a-z]+(-[a-z0-9]+)*", entry.code), entry.code
+        assert entry.title and entry.title_en and entry.description and entry.message and entry.message_en
+
+
+def test_findings_doc_is_generated_from_the_registry(update_golden: bool) -> None:
+    if update_golden:
+        FINDINGS_DOC.write_text(render_catalogue(), encoding="utf-8")
+    assert FINDINGS_DOC.read_text(encoding="utf-8") == render_catalogue(), "run pytest --update-golden"
+
+
+def _test_command() -> str:
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    return next(line for line in lines if "pytest" in line and not line.startswith("#"))
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert _test_command() in readme
+
+
+def test_readme_names_every_command_and_exit_code() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in ("xlcheck template", "xlcheck fields", "xlcheck verify"):
+        assert command in readme
+    for code in ("0", "1", "2", "3"):
+        assert re.search(rf"^\|\s*{code}\s*\|", readme, re.MULTILINE), code
