@@ -36,7 +36,9 @@ def main() -> int:
         filled = Path(scratch) / "filled.xlsx"
         write_template(filled, template=spec.id, prefill=load_prefill(DATA, spec), force=True)
         book = openpyxl.load_workbook(filled)
-        book[placed.sheet].cell(placed.row_number, placed.column_number).value = TYPED_EXECUTION_RATE
+        book[placed.sheet].cell(
+            placed.row_number, placed.column_number
+        ).value = TYPED_EXECUTION_RATE
         book.save(filled)
         sys.path.insert(0, str(HERE.parent))
         from tests.libreoffice import recalculate, soffice
@@ -44,10 +46,15 @@ def main() -> int:
         if soffice() is not None:
             recalculate(filled, WORKBOOK)
         else:
-            print("LibreOffice not found: the example is saved without recalculated values", file=sys.stderr)
+            print(
+                "LibreOffice not found: the example is saved without recalculated values",
+                file=sys.stderr,
+            )
             shutil.copyfile(filled, WORKBOOK)
     result = verify_workbook(WORKBOOK, options=VerifyOptions(force=True))
-    print(f"{WORKBOOK.name}: {result.errors} errors, {result.warnings} warnings -> {result.annotated}")
+    print(
+        f"{WORKBOOK.name}: {result.errors} errors, {result.warnings} warnings -> {result.annotated}"
+    )
     return 0
 
 

@@ -23,7 +23,9 @@ FillWorkbook = Callable[..., Path]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", help="rewrite tests/cases/*/expected.json")
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite tests/cases/*/expected.json"
+    )
 
 
 @pytest.fixture
@@ -44,8 +46,13 @@ def correct_seed_values() -> dict[str, Any]:
     return values
 
 
-def fill_cells(path: Path, values: Mapping[str, Any], *, template: str = "zhanjiang-overall",
-               cells: Mapping[str, Any] | None = None) -> Path:
+def fill_cells(
+    path: Path,
+    values: Mapping[str, Any],
+    *,
+    template: str = "zhanjiang-overall",
+    cells: Mapping[str, Any] | None = None,
+) -> Path:
     """Write values into a workbook with openpyxl, as a unit filling it by hand would.
 
     Args:
@@ -73,9 +80,14 @@ def make_workbook(tmp_path: Path) -> FillWorkbook:
     values are typed into the cells with openpyxl, the way a unit's edits arrive.
     """
 
-    def make(values: Mapping[str, Any] | None = None, *, name: str = "filled.xlsx",
-             overrides: Mapping[str, Any] | None = None, cells: Mapping[str, Any] | None = None,
-             template: str = "zhanjiang-overall") -> Path:
+    def make(
+        values: Mapping[str, Any] | None = None,
+        *,
+        name: str = "filled.xlsx",
+        overrides: Mapping[str, Any] | None = None,
+        cells: Mapping[str, Any] | None = None,
+        template: str = "zhanjiang-overall",
+    ) -> Path:
         path = tmp_path / name
         write_template(path, template=template, force=True)
         merged = {**(correct_seed_values() if values is None else values), **(overrides or {})}

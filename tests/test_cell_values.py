@@ -12,7 +12,14 @@ from xlcheck.cell_values import display, excel_round, normalise, values_match
 
 @pytest.mark.parametrize(
     ("value", "decimals", "rounded"),
-    [(2.675, 2, 2.68), (0.125, 2, 0.13), (-0.125, 2, -0.13), (2.5, 0, 3.0), (99.715, 2, 99.72), (1130.3, 2, 1130.3)],
+    [
+        (2.675, 2, 2.68),
+        (0.125, 2, 0.13),
+        (-0.125, 2, -0.13),
+        (2.5, 0, 3.0),
+        (99.715, 2, 99.72),
+        (1130.3, 2, 1130.3),
+    ],
     ids=["2.675", "0.125", "negative-half", "2.5", "99.715", "already-rounded"],
 )
 def test_excel_round_is_half_away_from_zero(value: float, decimals: int, rounded: float) -> None:
@@ -34,9 +41,18 @@ def test_excel_round_differs_from_python_round() -> None:
         (818.78, 818.786, 2, False),
         ("优", "优", None, True),
     ],
-    ids=["float-noise", "rate-at-display", "rate-differs", "within-display", "beyond-display", "text"],
+    ids=[
+        "float-noise",
+        "rate-at-display",
+        "rate-differs",
+        "within-display",
+        "beyond-display",
+        "text",
+    ],
 )
-def test_values_match_at_displayed_precision(expected: Any, actual: Any, decimals: int | None, match: bool) -> None:
+def test_values_match_at_displayed_precision(
+    expected: Any, actual: Any, decimals: int | None, match: bool
+) -> None:
     assert values_match(expected, actual, decimals) is match
 
 
@@ -53,19 +69,38 @@ def test_values_match_at_displayed_precision(expected: Any, actual: Any, decimal
         (22.0, "integer", "人", 22, False),
         ("001", "text", None, "001", False),
     ],
-    ids=["number", "thousands", "full-width", "unit-and-spaces", "space-separator", "percent", "full-width-int", "float-int", "leading-zero-text"],
+    ids=[
+        "number",
+        "thousands",
+        "full-width",
+        "unit-and-spaces",
+        "space-separator",
+        "percent",
+        "full-width-int",
+        "float-int",
+        "leading-zero-text",
+    ],
 )
-def test_normalise_reads_numbers_typed_as_text(raw: Any, value_type: str, unit: str | None, value: Any, was_text: bool) -> None:
+def test_normalise_reads_numbers_typed_as_text(
+    raw: Any, value_type: str, unit: str | None, value: Any, was_text: bool
+) -> None:
     result = normalise(raw, value_type, unit)
     assert result.problem is None
-    assert result.value == pytest.approx(value) if isinstance(value, float) else result.value == value
+    assert (
+        result.value == pytest.approx(value) if isinstance(value, float) else result.value == value
+    )
     assert result.was_text is was_text
 
 
 @pytest.mark.parametrize(
     ("raw", "value_type", "problem"),
-    [("abc", "amount", "not-a-number"), ("12%", "amount", "not-a-number"), (20.5, "integer", "not-an-integer"),
-     ("明天", "date", "not-a-date"), (dt.datetime(2024, 1, 1), "amount", "not-a-number")],
+    [
+        ("abc", "amount", "not-a-number"),
+        ("12%", "amount", "not-a-number"),
+        (20.5, "integer", "not-an-integer"),
+        ("明天", "date", "not-a-date"),
+        (dt.datetime(2024, 1, 1), "amount", "not-a-number"),
+    ],
     ids=["letters", "percent-in-amount", "fraction-in-integer", "word-date", "date-in-amount"],
 )
 def test_normalise_reports_unreadable_values(raw: Any, value_type: str, problem: str) -> None:
@@ -74,8 +109,12 @@ def test_normalise_reports_unreadable_values(raw: Any, value_type: str, problem:
 
 @pytest.mark.parametrize(
     ("raw", "date", "was_text"),
-    [(dt.datetime(2024, 7, 28), dt.date(2024, 7, 28), False), ("2024年7月28日", dt.date(2024, 7, 28), True),
-     ("2024/7/28", dt.date(2024, 7, 28), True), (45501.0, dt.date(2024, 7, 28), False)],
+    [
+        (dt.datetime(2024, 7, 28), dt.date(2024, 7, 28), False),
+        ("2024年7月28日", dt.date(2024, 7, 28), True),
+        ("2024/7/28", dt.date(2024, 7, 28), True),
+        (45501.0, dt.date(2024, 7, 28), False),
+    ],
     ids=["datetime", "chinese-text", "slashes", "excel-serial"],
 )
 def test_normalise_reads_dates(raw: Any, date: dt.date, was_text: bool) -> None:
@@ -83,7 +122,11 @@ def test_normalise_reads_dates(raw: Any, date: dt.date, was_text: bool) -> None:
     assert (result.value, result.was_text) == (date, was_text)
 
 
-@pytest.mark.parametrize("raw", [None, "", "  ", "\u3000", float("nan")], ids=["none", "empty", "spaces", "ideographic-space", "nan"])
+@pytest.mark.parametrize(
+    "raw",
+    [None, "", "  ", "\u3000", float("nan")],
+    ids=["none", "empty", "spaces", "ideographic-space", "nan"],
+)
 def test_normalise_treats_blanks_as_missing(raw: Any) -> None:
     assert normalise(raw, "amount").value is None
 

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.conftest import SEED_VALUES, FillWorkbook
 from xlcheck import VerifyOptions, verify_workbook
 from xlcheck.cli import ExitCode, cli, exit_code_for
 from xlcheck.report import to_document
-
-from tests.conftest import SEED_VALUES, FillWorkbook
 
 
 def run(*args: str) -> Result:
@@ -23,7 +22,11 @@ def _explain(result: Result) -> str:
     return f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
 
 
-@pytest.mark.parametrize("command", [[], ["template"], ["fields"], ["verify"]], ids=["group", "template", "fields", "verify"])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["template"], ["fields"], ["verify"]],
+    ids=["group", "template", "fields", "verify"],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.exit_code == 0, _explain(result)
@@ -38,7 +41,17 @@ def test_help_lists_the_exit_codes() -> None:
 
 def test_template_writes_the_workbook(tmp_path: Path) -> None:
     out = tmp_path / "自评 模板.xlsx"
-    result = run("template", "-o", str(out), "--year", "2023", "--unit", "湛江市信访局", "--data", str(SEED_VALUES))
+    result = run(
+        "template",
+        "-o",
+        str(out),
+        "--year",
+        "2023",
+        "--unit",
+        "湛江市信访局",
+        "--data",
+        str(SEED_VALUES),
+    )
     assert result.exit_code == 0, _explain(result)
     assert out.is_file()
     assert result.stdout.strip() == str(out)
@@ -75,7 +88,13 @@ def test_fields_json_lists_every_cell_with_its_bounds() -> None:
     fields = {f["key"]: f for f in json.loads(result.stdout)}
     wages = fields["spend_wages"]
     assert wages["label"] == "数据表/实际支出/基本支出/工资福利支出"
-    assert (wages["sheet"], wages["kind"], wages["type"], wages["unit"], wages["min"]) == ("数据表", "input", "amount", "万元", 0)
+    assert (wages["sheet"], wages["kind"], wages["type"], wages["unit"], wages["min"]) == (
+        "数据表",
+        "input",
+        "amount",
+        "万元",
+        0,
+    )
     assert fields["score.exec_rate"]["max"] == 10
     assert fields["grade"]["choices"] == ["优", "良", "中", "差"]
     assert fields["exec_rate"]["kind"] == "derived"
@@ -85,7 +104,9 @@ def test_fields_json_lists_every_cell_with_its_bounds() -> None:
 def test_fields_text_is_one_line_per_cell() -> None:
     result = run("fields")
     assert result.exit_code == 0
-    assert any("数据表!B21" in line and "spend_wages" in line for line in result.stdout.splitlines())
+    assert any(
+        "数据表!B21" in line and "spend_wages" in line for line in result.stdout.splitlines()
+    )
 
 
 def test_verify_clean_workbook_exits_0(make_workbook: FillWorkbook) -> None:
@@ -145,9 +166,13 @@ def test_verify_json_equals_the_library_result(make_workbook: FillWorkbook, tmp_
     library = to_document([verify_workbook(path, options=VerifyOptions(output=out, force=True))])
     assert document == library
     entry = document["results"][0]
-    assert {"path", "template", "status", "errors", "warnings", "annotated", "findings"} <= set(entry)
+    assert {"path", "template", "status", "errors", "warnings", "annotated", "findings"} <= set(
+        entry
+    )
     assert entry["template"] == {"id": "zhanjiang-overall", "version": "2023.1"}
-    assert {"code", "severity", "sheet", "cell", "field", "message", "expected", "actual"} == set(entry["findings"][0])
+    assert {"code", "severity", "sheet", "cell", "field", "message", "expected", "actual"} == set(
+        entry["findings"][0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -163,6 +188,8 @@ def test_python_dash_m_runs_the_cli() -> None:
     import subprocess
     import sys
 
-    completed = subprocess.run([sys.executable, "-m", "xlcheck", "--version"], capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-m", "xlcheck", "--version"], capture_output=True, text=True, check=False
+    )
     assert completed.returncode == 0
     assert "xlcheck" in completed.stdout

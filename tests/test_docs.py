@@ -16,13 +16,21 @@ def test_rule_codes_are_unique_kebab_case_and_documented() -> None:
     assert len(codes) == len(set(codes))
     for entry in all_rules():
         assert re.fullmatch(r"[a-z]+(-[a-z0-9]+)*", entry.code), entry.code
-        assert entry.title and entry.title_en and entry.description and entry.message and entry.message_en
+        assert (
+            entry.title
+            and entry.title_en
+            and entry.description
+            and entry.message
+            and entry.message_en
+        )
 
 
 def test_findings_doc_is_generated_from_the_registry(update_golden: bool) -> None:
     if update_golden:
         FINDINGS_DOC.write_text(render_catalogue(), encoding="utf-8")
-    assert FINDINGS_DOC.read_text(encoding="utf-8") == render_catalogue(), "run pytest --update-golden"
+    assert FINDINGS_DOC.read_text(encoding="utf-8") == render_catalogue(), (
+        "run pytest --update-golden"
+    )
 
 
 def _test_command() -> str:

@@ -8,10 +8,9 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
+from tests.conftest import EXAMPLES
 from xlcheck import VerifyOptions, verify_workbook
 from xlcheck.cli import cli
-
-from tests.conftest import EXAMPLES
 
 EXAMPLE = EXAMPLES / "zhanjiang-xinfang-2023.xlsx"
 SHIPPED_ANNOTATED = EXAMPLES / "zhanjiang-xinfang-2023.checked.xlsx"
@@ -28,7 +27,11 @@ def test_example_reports_the_seeds_two_mistakes_and_nothing_else() -> None:
     }
     wrong_base = next(f for f in result.findings if f.code == "ratio-wrong-base")
     assert (wrong_base.expected, wrong_base.actual) == (0.9972, 0.9993)
-    assert "99.72%" in wrong_base.message and "99.93%" in wrong_base.message and "实际收入" in wrong_base.message
+    assert (
+        "99.72%" in wrong_base.message
+        and "99.93%" in wrong_base.message
+        and "实际收入" in wrong_base.message
+    )
     total = next(f for f in result.findings if f.code == "total-above-maximum")
     assert (total.expected, total.actual) == (100, 101)
 
@@ -40,7 +43,9 @@ def test_example_was_saved_by_a_spreadsheet_app() -> None:
 
 def test_shipped_annotated_copy_lists_the_current_findings(tmp_path: Path) -> None:
     shipped = openpyxl.load_workbook(SHIPPED_ANNOTATED)["校验结果"]
-    fresh_path = verify_workbook(EXAMPLE, options=VerifyOptions(output=tmp_path / "fresh.xlsx")).annotated
+    fresh_path = verify_workbook(
+        EXAMPLE, options=VerifyOptions(output=tmp_path / "fresh.xlsx")
+    ).annotated
     assert fresh_path is not None
     fresh = openpyxl.load_workbook(fresh_path)["校验结果"]
 

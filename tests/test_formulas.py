@@ -21,7 +21,9 @@ def test_excel_formula_sums_a_contiguous_run_as_a_range(formulas: dict[str, str 
     assert formulas["budget_total"] == "=SUM(B5:B14)"
 
 
-def test_excel_formula_guards_ratios_against_division_by_zero(formulas: dict[str, str | None]) -> None:
+def test_excel_formula_guards_ratios_against_division_by_zero(
+    formulas: dict[str, str | None],
+) -> None:
     assert formulas["exec_rate"] == '=IF(N(B15)=0,"",B26/B15)'
 
 
@@ -31,7 +33,9 @@ def test_excel_formula_quotes_other_sheets(formulas: dict[str, str | None]) -> N
 
 
 def test_excel_formula_writes_grade_bands_from_the_spec(formulas: dict[str, str | None]) -> None:
-    assert formulas["grade"] == '=IF(F28=0,"",IF(F28>=90,"优",IF(F28>=80,"良",IF(F28>=60,"中","差"))))'
+    assert (
+        formulas["grade"] == '=IF(F28=0,"",IF(F28>=90,"优",IF(F28>=80,"良",IF(F28>=60,"中","差"))))'
+    )
 
 
 def test_excel_formula_writes_weights_as_values(formulas: dict[str, str | None]) -> None:

@@ -23,9 +23,8 @@ import openpyxl
 import pytest
 import yaml
 
-from xlcheck import VerifyOptions, verify_workbook, write_template
-
 from tests.conftest import correct_seed_values, fill_cells, seed_values
+from xlcheck import VerifyOptions, verify_workbook, write_template
 
 CASES = Path(__file__).resolve().parent / "cases"
 CASE_DIRS = sorted(p for p in CASES.iterdir() if (p / "case.yaml").is_file())
@@ -34,7 +33,9 @@ CASE_DIRS = sorted(p for p in CASES.iterdir() if (p / "case.yaml").is_file())
 def _build(case_dir: Path, tmp_path: Path) -> Path:
     case: dict[str, Any] = yaml.safe_load((case_dir / "case.yaml").read_text(encoding="utf-8"))
     template = str(case_dir / case["spec"]) if "spec" in case else "zhanjiang-overall"
-    base = {"correct": correct_seed_values, "seed": seed_values, "empty": dict}[case.get("base", "correct")]()
+    base = {"correct": correct_seed_values, "seed": seed_values, "empty": dict}[
+        case.get("base", "correct")
+    ]()
     path = tmp_path / f"{case_dir.name}.xlsx"
     write_template(path, template=template)
     fill_cells(path, {**base, **case.get("values", {})}, template=template, cells=case.get("cells"))
@@ -49,7 +50,9 @@ def _build(case_dir: Path, tmp_path: Path) -> Path:
 def _findings(case_dir: Path, tmp_path: Path) -> list[dict[str, Any]]:
     case = yaml.safe_load((case_dir / "case.yaml").read_text(encoding="utf-8"))
     template = str(case_dir / case["spec"]) if "spec" in case else None
-    result = verify_workbook(_build(case_dir, tmp_path), options=VerifyOptions(template=template, annotate=False))
+    result = verify_workbook(
+        _build(case_dir, tmp_path), options=VerifyOptions(template=template, annotate=False)
+    )
     findings: list[dict[str, Any]] = result.to_dict()["findings"]
     return findings
 
@@ -59,7 +62,9 @@ def test_golden_case(case_dir: Path, tmp_path: Path, update_golden: bool) -> Non
     findings = _findings(case_dir, tmp_path)
     expected_path = case_dir / "expected.json"
     if update_golden:
-        expected_path.write_text(json.dumps(findings, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        expected_path.write_text(
+            json.dumps(findings, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
     assert expected_path.is_file(), f"run pytest --update-golden to create {expected_path}"
     assert findings == json.loads(expected_path.read_text(encoding="utf-8"))
 
@@ -71,6 +76,10 @@ COVERED_ELSEWHERE: dict[str, str] = {}
 def test_golden_cases_cover_every_rule_code() -> None:
     from xlcheck.rules import all_rules
 
-    seen = {f["code"] for case in CASE_DIRS for f in json.loads((case / "expected.json").read_text(encoding="utf-8"))}
+    seen = {
+        f["code"]
+        for case in CASE_DIRS
+        for f in json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    }
     missing = {r.code for r in all_rules()} - seen - set(COVERED_ELSEWHERE)
     assert not missing, f"add a tests/cases folder that triggers {sorted(missing)}"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import seed_values
 from xlcheck.layout import lay_out
 from xlcheck.recompute import canonical_grade, expected_score, grade_for, recompute_derived
 from xlcheck.spec import Grade, ScoreRule, load_spec
 
-from tests.conftest import seed_values
-
-GRADES = (Grade("优", 90, ("优秀",)), Grade("良", 80, ("良好",)), Grade("中", 60, ("中等",)), Grade("差", 0, ("较差",)))
+GRADES = (
+    Grade("优", 90, ("优秀",)),
+    Grade("良", 80, ("良好",)),
+    Grade("中", 60, ("中等",)),
+    Grade("差", 0, ("较差",)),
+)
 
 
 def test_recompute_derived_gives_the_seed_reports_figures() -> None:
@@ -28,21 +32,35 @@ def test_recompute_derived_gives_the_seed_reports_figures() -> None:
 
 
 def test_recompute_derived_leaves_ratio_blank_for_zero_denominator() -> None:
-    values = recompute_derived(lay_out(load_spec("zhanjiang-overall")), {"public3_actual_car": 1.0}, GRADES)
+    values = recompute_derived(
+        lay_out(load_spec("zhanjiang-overall")), {"public3_actual_car": 1.0}, GRADES
+    )
     assert values["public3_rate"] is None
     assert values["public3_actual"] == 1.0
 
 
 @pytest.mark.parametrize(
     ("total", "grade"),
-    [(100, "优"), (90, "优"), (89.99, "良"), (80, "良"), (79.99, "中"), (60, "中"), (59.99, "差"), (0, None)],
+    [
+        (100, "优"),
+        (90, "优"),
+        (89.99, "良"),
+        (80, "良"),
+        (79.99, "中"),
+        (60, "中"),
+        (59.99, "差"),
+        (0, None),
+    ],
     ids=["100", "90", "89.99", "80", "79.99", "60", "59.99", "nothing-scored"],
 )
 def test_grade_for_uses_inclusive_lower_bounds(total: float, grade: str | None) -> None:
     assert grade_for(total, GRADES) == grade
 
 
-@pytest.mark.parametrize(("typed", "grade"), [("优秀", "优"), ("良好", "良"), (" 中 ", "中"), ("较差", "差"), ("A", None)])
+@pytest.mark.parametrize(
+    ("typed", "grade"),
+    [("优秀", "优"), ("良好", "良"), (" 中 ", "中"), ("较差", "差"), ("A", None)],
+)
 def test_canonical_grade_accepts_long_forms(typed: str, grade: str | None) -> None:
     assert canonical_grade(typed, GRADES) == grade
 
@@ -55,10 +73,26 @@ def test_canonical_grade_accepts_long_forms(typed: str, grade: str | None) -> No
         (ScoreRule("m", "deduct", limit=1.0, step=0.01, points=0.5), 0.909, 10),
         (ScoreRule("m", "deduct", limit=1.0, step=0.01, points=0.5), 1.03, 8.5),
         (ScoreRule("m", "deduct", limit=1.0, step=0.01, points=0.5), 5.0, 0),
-        (ScoreRule("m", "bands", bands=(("at_least", 0.9, 1.0), ("at_least", 0.8, 0.5), ("any", 0, 0.0))), 0.85, 5),
+        (
+            ScoreRule(
+                "m",
+                "bands",
+                bands=(("at_least", 0.9, 1.0), ("at_least", 0.8, 0.5), ("any", 0, 0.0)),
+            ),
+            0.85,
+            5,
+        ),
         (ScoreRule("m", "bands", bands=(("at_most", 0.0, 1.0),)), 0.1, 0),
     ],
-    ids=["proportional-full", "proportional-part", "deduct-within", "deduct-3-points-over", "deduct-floor", "bands", "no-band"],
+    ids=[
+        "proportional-full",
+        "proportional-part",
+        "deduct-within",
+        "deduct-3-points-over",
+        "deduct-floor",
+        "bands",
+        "no-band",
+    ],
 )
 def test_expected_score_follows_the_rule(rule: ScoreRule, metric: float, score: float) -> None:
     assert expected_score(rule, 10, metric) == pytest.approx(score)

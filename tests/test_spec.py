@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from xlcheck import SpecError, load_spec, write_template
-from xlcheck.layout import lay_out
+from xlcheck.layout import lay_out, scoring_sheet
 from xlcheck.spec import builtin_spec_ids, resolve_spec_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,18 +28,25 @@ def test_builtin_spec_ids_lists_the_default() -> None:
 
 
 def test_default_spec_weights_add_up_to_its_maximum() -> None:
-    spec = load_spec("zhanjiang-overall")
-    scoring = spec.sheets[-1]
-    weights = sum(i.weight for p in scoring.parts for i in p.indicators)  # type: ignore[union-attr]
-    assert weights == scoring.max_score == 100  # type: ignore[union-attr]
+    scoring = scoring_sheet(load_spec("zhanjiang-overall"))
+    assert scoring is not None
+    weights = sum(i.weight for p in scoring.parts for i in p.indicators)
+    assert weights == scoring.max_score == 100
 
 
 def test_default_spec_has_a_home_for_every_seed_label() -> None:
     labels = {f.label_path for f in lay_out(load_spec("zhanjiang-overall")).fields}
     for label in (
-        "数据表/实际支出/基本支出/工资福利支出", "数据表/实际支出/基本支出", "数据表/年初预算/预算数",
-        "数据表/收入/上年结余", "数据表/收入/实际收入", "数据表/支出结构与执行/预算执行率",
-        "数据表/支出结构与执行/支出收入比", "基本信息/人员情况/核定编制数", "评分表/总分/自评得分", "评分表/等级",
+        "数据表/实际支出/基本支出/工资福利支出",
+        "数据表/实际支出/基本支出",
+        "数据表/年初预算/预算数",
+        "数据表/收入/上年结余",
+        "数据表/收入/实际收入",
+        "数据表/支出结构与执行/预算执行率",
+        "数据表/支出结构与执行/支出收入比",
+        "基本信息/人员情况/核定编制数",
+        "评分表/总分/自评得分",
+        "评分表/等级",
     ):
         assert label in labels
 
@@ -49,18 +56,34 @@ def test_spec_hash_is_stable_and_changes_with_content(tmp_path: Path) -> None:
     copy = tmp_path / "copy.yaml"
     copy.write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
     assert load_spec(copy).spec_hash == load_spec(original).spec_hash
-    copy.write_text(original.read_text(encoding="utf-8").replace("weight: 10", "weight: 9", 1), encoding="utf-8")
+    copy.write_text(
+        original.read_text(encoding="utf-8").replace("weight: 10", "weight: 9", 1), encoding="utf-8"
+    )
     assert load_spec(copy).spec_hash != load_spec(original).spec_hash
 
 
 def _minimal() -> dict[str, object]:
     return {
-        "id": "mini", "version": "1", "title": "t", "year": 2023,
-        "sheets": [{"name": "表", "layout": "form", "rows": [
-            {"key": "a", "label": "A", "type": "amount"},
-            {"key": "b", "label": "B", "type": "amount"},
-            {"key": "total", "label": "合计", "type": "amount", "derive": {"sum": ["a", "b"]}},
-        ]}],
+        "id": "mini",
+        "version": "1",
+        "title": "t",
+        "year": 2023,
+        "sheets": [
+            {
+                "name": "表",
+                "layout": "form",
+                "rows": [
+                    {"key": "a", "label": "A", "type": "amount"},
+                    {"key": "b", "label": "B", "type": "amount"},
+                    {
+                        "key": "total",
+                        "label": "合计",
+                        "type": "amount",
+                        "derive": {"sum": ["a", "b"]},
+                    },
+                ],
+            }
+        ],
     }
 
 
@@ -114,7 +137,9 @@ def _break(mutation: str) -> dict[str, object]:
     ],
     ids=lambda v: str(v),
 )
-def test_load_spec_names_file_and_key_path(tmp_path: Path, mutation: str, key_path: str, words: str) -> None:
+def test_load_spec_names_file_and_key_path(
+    tmp_path: Path, mutation: str, key_path: str, words: str
+) -> None:
     path = _write(tmp_path, _break(mutation))
     with pytest.raises(SpecError) as caught:
         load_spec(path)

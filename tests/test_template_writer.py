@@ -9,10 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.conftest import SEED_VALUES
 from xlcheck import load_prefill, load_spec, write_template
 from xlcheck.layout import lay_out
-
-from tests.conftest import SEED_VALUES
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +22,17 @@ def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def prefilled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = load_spec("zhanjiang-overall")
-    return write_template(tmp_path_factory.mktemp("t") / "seed.xlsx", prefill=load_prefill(SEED_VALUES, spec))
+    return write_template(
+        tmp_path_factory.mktemp("t") / "seed.xlsx", prefill=load_prefill(SEED_VALUES, spec)
+    )
 
 
 def _cached_values(path: Path, sheet_number: int) -> dict[str, str]:
     xml = zipfile.ZipFile(path).read(f"xl/worksheets/sheet{sheet_number}.xml").decode()
-    return {m.group(1): m.group(2) for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*><f>[^<]*</f><v>([^<]*)</v>', xml)}
+    return {
+        m.group(1): m.group(2)
+        for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*><f>[^<]*</f><v>([^<]*)</v>', xml)
+    }
 
 
 def test_template_inputs_are_unlocked_and_derived_cells_locked(blank: Path) -> None:
@@ -60,9 +64,14 @@ def test_template_caches_true_values_when_prefilled(prefilled: Path) -> None:
 
 
 def test_template_carries_its_identity_in_custom_properties(blank: Path) -> None:
-    properties = {p.name: p.value for p in openpyxl.load_workbook(blank).custom_doc_props.props}
+    book = openpyxl.load_workbook(blank)
+    properties = {p.name: p.value for p in book.custom_doc_props.props}  # type: ignore[attr-defined]
     spec = load_spec("zhanjiang-overall")
-    assert properties == {"xlcheck.template": spec.id, "xlcheck.version": spec.version, "xlcheck.spec_hash": spec.spec_hash}
+    assert properties == {
+        "xlcheck.template": spec.id,
+        "xlcheck.version": spec.version,
+        "xlcheck.spec_hash": spec.spec_hash,
+    }
 
 
 def test_template_validates_inputs_with_chinese_messages(blank: Path) -> None:
@@ -70,7 +79,11 @@ def test_template_validates_inputs_with_chinese_messages(blank: Path) -> None:
     rules = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
     score = rules["F9"]  # 预算执行率, weight 10
     # "between" is OOXML's default operator, so it is not written.
-    assert (score.type, score.operator or "between", float(score.formula2)) == ("decimal", "between", 10.0)
+    assert (score.type, score.operator or "between", float(score.formula2)) == (
+        "decimal",
+        "between",
+        10.0,
+    )
     assert "不能超过分值" in (score.error or "")
     assert score.promptTitle
 

@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from xlcheck.api import (  # noqa: E402 - the version must exist before submodules import it
+from xlcheck.api import (
     FieldInfo,
     VerifyOptions,
     annotated_path,
@@ -12,15 +12,15 @@ from xlcheck.api import (  # noqa: E402 - the version must exist before submodul
     verify_workbook,
     write_template,
 )
-from xlcheck.errors import (  # noqa: E402
+from xlcheck.errors import (
     OutputExistsError,
     SpecError,
     TemplateMismatchError,
     WorkbookError,
     XlcheckError,
 )
-from xlcheck.findings import CellRef, Finding, Severity, TemplateIdentity, VerificationResult  # noqa: E402
-from xlcheck.spec import Spec, load_spec  # noqa: E402
+from xlcheck.findings import CellRef, Finding, Severity, TemplateIdentity, VerificationResult
+from xlcheck.spec import Spec, load_spec
 
 __all__ = [
     "CellRef",

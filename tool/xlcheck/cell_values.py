@@ -36,7 +36,9 @@ def values_match(expected: Any, actual: Any, decimals: int | None) -> bool:
     if isinstance(expected, int | float) and isinstance(actual, int | float):
         if decimals is None:
             return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
-        return excel_round(excel_round(expected, 9), decimals) == excel_round(excel_round(actual, 9), decimals)
+        return excel_round(excel_round(expected, 9), decimals) == excel_round(
+            excel_round(actual, 9), decimals
+        )
     return bool(expected == actual)
 
 
@@ -70,7 +72,9 @@ def _number_from_text(text: str, value_type: str, unit: str | None) -> float | N
         cleaned = cleaned[:-1]
         scale = 0.01 if value_type == "percent" else math.nan
     for suffix in ("万元", "人", "个", "名", "分"):
-        if cleaned.endswith(suffix) and (unit == suffix or (suffix == "分" and value_type == "score")):
+        if cleaned.endswith(suffix) and (
+            unit == suffix or (suffix == "分" and value_type == "score")
+        ):
             cleaned = cleaned[: -len(suffix)]
     try:
         number = float(cleaned)
@@ -92,14 +96,20 @@ def normalise(raw: Any, value_type: str, unit: str | None = None) -> Normalised:
     if is_blank(raw):
         return Normalised(None)
     if isinstance(raw, bool):
-        return Normalised(None, problem="not-a-number" if value_type != "text" else None) if value_type != "text" else Normalised(str(raw).upper())
+        return (
+            Normalised(None, problem="not-a-number" if value_type != "text" else None)
+            if value_type != "text"
+            else Normalised(str(raw).upper())
+        )
     if value_type in ("text", "choice"):
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
         if isinstance(raw, dt.datetime | dt.date):
             raw = raw.isoformat()[:10]
         text = str(raw).strip()
-        return Normalised(text, problem="invalid-choice" if value_type == "choice" and not text else None)
+        return Normalised(
+            text, problem="invalid-choice" if value_type == "choice" and not text else None
+        )
     if value_type == "date":
         return _normalise_date(raw)
     if isinstance(raw, dt.datetime | dt.date | dt.time | dt.timedelta):
@@ -110,7 +120,9 @@ def normalise(raw: Any, value_type: str, unit: str | None = None) -> Normalised:
         parsed = _number_from_text(str(raw), value_type, unit)
         if parsed is None:
             return Normalised(None, problem="not-a-number")
-        return Normalised(_typed(parsed, value_type), was_text=True, problem=_integrality(parsed, value_type))
+        return Normalised(
+            _typed(parsed, value_type), was_text=True, problem=_integrality(parsed, value_type)
+        )
     return Normalised(_typed(number, value_type), problem=_integrality(number, value_type))
 
 
@@ -141,7 +153,9 @@ def _normalise_date(raw: Any) -> Normalised:
     return Normalised(None, problem="not-a-date")
 
 
-def display(value: Any, value_type: str, decimals: int | None = None, unit: str | None = None) -> str:
+def display(
+    value: Any, value_type: str, decimals: int | None = None, unit: str | None = None
+) -> str:
     """A value as a reader of the printed table would write it: 99.72%, 1133.49 万元, 2024-07-28."""
     if value is None:
         return "（空）"

@@ -31,7 +31,9 @@ class XlcheckError(Exception):
 
     def render(self, lang: str = "zh") -> str:
         """The message and hint as one or two lines in the chosen language."""
-        message, hint = (self.message_en, self.hint_en) if lang == "en" else (self.message, self.hint)
+        message, hint = (
+            (self.message_en, self.hint_en) if lang == "en" else (self.message, self.hint)
+        )
         return f"{message}\n{hint}" if hint else message
 
 

@@ -55,7 +55,9 @@ def grade_formula(total_ref: str, grades: tuple[Grade, ...]) -> str:
     return f'IF({total_ref}=0,"",{expression})'
 
 
-def excel_formula(placed: PlacedField, layout: Layout, grades: tuple[Grade, ...] = ()) -> str | None:
+def excel_formula(
+    placed: PlacedField, layout: Layout, grades: tuple[Grade, ...] = ()
+) -> str | None:
     """The formula (with its leading ``=``) the template writes into a derived cell.
 
     Returns None for constants, which are written as plain values.

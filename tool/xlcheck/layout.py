@@ -7,6 +7,7 @@ workbook and its verification can never disagree on geometry.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from xlcheck.errors import SpecError
@@ -63,7 +64,11 @@ class PlacedField:
     def short_label(self) -> str:
         """The label a message uses: the field's own, or with its indicator for scoring cells."""
         parts = self.label_path.split("/")
-        if self.indicator is not None or parts[-1] in ("小计", "合计") or parts[-2:-1] in (["小计"], ["合计"]):
+        if (
+            self.indicator is not None
+            or parts[-1] in ("小计", "合计")
+            or parts[-2:-1] in (["小计"], ["合计"])
+        ):
             return "".join(parts[-2:]) if len(parts) > 2 else parts[-1]
         if self.table_row:
             return f"第{self.table_row}行{parts[-1]}"
@@ -111,7 +116,11 @@ class Layout:
             if state.get(placed.key) == 2:
                 return
             if state.get(placed.key) == 1:
-                raise SpecError(self.spec.source or "", placed.key, f"计算关系成环：{' → '.join((*trail, placed.key))}")
+                raise SpecError(
+                    self.spec.source or "",
+                    placed.key,
+                    f"计算关系成环：{' → '.join((*trail, placed.key))}",
+                )
             state[placed.key] = 1
             derive = placed.spec.derive
             for operand in derive.operands if derive else ():
@@ -166,21 +175,29 @@ def _table(sheet: TableSheetSpec, index: int) -> tuple[list[PlacedField], SheetL
         for offset, column in enumerate(sheet.columns):
             derive = column.derive
             if derive is not None:
-                derive = replace(derive, operands=tuple(_row_key(sheet.key, row, c) for c in derive.operands))
+                derive = replace(
+                    derive, operands=tuple(_row_key(sheet.key, row, c) for c in derive.operands)
+                )
             placed.append(
                 PlacedField(
                     _row_key(sheet.key, row, column.key),
                     replace(column, derive=derive, required=False),
-                    sheet.name, index, row_number, 2 + offset,
+                    sheet.name,
+                    index,
+                    row_number,
+                    2 + offset,
                     f"{sheet.name}/第{row}行/{column.label}",
-                    table=sheet.key, table_row=row,
+                    table=sheet.key,
+                    table_row=row,
                 )
             )
     total_row = FIRST_BODY_ROW + sheet.capacity
     labels[(total_row, 1)] = "合计"
     for offset, column in enumerate(sheet.columns):
         if column.key in sheet.totals:
-            operands = tuple(_row_key(sheet.key, r, column.key) for r in range(1, sheet.capacity + 1))
+            operands = tuple(
+                _row_key(sheet.key, r, column.key) for r in range(1, sheet.capacity + 1)
+            )
             derive = Derivation("sum", operands)
         elif column.derive is not None and column.derive.verb == "ratio":
             # A ratio column's total is the ratio of the totals, not a sum of ratios.
@@ -194,9 +211,13 @@ def _table(sheet: TableSheetSpec, index: int) -> tuple[list[PlacedField], SheetL
             PlacedField(
                 table_total_key(sheet.key, column.key),
                 replace(column, derive=derive, required=False),
-                sheet.name, index, total_row, 2 + offset,
+                sheet.name,
+                index,
+                total_row,
+                2 + offset,
                 f"{sheet.name}/合计/{column.label}",
-                table=sheet.key, table_row=0,
+                table=sheet.key,
+                table_row=0,
             )
         )
     headers = ("序号", *(c.label + (f"（{c.unit}）" if c.unit else "") for c in sheet.columns))
@@ -218,42 +239,134 @@ def _scoring(sheet: ScoringSheetSpec, index: int) -> tuple[list[PlacedField], Sh
         score_keys: list[str] = []
         weight_keys: list[str] = []
         for ind in part.indicators:
-            labels.update({(row_number, LEVEL1_COL): part.name, (row_number, LEVEL2_COL): ind.level2,
-                           (row_number, LEVEL3_COL): ind.name, (row_number, CRITERIA_COL): ind.criteria})
+            labels.update(
+                {
+                    (row_number, LEVEL1_COL): part.name,
+                    (row_number, LEVEL2_COL): ind.level2,
+                    (row_number, LEVEL3_COL): ind.name,
+                    (row_number, CRITERIA_COL): ind.criteria,
+                }
+            )
             base = f"{name}/{part.name}/{ind.level2}/{ind.name}"
-            weight = FieldSpec(f"weight.{ind.key}", "分值", "score", derive=Derivation("constant", constant=ind.weight))
-            score = FieldSpec(f"score.{ind.key}", "自评得分", "score", required=True, minimum=0,
-                              maximum=ind.weight, rule=ind.rule, help=f"0 到 {ind.weight:g} 分")
-            reason = FieldSpec(f"reason.{ind.key}", "扣分原因", "text", help="得分低于分值时请写明扣分原因")
-            add(weight.key, weight, row_number, WEIGHT_COL, f"{base}/分值", indicator=ind.key, weight=ind.weight)
-            add(score.key, score, row_number, SCORE_COL, f"{base}/自评得分", indicator=ind.key, weight=ind.weight)
-            add(reason.key, reason, row_number, REASON_COL, f"{base}/扣分原因", indicator=ind.key, weight=ind.weight)
+            weight = FieldSpec(
+                f"weight.{ind.key}",
+                "分值",
+                "score",
+                derive=Derivation("constant", constant=ind.weight),
+            )
+            score = FieldSpec(
+                f"score.{ind.key}",
+                "自评得分",
+                "score",
+                required=True,
+                minimum=0,
+                maximum=ind.weight,
+                rule=ind.rule,
+                help=f"0 到 {ind.weight:g} 分",
+            )
+            reason = FieldSpec(
+                f"reason.{ind.key}", "扣分原因", "text", help="得分低于分值时请写明扣分原因"
+            )
+            add(
+                weight.key,
+                weight,
+                row_number,
+                WEIGHT_COL,
+                f"{base}/分值",
+                indicator=ind.key,
+                weight=ind.weight,
+            )
+            add(
+                score.key,
+                score,
+                row_number,
+                SCORE_COL,
+                f"{base}/自评得分",
+                indicator=ind.key,
+                weight=ind.weight,
+            )
+            add(
+                reason.key,
+                reason,
+                row_number,
+                REASON_COL,
+                f"{base}/扣分原因",
+                indicator=ind.key,
+                weight=ind.weight,
+            )
             score_keys.append(score.key)
             weight_keys.append(weight.key)
             row_number += 1
         labels.update({(row_number, LEVEL1_COL): part.name, (row_number, LEVEL3_COL): "小计"})
         part_weight = sum(i.weight for i in part.indicators)
-        add(f"subtotal_weight.{part.key}",
-            FieldSpec(f"subtotal_weight.{part.key}", "分值小计", "score", derive=Derivation("sum", tuple(weight_keys))),
-            row_number, WEIGHT_COL, f"{name}/{part.name}/小计/分值", weight=part_weight)
-        add(f"subtotal.{part.key}",
-            FieldSpec(f"subtotal.{part.key}", "得分小计", "score", derive=Derivation("sum", tuple(score_keys))),
-            row_number, SCORE_COL, f"{name}/{part.name}/小计/自评得分", weight=part_weight)
+        add(
+            f"subtotal_weight.{part.key}",
+            FieldSpec(
+                f"subtotal_weight.{part.key}",
+                "分值小计",
+                "score",
+                derive=Derivation("sum", tuple(weight_keys)),
+            ),
+            row_number,
+            WEIGHT_COL,
+            f"{name}/{part.name}/小计/分值",
+            weight=part_weight,
+        )
+        add(
+            f"subtotal.{part.key}",
+            FieldSpec(
+                f"subtotal.{part.key}",
+                "得分小计",
+                "score",
+                derive=Derivation("sum", tuple(score_keys)),
+            ),
+            row_number,
+            SCORE_COL,
+            f"{name}/{part.name}/小计/自评得分",
+            weight=part_weight,
+        )
         subtotal_keys.append(f"subtotal.{part.key}")
         subtotal_weight_keys.append(f"subtotal_weight.{part.key}")
         row_number += 1
     labels[(row_number, LEVEL1_COL)] = "总分"
-    add("total_weight", FieldSpec("total_weight", "分值合计", "score",
-                                  derive=Derivation("sum", tuple(subtotal_weight_keys))),
-        row_number, WEIGHT_COL, f"{name}/总分/分值")
-    add("total_score", FieldSpec("total_score", "总分", "score", derive=Derivation("sum", tuple(subtotal_keys))),
-        row_number, SCORE_COL, f"{name}/总分/自评得分", weight=sheet.max_score + sheet.bonus_max)
+    add(
+        "total_weight",
+        FieldSpec(
+            "total_weight",
+            "分值合计",
+            "score",
+            derive=Derivation("sum", tuple(subtotal_weight_keys)),
+        ),
+        row_number,
+        WEIGHT_COL,
+        f"{name}/总分/分值",
+    )
+    add(
+        "total_score",
+        FieldSpec("total_score", "总分", "score", derive=Derivation("sum", tuple(subtotal_keys))),
+        row_number,
+        SCORE_COL,
+        f"{name}/总分/自评得分",
+        weight=sheet.max_score + sheet.bonus_max,
+    )
     row_number += 1
     labels[(row_number, LEVEL1_COL)] = "等级"
-    add("grade", FieldSpec("grade", "等级", "choice", choices=tuple(g.name for g in sheet.grades),
-                           derive=Derivation("grade", ("total_score",))),
-        row_number, SCORE_COL, f"{name}/等级")
-    return placed, SheetLayout(sheet, index, SCORING_HEADERS, (), row_number, len(SCORING_HEADERS), labels)
+    add(
+        "grade",
+        FieldSpec(
+            "grade",
+            "等级",
+            "choice",
+            choices=tuple(g.name for g in sheet.grades),
+            derive=Derivation("grade", ("total_score",)),
+        ),
+        row_number,
+        SCORE_COL,
+        f"{name}/等级",
+    )
+    return placed, SheetLayout(
+        sheet, index, SCORING_HEADERS, (), row_number, len(SCORING_HEADERS), labels
+    )
 
 
 def scoring_sheet(spec: Spec) -> ScoringSheetSpec | None:
@@ -289,19 +402,23 @@ def lay_out(spec: Spec) -> Layout:
     layout = Layout(spec, tuple(fields), tuple(sheets))
     keys = layout.by_key
     if len(keys) != len(fields):
-        seen: set[str] = set()
-        duplicate = next(f.key for f in fields if f.key in seen or seen.add(f.key))  # type: ignore[func-returns-value]
+        counts = Counter(f.key for f in fields)
+        duplicate = next(key for key, count in counts.items() if count > 1)
         raise SpecError(source, duplicate, f"字段键 {duplicate} 重复")
-    for placed in fields:
-        derive = placed.spec.derive
+    for field in fields:
+        derive = field.spec.derive
         for operand in derive.operands if derive else ():
             if operand not in keys:
-                raise SpecError(source, f"{placed.key}.derive", f"引用了不存在的字段 {operand}")
+                raise SpecError(source, f"{field.key}.derive", f"引用了不存在的字段 {operand}")
         for operand in derive.alt_bases if derive else ():
             if operand not in keys:
-                raise SpecError(source, f"{placed.key}.derive.alt_bases", f"引用了不存在的字段 {operand}")
-        if placed.spec.rule and placed.spec.rule.metric not in keys:
-            raise SpecError(source, f"{placed.key}.rule.metric", f"引用了不存在的字段 {placed.spec.rule.metric}")
+                raise SpecError(
+                    source, f"{field.key}.derive.alt_bases", f"引用了不存在的字段 {operand}"
+                )
+        if field.spec.rule and field.spec.rule.metric not in keys:
+            raise SpecError(
+                source, f"{field.key}.rule.metric", f"引用了不存在的字段 {field.spec.rule.metric}"
+            )
     for index, check in enumerate(spec.checks):
         for operand in (check.left, check.right):
             if operand not in keys:

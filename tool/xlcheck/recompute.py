@@ -15,7 +15,9 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-def recompute_derived(layout: Layout, inputs: Mapping[str, Any], grades: tuple[Grade, ...] = ()) -> dict[str, Any]:
+def recompute_derived(
+    layout: Layout, inputs: Mapping[str, Any], grades: tuple[Grade, ...] = ()
+) -> dict[str, Any]:
     """Every derived value from the inputs (field key → normalised value or None).
 
     Returns:
@@ -72,6 +74,10 @@ def expected_score(rule: ScoreRule, weight: float, metric: float | None) -> floa
         steps = math.ceil((metric - rule.limit) / rule.step - 1e-9)
         return max(weight - steps * rule.points, 0.0)
     for kind, bound, share in rule.bands:
-        if kind == "any" or (kind == "at_least" and metric >= bound) or (kind == "at_most" and metric <= bound):
+        if (
+            kind == "any"
+            or (kind == "at_least" and metric >= bound)
+            or (kind == "at_most" and metric <= bound)
+        ):
             return weight * share
     return 0.0

@@ -11,13 +11,25 @@ from xlcheck.findings import Severity, VerificationResult
 
 _WORDS = {
     "zh": {
-        Severity.ERROR: "错误", Severity.WARNING: "警告", "template": "模板", "app": "最后保存",
-        "unknown": "未知", "ok": "未发现问题。", "annotated": "批注副本", "unreadable": "无法校验",
+        Severity.ERROR: "错误",
+        Severity.WARNING: "警告",
+        "template": "模板",
+        "app": "最后保存",
+        "unknown": "未知",
+        "ok": "未发现问题。",
+        "annotated": "批注副本",
+        "unreadable": "无法校验",
         "summary": "共 {errors} 个错误、{warnings} 个警告。",
     },
     "en": {
-        Severity.ERROR: "error", Severity.WARNING: "warning", "template": "template", "app": "last saved by",
-        "unknown": "unknown", "ok": "No problems found.", "annotated": "annotated copy", "unreadable": "cannot verify",
+        Severity.ERROR: "error",
+        Severity.WARNING: "warning",
+        "template": "template",
+        "app": "last saved by",
+        "unknown": "unknown",
+        "ok": "No problems found.",
+        "annotated": "annotated copy",
+        "unreadable": "cannot verify",
         "summary": "{errors} errors, {warnings} warnings.",
     },
 }
@@ -30,16 +42,35 @@ def render_text(results: Sequence[VerificationResult], lang: str = "zh") -> str:
     for result in results:
         lines = [str(result.path)]
         if result.unreadable_reason is not None:
-            lines.append(f"  {words['unreadable']}：{result.unreadable_reason}" if lang == "zh" else f"  {words['unreadable']}: {result.unreadable_reason}")
+            lines.append(
+                f"  {words['unreadable']}：{result.unreadable_reason}"
+                if lang == "zh"
+                else f"  {words['unreadable']}: {result.unreadable_reason}"
+            )
             blocks.append("\n".join(lines))
             continue
-        template = f"{result.template.id} {result.template.version}" if result.template else words["unknown"]
+        template = (
+            f"{result.template.id} {result.template.version}"
+            if result.template
+            else words["unknown"]
+        )
         separator = "：" if lang == "zh" else ": "
-        lines.append(f"  {words['template']}{separator}{template}　{words['app']}{separator}{result.application or words['unknown']}")
+        lines.append(
+            f"  {words['template']}{separator}{template}　{words['app']}{separator}{result.application or words['unknown']}"
+        )
         for finding in result.findings:
             where = str(finding.location) if finding.location else "—"
-            lines.append(f"  {words[finding.severity]:<4} {where:<14} {finding.message_in(lang)}  [{finding.code}]")
-        lines.append("  " + (words["summary"].format(errors=result.errors, warnings=result.warnings) if result.findings else words["ok"]))
+            lines.append(
+                f"  {words[finding.severity]:<4} {where:<14} {finding.message_in(lang)}  [{finding.code}]"
+            )
+        lines.append(
+            "  "
+            + (
+                words["summary"].format(errors=result.errors, warnings=result.warnings)
+                if result.findings
+                else words["ok"]
+            )
+        )
         if result.annotated:
             lines.append(f"  {words['annotated']}{separator}{result.annotated}")
         blocks.append("\n".join(lines))

@@ -76,7 +76,9 @@ class FieldSpec:
 
     @property
     def decimals(self) -> int | None:
-        return self.precision if self.precision is not None else DEFAULT_PRECISION.get(self.value_type)
+        return (
+            self.precision if self.precision is not None else DEFAULT_PRECISION.get(self.value_type)
+        )
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,11 @@ class Spec:
 def builtin_spec_dirs() -> list[Path]:
     """Where built-in specs live: inside the installed package, or the source checkout's folder."""
     package = Path(__file__).resolve().parent
-    return [p for p in (package / "workbook_templates", package.parents[1] / "workbook_templates") if p.is_dir()]
+    return [
+        p
+        for p in (package / "workbook_templates", package.parents[1] / "workbook_templates")
+        if p.is_dir()
+    ]
 
 
 def builtin_spec_ids() -> list[str]:
@@ -219,16 +225,18 @@ def load_spec(template: str | Path) -> Spec:
         SpecError: naming the file and the key path of the first problem.
     """
     path = resolve_spec_path(template)
-    import yaml  # noqa: PLC0415 - only spec loading needs YAML
+    import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe loader
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(path, "", f"无法读取：{exc}") from exc
     except yaml.YAMLError as exc:
         raise SpecError(path, "", f"不是有效的 YAML：{exc}") from exc
-    from xlcheck.spec_parser import parse_spec  # noqa: PLC0415 - keeps this module small
+    from xlcheck.spec_parser import parse_spec
 
-    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode())
+    digest = hashlib.sha256(
+        json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()
+    )
     return parse_spec(raw, path, spec_hash=digest.hexdigest()[:16])

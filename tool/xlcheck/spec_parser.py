@@ -11,8 +11,8 @@ from xlcheck.errors import SpecError
 from xlcheck.spec import (
     DERIVATIONS,
     NUMERIC_TYPES,
-    VALUE_TYPES,
     ROLES,
+    VALUE_TYPES,
     CheckSpec,
     Derivation,
     FieldSpec,
@@ -32,6 +32,7 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 # Excel refuses these in sheet names; 31 characters at most.
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 class _Node:
@@ -46,19 +47,25 @@ class _Node:
         return SpecError(self.source, self.path, problem)
 
     def child(self, key: str | int) -> _Node:
-        path = f"{self.path}[{key}]" if isinstance(key, int) else (
-            f"{self.path}.{key}" if self.path else key
+        path = (
+            f"{self.path}[{key}]"
+            if isinstance(key, int)
+            else (f"{self.path}.{key}" if self.path else key)
         )
         if isinstance(key, int):
             return _Node(self.value[key], path, self.source)
-        return _Node(self.value.get(key) if isinstance(self.value, dict) else None, path, self.source)
+        return _Node(
+            self.value.get(key) if isinstance(self.value, dict) else None, path, self.source
+        )
 
     def mapping(self, allowed: set[str]) -> _Node:
         if not isinstance(self.value, dict):
             raise self.fail("应为键值表（mapping）")
         unknown = sorted(str(k) for k in self.value if k not in allowed)
         if unknown:
-            raise self.fail(f"未知的键 {', '.join(unknown)}；允许的键：{', '.join(sorted(allowed))}")
+            raise self.fail(
+                f"未知的键 {', '.join(unknown)}；允许的键：{', '.join(sorted(allowed))}"
+            )
         return self
 
     def items(self) -> list[_Node]:
@@ -66,7 +73,7 @@ class _Node:
             raise self.fail("应为非空列表")
         return [self.child(i) for i in range(len(self.value))]
 
-    def get(self, key: str, convert: Callable[[_Node], T], default: T) -> T:
+    def get(self, key: str, convert: Callable[[_Node], T], default: D) -> T | D:
         node = self.child(key)
         return default if node.value is None else convert(node)
 
@@ -177,8 +184,18 @@ def _rule(node: _Node) -> ScoreRule:
 
 
 _FIELD_KEYS = {
-    "key", "label", "type", "group", "unit", "precision", "required", "min", "max",
-    "choices", "derive", "help",
+    "key",
+    "label",
+    "type",
+    "group",
+    "unit",
+    "precision",
+    "required",
+    "min",
+    "max",
+    "choices",
+    "derive",
+    "help",
 }
 
 
@@ -231,7 +248,9 @@ def _form_sheet(node: _Node) -> FormSheetSpec:
 
 
 def _table_sheet(node: _Node) -> TableSheetSpec:
-    node.mapping({"name", "layout", "title", "note", "key", "capacity", "columns", "totals", "row_required"})
+    node.mapping(
+        {"name", "layout", "title", "note", "key", "capacity", "columns", "totals", "row_required"}
+    )
     columns = tuple(_field(c, key_name="column") for c in node.need("columns", lambda n: n.items()))
     names = {c.key for c in columns}
     for listed in ("totals", "row_required"):
@@ -279,7 +298,11 @@ def _scoring_sheet(node: _Node) -> ScoringSheetSpec:
     for grade in node.need("grades", lambda n: n.items()):
         grade.mapping({"name", "min", "aliases"})
         grades.append(
-            Grade(grade.need("name", _text), grade.need("min", _number), grade.get("aliases", _keys, ()))
+            Grade(
+                grade.need("name", _text),
+                grade.need("min", _number),
+                grade.get("aliases", _keys, ()),
+            )
         )
     if sorted(grades, key=lambda g: -g.minimum) != grades:
         raise node.child("grades").fail("等级应按 min 从高到低排列")
@@ -306,7 +329,14 @@ def _check(node: _Node) -> CheckSpec:
     if severity not in ("error", "warning"):
         raise node.child("severity").fail("应为 error 或 warning")
     message = node.need("message", _text)
-    return CheckSpec(relations[0], operands[0], operands[1], message, node.get("message_en", _text, message), severity)
+    return CheckSpec(
+        relations[0],
+        operands[0],
+        operands[1],
+        message,
+        node.get("message_en", _text, message),
+        severity,
+    )
 
 
 _SHEET_PARSERS: dict[str, Callable[[_Node], SheetSpec]] = {
@@ -323,11 +353,14 @@ def parse_spec(raw: Any, source: Path, *, spec_hash: str = "") -> Spec:
     )
     sheets = []
     for sheet in root.need("sheets", lambda n: n.items()):
-        sheet.mapping(set(sheet.value) if isinstance(sheet.value, dict) else set())
-        layout = sheet.need("layout", _text)
-        if layout not in _SHEET_PARSERS:
-            raise sheet.child("layout").fail(f"未知版式 {layout!r}；可用：{', '.join(_SHEET_PARSERS)}")
-        sheets.append(_SHEET_PARSERS[layout](sheet))
+        if not isinstance(sheet.value, dict):
+            raise sheet.fail("应为键值表（mapping）")
+        layout_name = sheet.need("layout", _text)
+        if layout_name not in _SHEET_PARSERS:
+            raise sheet.child("layout").fail(
+                f"未知版式 {layout_name!r}；可用：{', '.join(_SHEET_PARSERS)}"
+            )
+        sheets.append(_SHEET_PARSERS[layout_name](sheet))
     spec = Spec(
         id=root.need("id", _text),
         version=root.need("version", _text),
@@ -340,7 +373,7 @@ def parse_spec(raw: Any, source: Path, *, spec_hash: str = "") -> Spec:
         spec_hash=spec_hash,
         source=source,
     )
-    from xlcheck.layout import lay_out  # noqa: PLC0415 - layout validates references
+    from xlcheck.layout import lay_out
 
     layout = lay_out(spec)  # raises SpecError for unknown keys, duplicates and cycles
     for role, key in spec.roles:

@@ -28,7 +28,6 @@ from xlcheck.layout import (
 from xlcheck.recompute import recompute_derived
 from xlcheck.spec import FormSheetSpec, ScoringSheetSpec, Spec, TableSheetSpec
 
-
 _NUMBER_FORMATS = {
     "integer": "0",
     "amount": "#,##0.00",
@@ -42,8 +41,14 @@ _NUMBER_FORMATS = {
 _INPUT_TINT = "#FFF2CC"
 _DERIVED_TINT = "#EDEDED"
 _TYPE_NAMES = {
-    "integer": "整数", "amount": "金额（万元，两位小数）", "number": "数字", "score": "分数",
-    "percent": "百分比（如 95%）", "date": "日期（如 2024-07-28）", "text": "文本", "choice": "从列表中选择",
+    "integer": "整数",
+    "amount": "金额（万元，两位小数）",
+    "number": "数字",
+    "score": "分数",
+    "percent": "百分比（如 95%）",
+    "date": "日期（如 2024-07-28）",
+    "text": "文本",
+    "choice": "从列表中选择",
 }
 # Column widths in Excel character units; a CJK character is about two of them.
 _WIDTHS = {
@@ -57,9 +62,28 @@ class _Formats:
 
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "border": 1}
-        self.title = book.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"})
-        self.note = book.add_format({"font_name": "宋体", "font_size": 10, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
-        self.header = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#D9E1F2"})
+        self.title = book.add_format(
+            {
+                "font_name": "黑体",
+                "font_size": 16,
+                "bold": True,
+                "align": "center",
+                "valign": "vcenter",
+            }
+        )
+        self.note = book.add_format(
+            {
+                "font_name": "宋体",
+                "font_size": 10,
+                "italic": True,
+                "font_color": "#595959",
+                "text_wrap": True,
+                "valign": "top",
+            }
+        )
+        self.header = book.add_format(
+            {**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#D9E1F2"}
+        )
         self.label = book.add_format({**base, "text_wrap": True})
         self.section = book.add_format({**base, "bold": True, "bg_color": "#E2EFDA"})
         self.total_label = book.add_format({**base, "bold": True, "align": "center"})
@@ -103,17 +127,28 @@ def _add_validation(sheet: Worksheet, placed: PlacedField) -> None:
     high = spec.maximum if spec.maximum is not None else 1e12
     if spec.value_type == "integer":
         options.update(validate="integer", criteria="between", minimum=int(low), maximum=int(high))
-        options["error_message"] = f"请填写 {int(low)} 到 {int(high)} 之间的整数。" if spec.maximum is not None else "请填写整数。"
+        options["error_message"] = (
+            f"请填写 {int(low)} 到 {int(high)} 之间的整数。"
+            if spec.maximum is not None
+            else "请填写整数。"
+        )
     elif spec.value_type in ("amount", "number", "score", "percent"):
         options.update(validate="decimal", criteria="between", minimum=low, maximum=high)
         if spec.value_type == "score":
             options["error_message"] = f"自评得分应在 0 到 {high:g} 分之间（不能超过分值）。"
         elif spec.minimum is not None and spec.maximum is None:
-            options["error_message"] = f"请填写不小于 {low:g} 的数字（{spec.unit or ''}），不要输入文字或单位。"
+            options["error_message"] = (
+                f"请填写不小于 {low:g} 的数字（{spec.unit or ''}），不要输入文字或单位。"
+            )
         else:
             options["error_message"] = "请填写数字，不要输入文字或单位。"
     elif spec.value_type == "date":
-        options.update(validate="date", criteria="between", minimum=dt.date(1990, 1, 1), maximum=dt.date(2100, 12, 31))
+        options.update(
+            validate="date",
+            criteria="between",
+            minimum=dt.date(1990, 1, 1),
+            maximum=dt.date(2100, 12, 31),
+        )
         options["error_message"] = "请填写日期，如 2024-07-28。"
     elif spec.value_type == "choice":
         options.update(validate="list", source=list(spec.choices))
@@ -125,7 +160,9 @@ def _add_validation(sheet: Worksheet, placed: PlacedField) -> None:
     sheet.data_validation(row, col, row, col, options)
 
 
-def _set_up_print(sheet: Worksheet, sheet_layout: SheetLayout, landscape: bool, footer: str) -> None:
+def _set_up_print(
+    sheet: Worksheet, sheet_layout: SheetLayout, landscape: bool, footer: str
+) -> None:
     sheet.set_paper(9)  # A4
     if landscape:
         sheet.set_landscape()
@@ -139,7 +176,9 @@ def _set_up_print(sheet: Worksheet, sheet_layout: SheetLayout, landscape: bool, 
     sheet.set_footer(f"&L{footer}&R第 &P 页，共 &N 页")
 
 
-def _write_sheet_frame(sheet: Worksheet, sheet_layout: SheetLayout, formats: _Formats, title: str) -> None:
+def _write_sheet_frame(
+    sheet: Worksheet, sheet_layout: SheetLayout, formats: _Formats, title: str
+) -> None:
     spec = sheet_layout.sheet
     last_col = sheet_layout.last_column - 1
     sheet.merge_range(TITLE_ROW - 1, 0, TITLE_ROW - 1, last_col, title, formats.title)
@@ -176,8 +215,13 @@ def write_template(
     scoring = scoring_sheet(spec)
     grades = scoring.grades if scoring else ()
     values = recompute_derived(layout, dict(prefill or {}), grades)
-    book = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
-    book.set_properties({"title": spec.title, "subject": f"{spec.id} {spec.version}", "comments": "由 xlcheck 生成"})
+    book = xlsxwriter.Workbook(
+        str(out),
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    book.set_properties(
+        {"title": spec.title, "subject": f"{spec.id} {spec.version}", "comments": "由 xlcheck 生成"}
+    )
     book.set_custom_property(PROPERTY_TEMPLATE, spec.id)
     book.set_custom_property(PROPERTY_VERSION, spec.version)
     book.set_custom_property(PROPERTY_SPEC_HASH, spec.spec_hash)
@@ -189,7 +233,9 @@ def write_template(
     for sheet_layout in layout.sheets:
         sheet_spec = sheet_layout.sheet
         sheet = book.add_worksheet(sheet_spec.name)
-        _write_sheet_frame(sheet, sheet_layout, formats, f"{sheet_spec.title or spec.title}{title_suffix}")
+        _write_sheet_frame(
+            sheet, sheet_layout, formats, f"{sheet_spec.title or spec.title}{title_suffix}"
+        )
         if isinstance(sheet_spec, FormSheetSpec):
             widths = _WIDTHS["form"]
             sheet.freeze_panes(HEADER_ROW, 0)
@@ -199,8 +245,17 @@ def write_template(
                 if placed.spec.unit is None:
                     sheet.write_blank(placed.row_number - 1, 2, None, formats.label)
         elif isinstance(sheet_spec, TableSheetSpec):
-            widths = (6, *(36 if c.value_type == "text" and i == 0 else 14 if c.value_type != "text" else 24
-                           for i, c in enumerate(sheet_spec.columns)))
+            widths = (
+                6,
+                *(
+                    36
+                    if c.value_type == "text" and i == 0
+                    else 14
+                    if c.value_type != "text"
+                    else 24
+                    for i, c in enumerate(sheet_spec.columns)
+                ),
+            )
             sheet.freeze_panes(HEADER_ROW, 2)
         else:
             widths = _WIDTHS["scoring"]
@@ -211,11 +266,21 @@ def write_template(
             _write_field(sheet, placed, layout, formats, values, grades)
         landscape = isinstance(sheet_spec, ScoringSheetSpec | TableSheetSpec)
         _set_up_print(sheet, sheet_layout, landscape, footer)
-        sheet.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
+        sheet.protect(
+            "",
+            {
+                "format_columns": True,
+                "format_rows": True,
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+            },
+        )
     try:
         book.close()
     except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
-        raise WorkbookError(out, f"无法写入模板：{exc}", message_en=f"cannot write the template: {exc}") from exc
+        raise WorkbookError(
+            out, f"无法写入模板：{exc}", message_en=f"cannot write the template: {exc}"
+        ) from exc
     return out
 
 

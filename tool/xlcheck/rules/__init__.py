@@ -34,7 +34,15 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(code: str, severity: Severity, title: str, title_en: str, description: str, message: str, message_en: str) -> Rule:
+def rule(
+    code: str,
+    severity: Severity,
+    title: str,
+    title_en: str,
+    description: str,
+    message: str,
+    message_en: str,
+) -> Rule:
     if code in REGISTRY:
         raise AssertionError(f"rule code {code} declared twice")
     REGISTRY[code] = Rule(code, severity, title, title_en, description, message, message_en)
@@ -65,7 +73,8 @@ class RuleContext:
         instead of again through every total and check built on it.
         """
         bad = {
-            key for key, normalised in self.inputs.items()
+            key
+            for key, normalised in self.inputs.items()
             if normalised.problem is not None
             or (normalised.value is None and self.layout.by_key[key].spec.required)
             or self.workbook.cells[key].error is not None
@@ -98,7 +107,10 @@ def make_finding(
     if placed is not None:
         params.setdefault("label", placed.short_label)
         decimals, value_type = placed.spec.decimals, placed.spec.value_type
-        expected, actual = json_value(expected, value_type, decimals), json_value(actual, value_type, decimals)
+        expected, actual = (
+            json_value(expected, value_type, decimals),
+            json_value(actual, value_type, decimals),
+        )
     return Finding(
         code=rule_.code,
         severity=severity or rule_.severity,
@@ -116,16 +128,16 @@ Check = Callable[[RuleContext], Iterator[Finding]]
 
 def run_rules(context: RuleContext) -> list[Finding]:
     """Every finding of every rule family, sorted by sheet, row and column."""
-    from xlcheck.rules import checks, derived, inputs, scoring  # noqa: PLC0415 - families register on import
+    from xlcheck.rules import checks, derived, inputs, scoring, workbook
 
-    families: tuple[Check, ...] = (inputs.check, derived.check, scoring.check, checks.check)
+    families: tuple[Check, ...] = (inputs.check, derived.check, scoring.check, checks.check, workbook.check)
     findings = [finding for family in families for finding in family(context)]
     return sorted(findings, key=Finding.sort_key)
 
 
 def all_rules() -> list[Rule]:
     """The catalogue, every family loaded, in code order."""
-    from xlcheck.rules import checks, derived, inputs, scoring  # noqa: F401, PLC0415
+    from xlcheck.rules import checks, derived, inputs, scoring, workbook  # noqa: F401
 
     return sorted(REGISTRY.values(), key=lambda r: r.code)
 

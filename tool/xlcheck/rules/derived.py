@@ -15,44 +15,65 @@ from xlcheck.rules import RuleContext, make_finding, rule
 E, W = Severity.ERROR, Severity.WARNING
 
 FORMULA_REPLACED = rule(
-    "formula-replaced", W, "公式被改成数值", "Formula replaced by a value",
+    "formula-replaced",
+    W,
+    "公式被改成数值",
+    "Formula replaced by a value",
     "应由公式计算的单元格里被直接输入（或粘贴）了数值。该值已与重新计算的结果比较；"
     "即使现在相符，以后修改数据时它也不会随之更新。",
     "“{label}”应由公式计算，现为手工输入的值；请恢复公式 {formula}",
     "'{label}' should be computed by a formula but holds a typed value; restore the formula {formula}",
 )
 FORMULA_MISSING = rule(
-    "formula-missing", E, "公式被删除", "Formula deleted",
+    "formula-missing",
+    E,
+    "公式被删除",
+    "Formula deleted",
     "应由公式计算的单元格为空。",
     "“{label}”的公式被删除，单元格为空；应为 {expected_text}，请恢复公式 {formula}",
     "'{label}' lost its formula and is empty; it should be {expected_text}; restore the formula {formula}",
 )
 FORMULA_ALTERED = rule(
-    "formula-altered", W, "公式被修改", "Formula altered",
+    "formula-altered",
+    W,
+    "公式被修改",
+    "Formula altered",
     "单元格的公式与模板不同（引用了别的单元格或改了算法）。",
     "“{label}”的公式与模板不同：现为 {actual_formula}，模板为 {formula}",
     "'{label}' has a different formula from the template: {actual_formula} instead of {formula}",
 )
 FORMULA_BROKEN = rule(
-    "formula-broken", E, "公式引用失效", "Broken formula reference",
+    "formula-broken",
+    E,
+    "公式引用失效",
+    "Broken formula reference",
     "公式里有 #REF!：它引用的行、列或工作表已被删除。",
     "“{label}”的公式引用了已删除的单元格（{actual_formula}）；请恢复公式 {formula}",
     "'{label}' refers to deleted cells ({actual_formula}); restore the formula {formula}",
 )
 DERIVED_MISMATCH = rule(
-    "derived-mismatch", E, "计算结果不符", "Computed value differs",
+    "derived-mismatch",
+    E,
+    "计算结果不符",
+    "Computed value differs",
     "单元格显示的值与按模板公式从填报数据重新计算的结果不同（按显示精度比较）。",
     "“{label}”应为 {expected_text}，实际为 {actual_text}",
     "'{label}' should be {expected_text}, found {actual_text}",
 )
 RATIO_WRONG_BASE = rule(
-    "ratio-wrong-base", E, "比率分母用错", "Ratio on the wrong base",
+    "ratio-wrong-base",
+    E,
+    "比率分母用错",
+    "Ratio on the wrong base",
     "比率的值与另一个分母算出的结果相同：分母用错了（例如预算执行率用实际收入而不是预算数作分母）。",
     "“{label}”应为 {expected_text}（{numerator} ÷ {denominator}），实际 {actual_text} 是 {numerator} ÷ {wrong_base}：分母用错了",
     "'{label}' should be {expected_text} ({numerator} / {denominator}); {actual_text} is {numerator} / {wrong_base}: wrong base",
 )
 GRADE_MISMATCH = rule(
-    "grade-mismatch", E, "等级与总分不符", "Grade does not match the score",
+    "grade-mismatch",
+    E,
+    "等级与总分不符",
+    "Grade does not match the score",
     "填写的等级与总分对应的等级不同（优 ≥ 90，良 ≥ 80，中 ≥ 60，其余为差；优秀、良好等视为同一等级）。",
     "等级应为“{grade}”（总分 {total}），实际为“{typed}”",
     "The grade should be '{grade}' (total {total}), found '{typed}'",
@@ -74,26 +95,44 @@ def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator
         meant = canonical_grade(str(actual), grades) if actual is not None else None
         if expected is not None and meant != expected:
             total = context.show(derive.operands[0], context.value_shown(derive.operands[0]))
-            yield make_finding(GRADE_MISMATCH, placed, expected=expected, actual=actual, total=total, grade=expected, typed=actual)
+            yield make_finding(
+                GRADE_MISMATCH,
+                placed,
+                expected=expected,
+                actual=actual,
+                total=total,
+                grade=expected,
+                typed=actual,
+            )
         return
     if expected is None and actual is None:
         return
     if values_match(expected, actual, placed.spec.decimals):
         return
-    params = {"expected_text": context.show(placed.key, expected), "actual_text": context.show(placed.key, actual)}
+    params: dict[str, Any] = {
+        "expected_text": context.show(placed.key, expected),
+        "actual_text": context.show(placed.key, actual),
+    }
     if derive.verb == "ratio" and isinstance(actual, float):
         numerator_key, denominator_key = derive.operands
         for base in derive.alt_bases:
             numerator, denominator = context.values.get(numerator_key), context.values.get(base)
-            if isinstance(numerator, float) and isinstance(denominator, float) and denominator:
-                if values_match(numerator / denominator, actual, placed.spec.decimals):
-                    yield make_finding(
-                        RATIO_WRONG_BASE, placed, expected=expected, actual=actual,
-                        numerator=context.layout.by_key[numerator_key].short_label,
-                        denominator=context.layout.by_key[denominator_key].short_label,
-                        wrong_base=context.layout.by_key[base].short_label, **params,
-                    )
-                    return
+            if not (
+                isinstance(numerator, float) and isinstance(denominator, float) and denominator
+            ):
+                continue
+            if values_match(numerator / denominator, actual, placed.spec.decimals):
+                yield make_finding(
+                    RATIO_WRONG_BASE,
+                    placed,
+                    expected=expected,
+                    actual=actual,
+                    numerator=context.layout.by_key[numerator_key].short_label,
+                    denominator=context.layout.by_key[denominator_key].short_label,
+                    wrong_base=context.layout.by_key[base].short_label,
+                    **params,
+                )
+                return
     yield make_finding(DERIVED_MISMATCH, placed, expected=expected, actual=actual, **params)
 
 
@@ -106,17 +145,30 @@ def check(context: RuleContext) -> Iterator[Finding]:
         template_formula = excel_formula(placed, context.layout, grades)
         if template_formula is None:  # a constant such as an indicator's weight
             actual = _typed_value(context, placed, reading.raw)
-            if reading.formula is not None or not values_match(context.values.get(placed.key), actual, placed.spec.decimals):
+            if reading.formula is not None or not values_match(
+                context.values.get(placed.key), actual, placed.spec.decimals
+            ):
                 yield from _compare(context, placed, actual)
             continue
-        params = {"formula": template_formula, "label": placed.short_label}
+        params: dict[str, Any] = {"formula": template_formula, "label": placed.short_label}
+        if not context.workbook.formulas_read:
+            # Only cached values could be read (formulas-unread says so): compare those alone.
+            if reading.error is None and not is_blank(reading.raw):
+                yield from _compare(context, placed, _typed_value(context, placed, reading.raw))
+            continue
         if reading.formula is None:
             if reading.error is not None:
                 yield make_finding(FORMULA_REPLACED, placed, **params)
                 continue
             if is_blank(reading.raw):
                 expected = context.values.get(placed.key)
-                yield make_finding(FORMULA_MISSING, placed, expected=expected, expected_text=context.show(placed.key, expected), **params)
+                yield make_finding(
+                    FORMULA_MISSING,
+                    placed,
+                    expected=expected,
+                    expected_text=context.show(placed.key, expected),
+                    **params,
+                )
                 continue
             actual = _typed_value(context, placed, reading.raw)
             yield make_finding(FORMULA_REPLACED, placed, actual=actual, **params)
@@ -127,7 +179,13 @@ def check(context: RuleContext) -> Iterator[Finding]:
         if "#REF!" in reading.formula.upper():
             yield make_finding(FORMULA_BROKEN, placed, actual_formula=reading.formula, **params)
             continue
-        yield make_finding(FORMULA_ALTERED, placed, actual=reading.formula, actual_formula=reading.formula, **params)
+        yield make_finding(
+            FORMULA_ALTERED,
+            placed,
+            actual=reading.formula,
+            actual_formula=reading.formula,
+            **params,
+        )
         if not is_blank(reading.raw):
             # The altered formula's cached result is the only evidence of what it shows.
             yield from _compare(context, placed, _typed_value(context, placed, reading.raw))

@@ -10,68 +10,103 @@ from xlcheck.rules import RuleContext, make_finding, rule
 E, W = Severity.ERROR, Severity.WARNING
 
 SHEET_MISSING = rule(
-    "sheet-missing", E, "缺少工作表", "Sheet missing",
+    "sheet-missing",
+    E,
+    "缺少工作表",
+    "Sheet missing",
     "模板中的某张工作表在工作簿里找不到（被删除或改名），其中的单元格都无法校验。",
     "找不到工作表“{sheet}”（可能被删除或改名），其中的 {count} 个单元格无法校验",
     "Sheet '{sheet}' is missing (deleted or renamed); its {count} cells cannot be checked",
 )
 REQUIRED_MISSING = rule(
-    "required-missing", E, "必填项为空", "Required cell empty",
+    "required-missing",
+    E,
+    "必填项为空",
+    "Required cell empty",
     "模板规定必须填写的单元格为空。",
     "“{label}”为必填项，但未填写",
     "'{label}' is required but empty",
 )
 NOT_A_NUMBER = rule(
-    "not-a-number", E, "不是数字", "Not a number",
+    "not-a-number",
+    E,
+    "不是数字",
+    "Not a number",
     "数值单元格里是无法读作数字的文字。",
     "“{label}”应为数字，实际为“{text}”",
     "'{label}' must be a number, found '{text}'",
 )
 NOT_AN_INTEGER = rule(
-    "not-an-integer", E, "不是整数", "Not a whole number",
+    "not-an-integer",
+    E,
+    "不是整数",
+    "Not a whole number",
     "人数、个数等整数单元格里填了小数。",
     "“{label}”应为整数，实际为 {text}",
     "'{label}' must be a whole number, found {text}",
 )
 NOT_A_DATE = rule(
-    "not-a-date", E, "不是日期", "Not a date",
+    "not-a-date",
+    E,
+    "不是日期",
+    "Not a date",
     "日期单元格里的内容无法读作日期。",
     "“{label}”应为日期（如 2024-07-28），实际为“{text}”",
     "'{label}' must be a date (e.g. 2024-07-28), found '{text}'",
 )
 NUMBER_AS_TEXT = rule(
-    "number-as-text", W, "数字以文本形式输入", "Number stored as text",
+    "number-as-text",
+    W,
+    "数字以文本形式输入",
+    "Number stored as text",
     "数字以文本形式输入（含千位分隔符、全角数字、单位、百分号或空格）。xlcheck 已按数字校验，"
     "但 Excel 的求和等公式会忽略文本，表上的合计因而可能不对。",
     "“{label}”的数字是文本“{text}”，已按 {value} 校验；Excel 公式会忽略文本，请改为数字格式重新输入",
     "'{label}' holds the number as text '{text}', checked as {value}; Excel formulas ignore text, re-enter it as a number",
 )
 DATE_AS_TEXT = rule(
-    "date-as-text", W, "日期以文本形式输入", "Date stored as text",
+    "date-as-text",
+    W,
+    "日期以文本形式输入",
+    "Date stored as text",
     "日期以文本形式输入，xlcheck 已按日期校验。",
     "“{label}”的日期是文本“{text}”，已按 {value} 校验；请改为日期格式",
     "'{label}' holds the date as text '{text}', checked as {value}; enter it as a date",
 )
 OUT_OF_RANGE = rule(
-    "out-of-range", E, "超出范围", "Out of range",
+    "out-of-range",
+    E,
+    "超出范围",
+    "Out of range",
     "数值小于模板规定的下限或大于上限。",
     "“{label}”应在 {bounds} 之间，实际为 {value}",
     "'{label}' must be within {bounds}, found {value}",
 )
 INVALID_CHOICE = rule(
-    "invalid-choice", E, "不在可选项内", "Not one of the choices",
+    "invalid-choice",
+    E,
+    "不在可选项内",
+    "Not one of the choices",
     "单元格的内容不是下拉列表中的选项。",
     "“{label}”应为以下之一：{choices}，实际为“{text}”",
     "'{label}' must be one of {choices}, found '{text}'",
 )
 ERROR_VALUE = rule(
-    "error-value", E, "错误值", "Error value",
+    "error-value",
+    E,
+    "错误值",
+    "Error value",
     "单元格显示 Excel 错误值（#DIV/0!、#REF!、#N/A 等）。",
     "“{label}”是错误值 {text}",
     "'{label}' holds the error value {text}",
 )
 
-_PROBLEM_RULES = {"not-a-number": NOT_A_NUMBER, "not-an-integer": NOT_AN_INTEGER, "not-a-date": NOT_A_DATE, "invalid-choice": INVALID_CHOICE}
+_PROBLEM_RULES = {
+    "not-a-number": NOT_A_NUMBER,
+    "not-an-integer": NOT_AN_INTEGER,
+    "not-a-date": NOT_A_DATE,
+    "invalid-choice": INVALID_CHOICE,
+}
 
 
 def _bounds(low: float | None, high: float | None) -> str:
@@ -85,7 +120,13 @@ def check(context: RuleContext) -> Iterator[Finding]:
     for sheet_layout in context.layout.sheets:
         name = sheet_layout.sheet.name
         if name in context.workbook.missing_sheets:
-            yield make_finding(SHEET_MISSING, None, location=CellRef(sheet_layout.index, 1, 1, name), sheet=name, count=fields_by_sheet.get(name, 0))
+            yield make_finding(
+                SHEET_MISSING,
+                None,
+                location=CellRef(sheet_layout.index, 1, 1, name),
+                sheet=name,
+                count=fields_by_sheet.get(name, 0),
+            )
     for placed in context.layout.fields:
         if not placed.is_input or placed.key not in context.workbook.cells:
             continue
@@ -97,7 +138,13 @@ def check(context: RuleContext) -> Iterator[Finding]:
         normalised = context.inputs[placed.key]
         text = str(reading.raw)
         if normalised.problem in _PROBLEM_RULES:
-            yield make_finding(_PROBLEM_RULES[normalised.problem], placed, actual=text, text=text, choices="、".join(spec.choices))
+            yield make_finding(
+                _PROBLEM_RULES[normalised.problem],
+                placed,
+                actual=text,
+                text=text,
+                choices="、".join(spec.choices),
+            )
             continue
         value = normalised.value
         if value is None:
@@ -109,7 +156,9 @@ def check(context: RuleContext) -> Iterator[Finding]:
             family = DATE_AS_TEXT if spec.value_type == "date" else NUMBER_AS_TEXT
             yield make_finding(family, placed, expected=value, actual=text, text=text, value=shown)
         if spec.value_type == "choice" and value not in spec.choices:
-            yield make_finding(INVALID_CHOICE, placed, actual=value, text=value, choices="、".join(spec.choices))
+            yield make_finding(
+                INVALID_CHOICE, placed, actual=value, text=value, choices="、".join(spec.choices)
+            )
         if isinstance(value, int | float):
             # A score above its weight has a rule of its own (scoring family).
             high = None if spec.value_type == "score" else spec.maximum
@@ -117,6 +166,9 @@ def check(context: RuleContext) -> Iterator[Finding]:
             too_high = high is not None and value > high
             if too_low or too_high:
                 yield make_finding(
-                    OUT_OF_RANGE, placed, actual=value,
-                    bounds=_bounds(spec.minimum, spec.maximum), value=context.show(placed.key, value),
+                    OUT_OF_RANGE,
+                    placed,
+                    actual=value,
+                    bounds=_bounds(spec.minimum, spec.maximum),
+                    value=context.show(placed.key, value),
                 )
