@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 import warnings
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,16 +26,28 @@ _HEADERS = {
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: Excel's limit on the characters in one cell; longer text makes the file unreadable to Excel.
+MAX_CELL_TEXT = 32_767
+
+
 def safe_text(value: Any) -> Any:
-    """Cell text that cannot run as a formula: a leading =, +, -, @ gets a ' in front."""
-    if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
-        return "'" + value
+    """Cell text that cannot run as a formula and fits a cell.
+
+    Text starting with =, +, -, @ (or a tab or carriage return, which some apps strip first) gets
+    a ' in front, so a spreadsheet shows it as text; text longer than a cell holds is cut.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_TRIGGERS):
+        value = "'" + value
+    if len(value) > MAX_CELL_TEXT:
+        value = value[: MAX_CELL_TEXT - 1] + "…"
     return value
 
 
 def _anchor(sheet: Any, cell_ref: str) -> Any:
     """The cell to mark: for a cell inside a merged range, its top-left cell."""
-    from openpyxl.cell.cell import MergedCell  # noqa: PLC0415
+    from openpyxl.cell.cell import MergedCell
 
     cell = sheet[cell_ref]
     if isinstance(cell, MergedCell):
@@ -46,8 +58,8 @@ def _anchor(sheet: Any, cell_ref: str) -> Any:
 
 
 def _mark(book: Any, finding: Finding, lang: str) -> None:
-    from openpyxl.comments import Comment  # noqa: PLC0415
-    from openpyxl.styles import PatternFill  # noqa: PLC0415
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
 
     location = finding.location
     if location is None or location.sheet not in book.sheetnames:
@@ -63,13 +75,13 @@ def _mark(book: Any, finding: Finding, lang: str) -> None:
         text += f"\n{'应为' if lang == 'zh' else 'Expected'}: {finding.expected}"
     if cell.comment is not None:
         text = f"{cell.comment.text}\n\n{text}"
-    comment = Comment(text, "xlcheck")
+    comment = Comment(safe_text(text), "xlcheck")
     comment.width, comment.height = 320, 160
     cell.comment = comment
 
 
 def _write_results_sheet(book: Any, result: VerificationResult, findings: Sequence[Finding], lang: str) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill  # noqa: PLC0415
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     name = RESULTS_SHEET if lang == "zh" else RESULTS_SHEET_EN
     if name in book.sheetnames:  # verifying an annotated copy again
@@ -117,8 +129,8 @@ def _write_results_sheet(book: Any, result: VerificationResult, findings: Sequen
             link = sheet.cell(row, 4)
             link.hyperlink = "#'{}'!{}".format(location.sheet.replace("'", "''"), location.cell_ref)
             link.font = Font(color="0563C1", underline="single")
-    for col, width in zip("ABCDEFGH", (6, 8, 22, 16, 30, 70, 14, 14), strict=True):
-        sheet.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEFGH", (6, 8, 22, 16, 30, 70, 14, 14), strict=True):
+        sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
     for other in book.worksheets:
         other.sheet_view.tabSelected = False
@@ -126,37 +138,85 @@ def _write_results_sheet(book: Any, result: VerificationResult, findings: Sequen
     book.active = 0
 
 
-def annotate_workbook(result: VerificationResult, out: Path, *, lang: str = "zh") -> Path:
-    """Write a copy of ``result.path`` with every finding marked at its cell and a results sheet.
+def _fallback_directory(preferred: Path) -> Path:
+    """Where the copy goes when the input's folder is read-only: the working directory, else temp."""
+    for candidate in (Path.cwd(), Path(tempfile.gettempdir()) / "xlcheck"):
+        with contextlib.suppress(OSError):
+            candidate.mkdir(parents=True, exist_ok=True)
+            if candidate.resolve() != preferred.resolve() and os.access(candidate, os.W_OK):
+                return candidate
+    raise WorkbookError(preferred, "没有可写入批注副本的文件夹", message_en="no writable folder for the annotated copy")
 
-    The copy is written to a temporary file beside ``out`` and renamed into place, so an
-    interrupted run never leaves half a file.
 
-    Raises:
-        WorkbookError: the source could not be loaded or the copy could not be written.
-    """
-    import openpyxl  # noqa: PLC0415 - keeps `xlcheck --help` fast
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/stem (2).suffix`` … when that is taken: never overwrite there."""
+    candidate = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    number = 2
+    while candidate.exists():
+        candidate = folder / f"{stem} ({number}){suffix}"
+        number += 1
+    return candidate
 
-    source = result.path
-    keep_vba = source.suffix.lower() == ".xlsm"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(source, keep_vba=keep_vba, keep_links=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
-        raise WorkbookError(source, f"无法生成批注副本（{exc}）", message_en=f"cannot write the annotated copy ({exc})") from exc
-    for finding in result.findings:
-        _mark(book, finding, lang)
-    _write_results_sheet(book, result, result.findings, lang)
+
+def _save_atomically(book: Any, out: Path) -> None:
+    """Save to a temporary file beside ``out``, then rename: no half-written copy, ever."""
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent)
     os.close(handle)
     try:
         book.save(temporary)
         os.replace(temporary, out)
-    except OSError as exc:
-        raise WorkbookError(out, f"无法写入批注副本（{exc}）", message_en=f"cannot write the annotated copy ({exc})") from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def annotate_workbook(result: VerificationResult, out: Path, *, lang: str = "zh", may_relocate: bool = False) -> Path | None:
+    """Write a copy of ``result.path`` with every finding marked at its cell and a results sheet.
+
+    The copy is written to a temporary file beside ``out`` and renamed into place, so an
+    interrupted run never leaves half a file. Macros (``xl/vbaProject.bin``) are never run; they
+    are kept when ``out`` is an ``.xlsm`` and dropped from an ``.xlsx`` copy (the ``macros-present``
+    finding says which).
+
+    Args:
+        may_relocate: when ``out``'s folder cannot be written (a read-only input folder), write
+            the copy to the working directory (or the temp folder) instead, under a free name.
+
+    Returns:
+        Where the copy was written, or None when openpyxl cannot load the source package (the
+        ``formulas-unread`` finding then says that no copy was written).
+
+    Raises:
+        WorkbookError: the copy could not be written.
+    """
+    import openpyxl
+
+    from xlcheck.reader import OPENPYXL_FAILURES
+
+    source = result.path
+    keep_vba = out.suffix.lower() == ".xlsm"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(source, keep_vba=keep_vba, keep_links=True)
+    except OPENPYXL_FAILURES:
+        return None
+    for finding in result.findings:
+        _mark(book, finding, lang)
+    _write_results_sheet(book, result, result.findings, lang)
+    try:
+        try:
+            _save_atomically(book, out)
+        except OSError as exc:
+            if not may_relocate or exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            out = _free_name(_fallback_directory(out.parent), out.name)
+            _save_atomically(book, out)
+    except OSError as exc:
+        raise WorkbookError(
+            out, f"无法写入批注副本（{exc.strerror or exc}）", message_en=f"cannot write the annotated copy ({exc.strerror or exc})",
+            hint="用 -o 指定一个可写的位置，或加 --no-annotate。", hint_en="Choose a writable place with -o, or add --no-annotate.",
+        ) from exc
     return out

@@ -250,8 +250,10 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
     if options.annotate:
         from xlcheck.annotator import annotate_workbook  # noqa: PLC0415
 
-        annotate_workbook(result, out, lang=options.lang)
-        result = VerificationResult(**{**result.__dict__, "annotated": out})
+        # A read-only input folder moves the default copy elsewhere; None: openpyxl cannot load
+        # the package, which the formulas-unread finding reports.
+        written = annotate_workbook(result, out, lang=options.lang, may_relocate=options.output is None)
+        result = VerificationResult(**{**result.__dict__, "annotated": written})
     return result
 
 

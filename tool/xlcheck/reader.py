@@ -1,21 +1,43 @@
-"""A filled .xlsx → ``FilledWorkbook``: values via pandas (calamine), formulas and errors via openpyxl."""
+"""A filled workbook → ``FilledWorkbook``: values via pandas (calamine), formulas and errors via openpyxl.
+
+The package is inspected first (``package.inspect_package``), so no parser ever sees a file that is
+not a workbook, a zip bomb or XML with entities. When openpyxl cannot load a package that calamine
+can (backslash zip paths, some pivot caches, legacy .xls), values are still read and verified and
+the workbook says so (``formulas_read`` is false).
+"""
 
 from __future__ import annotations
 
 import math
-import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from xlcheck.errors import WorkbookError
-from xlcheck.findings import PROPERTY_SPEC_HASH, PROPERTY_TEMPLATE, PROPERTY_VERSION, TemplateIdentity
+from xlcheck.findings import (
+    PROPERTY_SPEC_HASH,
+    PROPERTY_TEMPLATE,
+    PROPERTY_VERSION,
+    TemplateIdentity,
+)
 from xlcheck.layout import Layout
-_APPLICATION = re.compile(rb"<(?:\w+:)?Application>([^<]*)</(?:\w+:)?Application>")
-_APP_VERSION = re.compile(rb"<(?:\w+:)?AppVersion>([^<]*)</(?:\w+:)?AppVersion>")
+from xlcheck.package import MAX_GRID_CELLS, Package, describe, inspect_package
+
 _ERROR_VALUES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!")
+#: Rows and columns read past a sheet's template layout when a sheet is read in a bounded way.
+_MARGIN = 200
+_RESAVE = "请在 Excel、WPS 或 LibreOffice 中打开并重新保存为 .xlsx。"
+_RESAVE_EN = "Open it in Excel, WPS or LibreOffice and save it again as .xlsx."
+# What openpyxl raises on packages it cannot load, as observed on real files and in the fuzz test
+# (tests/test_fuzz.py): missing parts (KeyError), malformed XML (ParseError), unexpected
+# structures (TypeError, AttributeError, IndexError), bad values and defusedxml refusals (ValueError).
+OPENPYXL_FAILURES = (
+    OSError, EOFError, zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError,
+    AttributeError, ParseError, AssertionError, NotImplementedError, OverflowError, RecursionError,
+)
 
 
 @dataclass(frozen=True)
@@ -43,28 +65,26 @@ class FilledWorkbook:
     sheet_names: list[str]
     cells: dict[str, CellReading] = field(default_factory=dict)
     missing_sheets: list[str] = field(default_factory=list)
+    #: Sheets the unit hid (``hidden`` or ``veryHidden``).
+    hidden_sheets: list[str] = field(default_factory=list)
+    #: False when only cached values could be read (openpyxl could not load the package, or .xls).
+    formulas_read: bool = True
+    #: Why formulas could not be read, as one short phrase.
+    formula_problem: str | None = None
+    package: Package | None = None
 
 
-def _application(path: Path) -> str | None:
-    """Which app last saved the file (docProps/app.xml, plus WPS's build number when present)."""
+def _load_book(path: Path) -> tuple[Any | None, str | None]:
+    """openpyxl's workbook (formulas, errors, styles), or None and why it could not be loaded."""
+    import openpyxl
+
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            app_xml = archive.read("docProps/app.xml") if "docProps/app.xml" in names else b""
-            custom = archive.read("docProps/custom.xml") if "docProps/custom.xml" in names else b""
-    except (OSError, zipfile.BadZipFile, KeyError):
-        return None
-    match = _APPLICATION.search(app_xml)
-    if not match:
-        return None
-    name = match.group(1).decode("utf-8", "replace").strip()
-    version = _APP_VERSION.search(app_xml)
-    wps_build = re.search(rb'name="KSOProductBuildVer"[^>]*>\s*<[^>]+>([^<]*)<', custom)
-    if wps_build:
-        return f"{name} (KSOProductBuildVer {wps_build.group(1).decode('utf-8', 'replace')})"
-    if version and not any(ch.isdigit() for ch in name):
-        return f"{name} {version.group(1).decode('utf-8', 'replace')}"
-    return name
+        with warnings.catch_warnings():
+            # openpyxl warns about extensions it drops (e.g. x14 validation) on read.
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(path, data_only=False, keep_links=False), None
+    except OPENPYXL_FAILURES as exc:
+        return None, f"{type(exc).__name__}: {describe(exc)}"
 
 
 class WorkbookSource:
@@ -72,98 +92,151 @@ class WorkbookSource:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        if not path.is_file():
-            raise WorkbookError(path, "找不到该文件", message_en="file not found", hint="请检查文件名和路径。", hint_en="Check the file name and path.")
-        if not zipfile.is_zipfile(path):
-            raise WorkbookError(
-                path,
-                "不是 .xlsx 工作簿（文件不是 zip 格式）",
-                message_en="not an .xlsx workbook (the file is not a zip package)",
-                hint="请在 Excel、WPS 或 LibreOffice 中另存为 .xlsx 后再校验。",
-                hint_en="Save it as .xlsx in Excel, WPS or LibreOffice and verify that file.",
-            )
-        import openpyxl  # noqa: PLC0415 - keeps `xlcheck --help` fast
+        self.package = inspect_package(path)
+        self.application = self.package.application
+        self.book: Any | None = None
+        self.formula_problem: str | None = "legacy .xls" if self.package.kind == "xls" else None
+        if self.package.kind != "xls":
+            self.book, self.formula_problem = _load_book(path)
+        self.sheet_names, self.hidden_sheets = self._sheets()
+
+    def _sheets(self) -> tuple[list[str], list[str]]:
+        if self.book is not None:
+            names = list(self.book.sheetnames)
+            hidden = [ws.title for ws in self.book.worksheets if ws.sheet_state != "visible"]
+            return names, hidden
+        import python_calamine
 
         try:
-            with warnings.catch_warnings():
-                # openpyxl warns about extensions it drops (e.g. x14 validation) on read.
-                warnings.simplefilter("ignore")
-                self.book = openpyxl.load_workbook(path, data_only=False, keep_links=False)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            metadata = list(workbook.sheets_metadata)
+        except python_calamine.PasswordError as exc:
             raise WorkbookError(
-                path,
-                f"无法打开工作簿（{type(exc).__name__}：{exc}）",
-                message_en=f"cannot open the workbook ({type(exc).__name__}: {exc})",
-                hint="请在 Excel、WPS 或 LibreOffice 中打开并重新保存为 .xlsx。",
-                hint_en="Open it in Excel, WPS or LibreOffice and save it again as .xlsx.",
+                self.path, "工作簿设置了打开密码（已加密），xlcheck 无法读取",
+                message_en="the workbook is password-protected (encrypted), so xlcheck cannot read it",
+                hint="请在 Excel 中清除打开密码后保存，再校验。", hint_en="Clear the password in Excel, save, and verify again.",
             ) from exc
-        self.application = _application(path)
+        except (python_calamine.CalamineError, OSError, ValueError) as exc:
+            raise WorkbookError(
+                self.path, f"无法打开工作簿（{self.formula_problem or describe(exc)}）",
+                message_en=f"cannot open the workbook ({self.formula_problem or describe(exc)})",
+                hint=_RESAVE, hint_en=_RESAVE_EN,
+            ) from exc
+        names = [m.name for m in metadata]
+        hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
+        return names, hidden
+
+    @property
+    def can_annotate(self) -> bool:
+        """Whether an annotated copy can be written (openpyxl loaded the package)."""
+        return self.book is not None
 
     def identity(self) -> TemplateIdentity | None:
         """The template id and version the workbook carries in its custom properties."""
-        properties = {p.name: p.value for p in self.book.custom_doc_props.props}
+        properties = self.package.properties
         template = properties.get(PROPERTY_TEMPLATE)
         if not template:
             return None
         hash_value = properties.get(PROPERTY_SPEC_HASH)
-        return TemplateIdentity(
-            str(template),
-            str(properties.get(PROPERTY_VERSION, "")),
-            str(hash_value) if hash_value else None,
-        )
+        return TemplateIdentity(str(template), str(properties.get(PROPERTY_VERSION, "")), str(hash_value) if hash_value else None)
 
     def read(self, layout: Layout) -> FilledWorkbook:
         """Read every field's cell of ``layout``."""
-        sheet_names = list(self.book.sheetnames)
-        wanted = [s.sheet.name for s in layout.sheets if s.sheet.name in sheet_names]
-        frames = self._values(wanted)
-        filled = FilledWorkbook(self.path, self.identity(), self.application, sheet_names)
-        filled.missing_sheets = [s.sheet.name for s in layout.sheets if s.sheet.name not in sheet_names]
+        wanted = [s for s in layout.sheets if s.sheet.name in self.sheet_names]
+        bounds = {s.sheet.name: (s.last_row + _MARGIN, s.last_column + _MARGIN) for s in wanted}
+        frames = self._values(bounds)
+        filled = FilledWorkbook(
+            self.path, self.identity(), self.application, list(self.sheet_names),
+            hidden_sheets=list(self.hidden_sheets), formulas_read=self.book is not None,
+            formula_problem=self.formula_problem, package=self.package,
+        )
+        filled.missing_sheets = [s.sheet.name for s in layout.sheets if s.sheet.name not in self.sheet_names]
         for placed in layout.fields:
             if placed.sheet not in frames:
                 continue
-            frame = frames[placed.sheet]
+            rows = frames[placed.sheet]
             row_index, column_index = placed.row_number - 1, placed.column_number - 1
             raw = None
-            if row_index < len(frame.index) and column_index < len(frame.columns):
-                raw = frame.iat[row_index, column_index]
+            if row_index < len(rows) and column_index < len(rows[row_index]):
+                raw = rows[row_index][column_index]
                 if isinstance(raw, float) and math.isnan(raw):
                     raw = None
-            cell = self.book[placed.sheet].cell(placed.row_number, placed.column_number)
-            formula = cell.value if cell.data_type == "f" else None
-            if formula is not None and not isinstance(formula, str):
-                # Array and data-table formulas: openpyxl gives an object holding the text.
-                formula = str(getattr(formula, "text", formula))
-            error = cell.value if cell.data_type == "e" and isinstance(cell.value, str) else None
+            formula: str | None = None
+            error: str | None = None
+            number_format = "General"
+            if self.book is not None:
+                cell = self.book[placed.sheet].cell(placed.row_number, placed.column_number)
+                value = cell.value
+                if cell.data_type == "f" and value is not None:
+                    # Array and data-table formulas: openpyxl gives an object holding the text.
+                    formula = value if isinstance(value, str) else str(getattr(value, "text", value))
+                if cell.data_type == "e" and isinstance(value, str):
+                    error = value
+                number_format = str(cell.number_format or "General")
             if error is None and isinstance(raw, str) and raw in _ERROR_VALUES and formula is None:
                 error = raw
-            filled.cells[placed.key] = CellReading(raw, formula, error, cell.number_format or "General")
+            filled.cells[placed.key] = CellReading(raw, formula, error, number_format)
         return filled
 
-    def _values(self, sheet_names: list[str]) -> dict[str, Any]:
-        if not sheet_names:
-            return {}
-        import pandas as pd  # noqa: PLC0415 - keeps `xlcheck --help` fast
+    def _values(self, bounds: dict[str, tuple[int, int]]) -> dict[str, list[list[Any]]]:
+        """Each wanted sheet's values as rows, read no further than the sheet needs."""
+        small = [
+            name for name in bounds
+            if (extent := self.package.extents.get(name)) is None or extent.grid_cells <= MAX_GRID_CELLS
+        ]
+        frames = self._calamine_values(small) if small else {}
+        for name in bounds.keys() - set(small):
+            frames[name] = self._bounded_values(name, *bounds[name])
+        return frames
+
+    def _calamine_values(self, sheet_names: list[str]) -> dict[str, list[list[Any]]]:
+        import pandas as pd
+        import python_calamine
 
         try:
-            frames: dict[str, Any] = pd.read_excel(
-                self.path, sheet_name=sheet_names, header=None, dtype=object, engine="calamine"
-            )
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            frames = pd.read_excel(self.path, sheet_name=sheet_names, header=None, dtype=object, engine="calamine")
+        except (OSError, ValueError, zipfile.BadZipFile, python_calamine.CalamineError) as exc:
             raise WorkbookError(
-                self.path,
-                f"无法读取单元格的值（{exc}）",
-                message_en=f"cannot read cell values ({exc})",
-                hint="请在 Excel、WPS 或 LibreOffice 中打开并重新保存为 .xlsx。",
-                hint_en="Open it in Excel, WPS or LibreOffice and save it again as .xlsx.",
+                self.path, f"无法读取单元格的值（{describe(exc)}）",
+                message_en=f"cannot read cell values ({describe(exc)})", hint=_RESAVE, hint_en=_RESAVE_EN,
             ) from exc
-        return frames
+        return {name: frame.values.tolist() for name, frame in frames.items()}
+
+    def _bounded_values(self, sheet: str, max_row: int, max_column: int) -> list[list[Any]]:
+        """Cached values of the top-left ``max_row`` × ``max_column`` cells, streamed by openpyxl.
+
+        Used for sheets whose cells reach far out (e.g. a stray value at XFD1048576), where
+        calamine would allocate the whole rectangle. Rows past ``max_row`` are never parsed.
+        """
+        import openpyxl
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+                try:
+                    rows = [
+                        list(row) for row in book[sheet].iter_rows(
+                            min_row=1, max_row=max_row, min_col=1, max_col=max_column, values_only=True
+                        )
+                    ]
+                finally:
+                    book.close()
+        except OPENPYXL_FAILURES as exc:
+            raise WorkbookError(
+                self.path, f"工作表“{sheet}”的数据延伸到第 {self.package.extents[sheet].max_row} 行，且无法按范围读取（{describe(exc)}）",
+                message_en=f"sheet '{sheet}' reaches row {self.package.extents[sheet].max_row} and cannot be read in part ({describe(exc)})",
+                hint="请删除模板区域以外的数据后保存，再校验。", hint_en="Delete the data outside the template's area, save, and verify again.",
+                sheet=sheet,
+            ) from exc
+        return rows
 
 
 def open_workbook(path: Path) -> WorkbookSource:
     """Open ``path`` for verification.
 
     Raises:
-        WorkbookError: missing file, not an .xlsx package, or a package openpyxl cannot load.
+        WorkbookError: missing file, not a workbook, unsafe or damaged package, or one that
+            neither openpyxl nor calamine can read.
     """
     return WorkbookSource(path)
