@@ -11,6 +11,7 @@ import pytest
 from openpyxl.drawing.image import Image
 from PIL import Image as PillowImage
 
+from tests.conftest import FillWorkbook, fill_cells
 from xlcheck import (
     TemplateMismatchError,
     VerifyOptions,
@@ -20,8 +21,6 @@ from xlcheck import (
 )
 from xlcheck.layout import lay_out
 from xlcheck.spec import load_spec
-
-from tests.conftest import FillWorkbook, fill_cells
 
 
 def _digest(path: Path) -> str:
