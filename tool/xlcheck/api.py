@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,6 +246,10 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
         findings=findings,
         application=filled.application,
         values=key_figures,
+        all_values={
+            placed.key: json_value(values.get(placed.key), placed.spec.value_type, placed.spec.decimals)
+            for placed in layout.fields
+        },
     )
     if options.annotate:
         from xlcheck.annotator import annotate_workbook  # noqa: PLC0415
@@ -257,15 +261,50 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
     return result
 
 
-def verify_paths(paths: Iterable[Path], *, options: VerifyOptions | None = None) -> list[VerificationResult]:
-    """Verify several workbooks; one that cannot be verified becomes an ``unreadable`` result."""
-    options = options or VerifyOptions()
-    results = []
-    for path in paths:
-        try:
-            results.append(verify_workbook(path, options=options))
-        except OutputExistsError:
-            raise
-        except XlcheckError as exc:
-            results.append(VerificationResult(path=path, template=None, unreadable_reason=exc.render(options.lang).replace("\n", " ")))
-    return results
+def verify_paths(
+    paths: Iterable[Path], *, options: VerifyOptions | None = None
+) -> list[VerificationResult]:
+    """Verify several workbook files in this process; one that cannot be verified is ``unreadable``.
+
+    Raises:
+        OutputExistsError: an annotated copy exists and ``options.force`` is false.
+    """
+    from xlcheck.batch import verify_inputs
+    from xlcheck.sources import WorkbookInput
+
+    inputs = [WorkbookInput(Path(p)) for p in paths]
+    return verify_inputs(inputs, options=options or VerifyOptions(), jobs=1)
+
+
+def verify_batch(
+    sources: Sequence[str | Path],
+    *,
+    options: VerifyOptions | None = None,
+    jobs: int | None = None,
+    out_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[VerificationResult]:
+    """Verify every workbook named by files, folders, glob patterns, .eml and mbox files.
+
+    Mail attachments are saved to ``out_dir/attachments/`` (or ``<mail>.attachments/`` beside the
+    mail) and verified like files; each result names its mail in ``result.mail``. An input that
+    cannot be read becomes an ``unreadable`` result; the batch goes on.
+
+    Args:
+        jobs: worker processes; None uses every core.
+        out_dir: folder for annotated copies (names never collide); None writes each beside its
+            workbook.
+        progress: called with (done, total) after each workbook.
+
+    Raises:
+        OutputExistsError: an annotated copy exists and ``options.force`` is false.
+    """
+    from xlcheck.batch import verify_inputs
+    from xlcheck.sources import expand_sources
+
+    attachments = out_dir / "attachments" if out_dir is not None else None
+    excluded = [out_dir] if out_dir is not None else []
+    inputs = expand_sources(sources, attachments_dir=attachments, excluded=excluded)
+    return verify_inputs(
+        inputs, options=options or VerifyOptions(), jobs=jobs, out_dir=out_dir, progress=progress
+    )

@@ -93,8 +93,8 @@ def cli(ctx: click.Context, lang: str) -> None:
 def template(template: str, output: Path | None, year: int | None, unit: str | None,
              data_path: Path | None, force: bool) -> None:
     """生成填报模板 / write a fill-in template."""
-    from xlcheck import api  # noqa: PLC0415 - keeps --help fast
-    from xlcheck.spec import load_spec  # noqa: PLC0415
+    from xlcheck import api
+    from xlcheck.spec import load_spec
 
     spec = load_spec(template)
     prefill = api.load_prefill(data_path, spec) if data_path else None
@@ -109,7 +109,7 @@ def template(template: str, output: Path | None, year: int | None, unit: str | N
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def fields(template: str, output_format: str) -> None:
     """列出模板的所有单元格 / list every input and derived cell."""
-    from xlcheck import api  # noqa: PLC0415
+    from xlcheck import api
 
     infos = api.list_fields(template)
     if output_format == "json":
@@ -122,27 +122,41 @@ def fields(template: str, output_format: str) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, required=True, metavar="FILES|FOLDERS|GLOBS|MAILS...")
 @click.option("-t", "--template", default=None, metavar="ID|SPEC",
               help="按此模板校验；默认读取工作簿自带的模板标识。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="批注副本的路径，默认 <文件名>.checked.xlsx。")
+              help="批注副本的路径（仅限单个工作簿），默认 <文件名>.checked.xlsx。")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="批注副本与邮件附件存放的文件夹；同名文件自动编号，不会互相覆盖。")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="并行进程数，默认等于 CPU 核数。")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="提示语言 / language.")
 @click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
 @click.option("--no-annotate", is_flag=True, help="不写批注副本。")
 @click.pass_context
-def verify(ctx: click.Context, files: tuple[Path, ...], template: str | None, output: Path | None,
-           output_format: str, lang: str | None, force: bool, no_annotate: bool) -> NoReturn:
-    """校验填好的工作簿并写出批注副本 / verify workbooks and write annotated copies."""
-    from xlcheck import api, report  # noqa: PLC0415
+def verify(ctx: click.Context, sources: tuple[str, ...], template: str | None, output: Path | None,
+           out_dir: Path | None, jobs: int | None, output_format: str, lang: str | None, force: bool,
+           no_annotate: bool) -> NoReturn:
+    """校验填好的工作簿并写出批注副本 / verify workbooks and write annotated copies.
+
+    \b
+    输入可以是 .xlsx 文件、文件夹（递归）、通配符（如 "收件/**/*.xlsx"）、
+    .eml 邮件（校验其 .xlsx/.xls 附件，含转发邮件里的附件）和 mbox 邮箱文件。
+    Inputs: .xlsx files, folders (recursive), glob patterns, .eml mails (their
+    workbook attachments, forwarded ones too) and mbox files.
+    """
+    from xlcheck import api, report
+    from xlcheck.progress import ProgressBar
 
     lang = lang or ctx.obj["lang"]
     ctx.obj["lang"] = lang
-    if output is not None and len(files) > 1:
-        raise click.UsageError("-o 只能用于单个文件 / -o takes a single input file")
+    if output is not None and (len(sources) > 1 or out_dir is not None):
+        raise click.UsageError("-o 只能用于单个文件，多个文件请用 --out-dir / -o takes a single input file; use --out-dir")
     options = api.VerifyOptions(template=template, output=output, force=force, annotate=not no_annotate, lang=lang)
-    results = api.verify_paths(files, options=options)
+    results = api.verify_batch(sources, options=options, jobs=jobs, out_dir=out_dir,
+                               progress=ProgressBar.for_stderr(lang))
     if output_format == "json":
         click.echo(report.render_json(results, lang))
     else:

@@ -115,6 +115,40 @@ class TemplateIdentity:
 
 
 @dataclass(frozen=True)
+class MailOrigin:
+    """The mail a workbook arrived in, so a batch can name it and a reply can answer it."""
+
+    #: The .eml or mbox file, plus the message's 1-based position for an mbox.
+    mail_file: Path
+    message_number: int | None = None
+    subject: str = ""
+    #: Who sent the mail to the bureau (From), and where replies go (Reply-To, else From).
+    sender: str = ""
+    reply_to: str = ""
+    message_id: str = ""
+    #: The mail's References header, so a reply continues the thread.
+    references: str = ""
+    #: ISO 8601 date of the mail, for telling which of two submissions is newer.
+    date: str | None = None
+    #: The attachment's own file name, as the sender named it.
+    attachment: str = ""
+    #: For an attachment inside a forwarded message: that message's sender.
+    forwarded_from: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.mail_file),
+            "message": self.message_number,
+            "subject": self.subject,
+            "sender": self.sender,
+            "message_id": self.message_id,
+            "date": self.date,
+            "attachment": self.attachment,
+            "forwarded_from": self.forwarded_from,
+        }
+
+
+@dataclass(frozen=True)
 class VerificationResult:
     """Everything ``verify`` learned about one workbook."""
 
@@ -127,6 +161,11 @@ class VerificationResult:
     values: dict[str, Any] = field(default_factory=dict)
     #: Set when the file could not be verified at all; findings are then empty.
     unreadable_reason: str | None = None
+    #: The mail the workbook was extracted from, when it came from an .eml or mbox file.
+    mail: MailOrigin | None = None
+    #: Every field's value (inputs as normalised, derived values recomputed), field key → value;
+    #: for ``xlcheck collect``. Left out of ``to_dict`` to keep the JSON output small.
+    all_values: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def errors(self) -> int:
@@ -145,7 +184,7 @@ class VerificationResult:
         return "warnings" if self.warnings else "ok"
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "path": str(self.path),
             "template": (
                 {"id": self.template.id, "version": self.template.version}
@@ -160,3 +199,6 @@ class VerificationResult:
             "reason": self.unreadable_reason,
             "findings": [f.to_dict(lang) for f in self.findings],
         }
+        if self.mail is not None:
+            data["mail"] = self.mail.to_dict()
+        return data

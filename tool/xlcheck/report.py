@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from xlcheck import __version__
-from xlcheck.findings import Severity, VerificationResult
+from xlcheck.findings import MailOrigin, Severity, VerificationResult
 
 _WORDS = {
     "zh": {
@@ -41,6 +41,8 @@ def render_text(results: Sequence[VerificationResult], lang: str = "zh") -> str:
     blocks = []
     for result in results:
         lines = [str(result.path)]
+        if result.mail is not None:
+            lines.append("  " + _mail_line(result.mail, lang))
         if result.unreadable_reason is not None:
             lines.append(
                 f"  {words['unreadable']}：{result.unreadable_reason}"
@@ -74,7 +76,35 @@ def render_text(results: Sequence[VerificationResult], lang: str = "zh") -> str:
         if result.annotated:
             lines.append(f"  {words['annotated']}{separator}{result.annotated}")
         blocks.append("\n".join(lines))
+    if len(results) > 1:
+        blocks.append(render_totals(results, lang))
     return "\n\n".join(blocks)
+
+
+def _mail_line(mail: MailOrigin, lang: str) -> str:
+    """Which mail a workbook came from: file, sender, subject (and who it was forwarded from)."""
+    where = f"{mail.mail_file}" + (f" #{mail.message_number}" if mail.message_number else "")
+    if lang == "en":
+        forwarded = f", forwarded from {mail.forwarded_from}" if mail.forwarded_from else ""
+        return f"from mail: {where}, sender {mail.sender}, subject “{mail.subject}”{forwarded}"
+    forwarded = f"，转发自 {mail.forwarded_from}" if mail.forwarded_from else ""
+    return f"来自邮件：{where}，发件人 {mail.sender}，主题“{mail.subject}”{forwarded}"
+
+
+def render_totals(results: Sequence[VerificationResult], lang: str = "zh") -> str:
+    """One line counting a batch's workbooks by status."""
+    counts = {status: 0 for status in ("ok", "warnings", "errors", "unreadable")}
+    for result in results:
+        counts[result.status] += 1
+    if lang == "en":
+        return (
+            f"{len(results)} workbooks: {counts['ok']} clean, {counts['warnings']} with warnings, "
+            f"{counts['errors']} with errors, {counts['unreadable']} could not be verified."
+        )
+    return (
+        f"共 {len(results)} 个工作簿：{counts['ok']} 个无问题，{counts['warnings']} 个仅有警告，"
+        f"{counts['errors']} 个有错误，{counts['unreadable']} 个无法校验。"
+    )
 
 
 def to_document(results: Sequence[VerificationResult], lang: str = "zh") -> dict[str, Any]:

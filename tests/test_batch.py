@@ -1,0 +1,150 @@
+"""Batch verification: parallel and ordered, never-colliding names, worst exit code, mail origin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from tests.conftest import FillWorkbook, seed_values
+from tests.test_sources import make_mail, write_eml
+from xlcheck.api import VerifyOptions, verify_batch
+from xlcheck.batch import plan_annotated_paths
+from xlcheck.cli import cli
+from xlcheck.sources import WorkbookInput
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def _explain(result: Result) -> str:
+    return f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def test_verify_batch_in_parallel_keeps_input_order(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    clean = make_workbook(name="a-clean.xlsx")
+    wrong = make_workbook(seed_values(), name="b-wrong.xlsx")
+    broken = tmp_path / "c-broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    clean2 = make_workbook(name="d-clean.xlsx")
+
+    results = verify_batch([clean, wrong, broken, clean2], jobs=2, out_dir=tmp_path / "out")
+
+    assert [r.path.name for r in results] == [
+        "a-clean.xlsx",
+        "b-wrong.xlsx",
+        "c-broken.xlsx",
+        "d-clean.xlsx",
+    ]
+    assert [r.status for r in results] == ["ok", "errors", "unreadable", "ok"]
+    assert results[2].unreadable_reason and "c-broken.xlsx" in results[2].unreadable_reason
+    assert results[0].annotated == tmp_path / "out" / "a-clean.checked.xlsx"
+    assert results[0].all_values["budget_total"] == 1133.49
+
+
+def test_verify_batch_same_attachment_names_never_collide(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    content = make_workbook().read_bytes()
+    first = write_eml(tmp_path / "1.eml", make_mail({"自评表.xlsx": content}, sender="a@a.cn"))
+    second = write_eml(tmp_path / "2.eml", make_mail({"自评表.xlsx": content}, sender="b@b.cn"))
+    out = tmp_path / "out"
+
+    results = verify_batch([first, second], jobs=2, out_dir=out)
+
+    assert [r.annotated for r in results] == [
+        out / "自评表.checked.xlsx",
+        out / "自评表-2.checked.xlsx",
+    ]
+    assert [r.path for r in results] == [
+        out / "attachments" / "自评表.xlsx",
+        out / "attachments" / "自评表-2.xlsx",
+    ]
+    assert [r.mail.sender for r in results if r.mail] == ["a@a.cn", "b@b.cn"]
+    assert all(p.exists() for r in results for p in (r.path, r.annotated) if p)
+
+
+def test_plan_annotated_paths_beside_each_workbook_by_default(tmp_path: Path) -> None:
+    inputs = [WorkbookInput(tmp_path / "a.xlsx"), WorkbookInput(tmp_path / "a.xlsm")]
+
+    assert plan_annotated_paths(inputs, out_dir=None) == [
+        tmp_path / "a.checked.xlsx",
+        tmp_path / "a-2.checked.xlsx",
+    ]
+
+
+def test_verify_batch_in_one_process_matches_parallel(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    paths = [make_workbook(name=f"{n}.xlsx") for n in "abc"]
+    options = VerifyOptions(annotate=False)
+
+    serial = verify_batch(paths, options=options, jobs=1)
+    parallel = verify_batch(paths, options=options, jobs=3)
+
+    assert [r.to_dict() for r in serial] == [r.to_dict() for r in parallel]
+
+
+def test_cli_verify_exit_code_is_the_worst_over_all_files(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    clean = make_workbook(name="clean.xlsx")
+    wrong = make_workbook(seed_values(), name="wrong.xlsx")
+    out = str(tmp_path / "out")
+
+    errors = run("verify", str(clean), str(wrong), "--out-dir", out, "--no-annotate")
+    unreadable = run("verify", str(clean), str(wrong), str(tmp_path / "gone"), "--no-annotate")
+
+    assert errors.exit_code == 1, _explain(errors)
+    assert unreadable.exit_code == 3, _explain(unreadable)
+    assert "找不到文件或文件夹" in unreadable.stderr
+    assert "共 3 个工作簿" in unreadable.stdout
+
+
+def test_cli_verify_folder_of_mails_json_names_mail_and_sender(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_eml(inbox / "m.eml", make_mail({"自评表.xlsx": make_workbook().read_bytes()}))
+
+    result = run(
+        "verify", str(inbox), "--out-dir", str(tmp_path / "out"), "--format", "json", "-j", "2"
+    )
+
+    assert result.exit_code == 0, _explain(result)
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    [entry] = json.loads(result.stdout)["results"]
+    assert entry["mail"]["sender"] == "财务科 <caiwu@unit.example.cn>"
+    assert entry["mail"]["attachment"] == "自评表.xlsx"
+    assert entry["mail"]["file"] == str(inbox / "m.eml")
+    assert {"path", "template", "status", "errors", "warnings", "annotated", "findings"} <= set(
+        entry
+    )
+
+
+def test_cli_verify_existing_copy_in_out_dir_is_a_usage_error(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    workbook = make_workbook()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "filled.checked.xlsx").write_bytes(b"old")
+
+    result = run("verify", str(workbook), "--out-dir", str(out))
+
+    assert result.exit_code == 2, _explain(result)
+    assert "--force" in result.stderr
+    assert (out / "filled.checked.xlsx").read_bytes() == b"old"
+
+
+def test_cli_verify_output_with_many_inputs_is_a_usage_error(make_workbook: FillWorkbook) -> None:
+    workbook = make_workbook()
+
+    result = run("verify", str(workbook), str(workbook), "-o", "x.xlsx")
+
+    assert result.exit_code == 2, _explain(result)
