@@ -200,7 +200,8 @@ def annotate_workbook(result: VerificationResult, out: Path, *, lang: str = "zh"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(source, keep_vba=keep_vba, keep_links=True)
+            with source.open("rb") as handle:
+                book = openpyxl.load_workbook(handle, keep_vba=keep_vba, keep_links=True)
     except OPENPYXL_FAILURES:
         return None
     for finding in result.findings:

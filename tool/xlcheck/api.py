@@ -256,7 +256,9 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
 
         # A read-only input folder moves the default copy elsewhere; None: openpyxl cannot load
         # the package, which the formulas-unread finding reports.
-        written = annotate_workbook(result, out, lang=options.lang, may_relocate=options.output is None)
+        written = annotate_workbook(
+            result, out, lang=options.lang, may_relocate=out == annotated_path(path)
+        )
         result = VerificationResult(**{**result.__dict__, "annotated": written})
     return result
 

@@ -82,7 +82,9 @@ def _load_book(path: Path) -> tuple[Any | None, str | None]:
         with warnings.catch_warnings():
             # openpyxl warns about extensions it drops (e.g. x14 validation) on read.
             warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(path, data_only=False, keep_links=False), None
+            # openpyxl leaves its file open when it fails; a handle of ours is always closed.
+            with path.open("rb") as handle:
+                return openpyxl.load_workbook(handle, data_only=False, keep_links=False), None
     except OPENPYXL_FAILURES as exc:
         return None, f"{type(exc).__name__}: {describe(exc)}"
 
@@ -213,7 +215,8 @@ class WorkbookSource:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+                handle = self.path.open("rb")
+                book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
                 try:
                     rows = [
                         list(row) for row in book[sheet].iter_rows(
@@ -222,6 +225,7 @@ class WorkbookSource:
                     ]
                 finally:
                     book.close()
+                    handle.close()
         except OPENPYXL_FAILURES as exc:
             raise WorkbookError(
                 self.path, f"工作表“{sheet}”的数据延伸到第 {self.package.extents[sheet].max_row} 行，且无法按范围读取（{describe(exc)}）",
