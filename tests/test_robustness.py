@@ -208,7 +208,7 @@ def test_robustness_read_only_folder_puts_copy_in_working_directory(
     def refuse_input_folder(*args: object, **kwargs: object) -> tuple[int, str]:
         if Path(str(kwargs.get("dir"))).resolve() == path.parent.resolve():
             raise PermissionError(13, "Permission denied")
-        return real_mkstemp(*args, **kwargs)  # type: ignore[call-overload]
+        return real_mkstemp(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
 
     monkeypatch.setattr(tempfile, "mkstemp", refuse_input_folder)
     before = sha256(path)
