@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -176,6 +178,32 @@ def _set_up_print(
     sheet.set_footer(f"&L{footer}&R第 &P 页，共 &N 页")
 
 
+def _display_width(text: str) -> float:
+    """Width in Excel character units; a CJK character in 宋体 11pt takes about 1.7."""
+    return sum(1.7 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.0 for ch in text)
+
+
+def _fit_row_heights(
+    sheet: Worksheet, sheet_layout: SheetLayout, widths: tuple[int, ...], fields: list[PlacedField]
+) -> None:
+    """Taller rows where wrapped text (criteria, help) needs more than one line.
+
+    Excel does not grow a row for wrapped text written by a library, so long 评分标准 would
+    overlap the next row when printed.
+    """
+    texts = dict(sheet_layout.labels)
+    if isinstance(sheet_layout.sheet, FormSheetSpec):
+        texts.update({(f.row_number, 4): f.spec.help for f in fields if f.spec.help})
+    lines: dict[int, int] = {}
+    for (row, col), text in texts.items():
+        usable = widths[col - 1] if col - 1 < len(widths) else 10
+        needed = math.ceil(_display_width(text) / usable)
+        lines[row] = max(lines.get(row, 1), needed)
+    for row, count in lines.items():
+        if count > 1:
+            sheet.set_row(row - 1, 15 * count + 2)
+
+
 def _write_sheet_frame(
     sheet: Worksheet, sheet_layout: SheetLayout, formats: _Formats, title: str
 ) -> None:
@@ -240,8 +268,7 @@ def write_template(
             widths = _WIDTHS["form"]
             sheet.freeze_panes(HEADER_ROW, 0)
             for placed in fields_by_sheet.get(sheet_spec.name, []):
-                if placed.spec.help:
-                    sheet.write_string(placed.row_number - 1, 3, placed.spec.help, formats.label)
+                sheet.write_string(placed.row_number - 1, 3, placed.spec.help, formats.label)
                 if placed.spec.unit is None:
                     sheet.write_blank(placed.row_number - 1, 2, None, formats.label)
         elif isinstance(sheet_spec, TableSheetSpec):
@@ -262,6 +289,7 @@ def write_template(
             sheet.freeze_panes(HEADER_ROW, CRITERIA_COL - 2)
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
+        _fit_row_heights(sheet, sheet_layout, widths, fields_by_sheet.get(sheet_spec.name, []))
         for placed in fields_by_sheet.get(sheet_spec.name, []):
             _write_field(sheet, placed, layout, formats, values, grades)
         landscape = isinstance(sheet_spec, ScoringSheetSpec | TableSheetSpec)
