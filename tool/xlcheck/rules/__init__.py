@@ -85,6 +85,34 @@ class RuleContext:
                 bad.add(placed.key)
         return frozenset(bad)
 
+    @functools.cached_property
+    def downstream_of_tampering(self) -> frozenset[str]:
+        """Derived keys that use, directly or not, a derived cell whose formula is gone or changed.
+
+        What such a cell shows is a consequence of the tampering, already reported at its cell.
+        """
+        from xlcheck.formulas import excel_formula, normalise_formula
+
+        grades = self.scoring.grades if self.scoring else ()
+        tampered: set[str] = set()
+        for placed in self.layout.dependencies_first():
+            reading = self.workbook.cells.get(placed.key)
+            formula = excel_formula(placed, self.layout, grades)
+            if reading is None or formula is None:
+                continue
+            if reading.formula is None or normalise_formula(reading.formula) != normalise_formula(
+                formula
+            ):
+                tampered.add(placed.key)
+        downstream: set[str] = set()
+        for placed in self.layout.dependencies_first():
+            derive = placed.spec.derive
+            if derive is not None and any(
+                o in tampered or o in downstream for o in derive.operands
+            ):
+                downstream.add(placed.key)
+        return frozenset(downstream)
+
     def value_shown(self, key: str) -> Any:
         return self.shown[key] if key in self.shown else self.values.get(key)
 
@@ -130,7 +158,13 @@ def run_rules(context: RuleContext) -> list[Finding]:
     """Every finding of every rule family, sorted by sheet, row and column."""
     from xlcheck.rules import checks, derived, inputs, scoring, workbook
 
-    families: tuple[Check, ...] = (inputs.check, derived.check, scoring.check, checks.check, workbook.check)
+    families: tuple[Check, ...] = (
+        inputs.check,
+        derived.check,
+        scoring.check,
+        checks.check,
+        workbook.check,
+    )
     findings = [finding for family in families for finding in family(context)]
     return sorted(findings, key=Finding.sort_key)
 

@@ -69,6 +69,16 @@ RATIO_WRONG_BASE = rule(
     "“{label}”应为 {expected_text}（{numerator} ÷ {denominator}），实际 {actual_text} 是 {numerator} ÷ {wrong_base}：分母用错了",
     "'{label}' should be {expected_text} ({numerator} / {denominator}); {actual_text} is {numerator} / {wrong_base}: wrong base",
 )
+SHOWN_VALUE_WRONG = rule(
+    "shown-value-wrong",
+    E,
+    "表上显示的结果不对",
+    "Displayed result is wrong",
+    "公式没有被改动，但工作簿保存的计算结果（表上显示、打印出来的数）与按填报数据重新计算的结果不同："
+    "多半是公式引用的单元格里有文本形式的数字（求和时被忽略），或文件被不会重新计算的程序改过。",
+    "“{label}”在表上显示为 {shown_text}，按填报数据应为 {expected_text}；请把引用单元格中的文本数字改为数字，并重新计算后保存",
+    "'{label}' shows {shown_text} on the sheet but the inputs give {expected_text}; turn numbers stored as text into numbers and recalculate before saving",
+)
 GRADE_MISMATCH = rule(
     "grade-mismatch",
     E,
@@ -136,6 +146,32 @@ def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator
     yield make_finding(DERIVED_MISMATCH, placed, expected=expected, actual=actual, **params)
 
 
+def _check_shown(context: RuleContext, placed: PlacedField, shown: Any) -> Iterator[Finding]:
+    """The template's own formula, showing a result the inputs do not give.
+
+    The saved result is what the sheet displays and what gets printed and stamped. It goes wrong
+    when a referenced cell holds a number as text (SUM skips it) or the file was edited by a
+    program that did not recalculate.
+    """
+    expected = context.values.get(placed.key)
+    derive = placed.spec.derive
+    if derive is not None and derive.verb == "grade":
+        grades = context.scoring.grades if context.scoring else ()
+        shown = canonical_grade(str(shown), grades) or shown
+    if expected is None and shown in (None, ""):
+        return
+    if values_match(expected, shown, placed.spec.decimals):
+        return
+    yield make_finding(
+        SHOWN_VALUE_WRONG,
+        placed,
+        expected=expected,
+        actual=shown,
+        shown_text=context.show(placed.key, shown),
+        expected_text=context.show(placed.key, expected),
+    )
+
+
 def check(context: RuleContext) -> Iterator[Finding]:
     grades = context.scoring.grades if context.scoring else ()
     for placed in context.layout.fields:
@@ -175,6 +211,8 @@ def check(context: RuleContext) -> Iterator[Finding]:
             yield from _compare(context, placed, actual)
             continue
         if normalise_formula(reading.formula) == normalise_formula(template_formula):
+            if not is_blank(reading.raw) and placed.key not in context.downstream_of_tampering:
+                yield from _check_shown(context, placed, _typed_value(context, placed, reading.raw))
             continue
         if "#REF!" in reading.formula.upper():
             yield make_finding(FORMULA_BROKEN, placed, actual_formula=reading.formula, **params)
