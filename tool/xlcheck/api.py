@@ -310,3 +310,56 @@ def verify_batch(
     return verify_inputs(
         inputs, options=options or VerifyOptions(), jobs=jobs, out_dir=out_dir, progress=progress
     )
+
+
+def write_summary(
+    results: Sequence[VerificationResult],
+    out: Path,
+    *,
+    output_format: str | None = None,
+    lang: str = "zh",
+    force: bool = False,
+) -> Path:
+    """Write the batch summary (汇总表): .xlsx with chart, or CSV/JSON by ``output_format``/suffix.
+
+    Raises:
+        OutputExistsError: ``out`` exists and ``force`` is false.
+    """
+    from xlcheck import summary
+
+    return summary.write_summary(
+        summary.build_summary(results, lang), out, output_format=output_format, lang=lang, force=force
+    )
+
+
+def merge_summaries(
+    shards: Sequence[Path],
+    out: Path,
+    *,
+    output_format: str | None = None,
+    lang: str = "zh",
+    force: bool = False,
+) -> Path:
+    """Merge JSON/CSV summaries of shards verified on different machines into one summary.
+
+    Raises:
+        XlcheckError: a shard is not an xlcheck summary.
+        OutputExistsError: ``out`` exists and ``force`` is false.
+    """
+    from xlcheck import summary
+
+    merged = summary.merge_summaries(shards, lang)
+    return summary.write_summary(merged, out, output_format=output_format, lang=lang, force=force)
+
+
+def write_replies(
+    results: Sequence[VerificationResult],
+    out_dir: Path | None,
+    *,
+    lang: str = "zh",
+    sender: str | None = None,
+) -> list[Path]:
+    """Draft reply .eml files, one per mail the results came from; see ``replies.write_replies``."""
+    from xlcheck import replies
+
+    return replies.write_replies(results, out_dir, lang=lang, sender=sender)

@@ -136,10 +136,17 @@ def fields(template: str, output_format: str) -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="提示语言 / language.")
 @click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
 @click.option("--no-annotate", is_flag=True, help="不写批注副本。")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写出汇总表（每个工作簿一行、问题清单、分布图）。")
+@click.option("--summary-format", type=click.Choice(["xlsx", "csv", "json"]), default=None,
+              help="汇总表格式，默认按文件扩展名（.xlsx）。")
+@click.option("--reply", is_flag=True, help="为每封来信在 --out-dir 写一封回复草稿（.eml），附批注副本。")
+@click.option("--reply-from", metavar="ADDRESS", default=None, help="回复草稿的发件人，如 \"绩效科 <jx@czj.gov.cn>\"。")
 @click.pass_context
 def verify(ctx: click.Context, sources: tuple[str, ...], template: str | None, output: Path | None,
            out_dir: Path | None, jobs: int | None, output_format: str, lang: str | None, force: bool,
-           no_annotate: bool) -> NoReturn:
+           no_annotate: bool, summary_path: Path | None, summary_format: str | None, reply: bool,
+           reply_from: str | None) -> NoReturn:
     """校验填好的工作簿并写出批注副本 / verify workbooks and write annotated copies.
 
     \b
@@ -155,17 +162,53 @@ def verify(ctx: click.Context, sources: tuple[str, ...], template: str | None, o
     ctx.obj["lang"] = lang
     if output is not None and (len(sources) > 1 or out_dir is not None):
         raise click.UsageError("-o 只能用于单个文件，多个文件请用 --out-dir / -o takes a single input file; use --out-dir")
+    if summary_path is not None and summary_path.exists() and not force:
+        raise OutputExistsError(summary_path)  # before the batch runs, not after
     options = api.VerifyOptions(template=template, output=output, force=force, annotate=not no_annotate, lang=lang)
     results = api.verify_batch(sources, options=options, jobs=jobs, out_dir=out_dir,
                                progress=ProgressBar.for_stderr(lang))
+    written = []
+    if summary_path is not None:
+        written.append(api.write_summary(results, summary_path, output_format=summary_format, lang=lang, force=force))
+    if reply:
+        written.extend(api.write_replies(results, out_dir, lang=lang, sender=reply_from))
     if output_format == "json":
         click.echo(report.render_json(results, lang))
     else:
         click.echo(report.render_text(results, lang))
+        for path in written:
+            click.echo(("写出：" if lang == "zh" else "wrote: ") + str(path))
     for result in results:
         if result.unreadable_reason is not None:
             click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
     ctx.exit(exit_code_for([r.status for r in results]))
+
+
+@cli.group()
+def summary() -> None:
+    """汇总表操作 / work with batch summaries."""
+
+
+@summary.command("merge")
+@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="合并后的汇总表（.xlsx、.csv 或 .json）。")
+@click.option("--format", "output_format", type=click.Choice(["xlsx", "csv", "json"]), default=None,
+              help="输出格式，默认按扩展名。")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@click.pass_context
+def summary_merge(ctx: click.Context, shards: tuple[Path, ...], output: Path, output_format: str | None,
+                  force: bool) -> None:
+    """合并各台机器分片校验的汇总（JSON/CSV）/ merge shard summaries into one.
+
+    \b
+    各分片用 xlcheck verify ... --summary 分片N.json 校验，再在一台机器上合并：
+      xlcheck summary merge 分片1.json 分片2.json -o 汇总表.xlsx
+    """
+    from xlcheck import api
+
+    lang = ctx.obj["lang"]
+    click.echo(str(api.merge_summaries(list(shards), output, output_format=output_format, lang=lang, force=force)))
 
 
 def main() -> None:
