@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,7 @@ def _parse_xml(path: Path, archive: zipfile.ZipFile, name: str) -> Element | Non
         return None
     try:
         root: Element = safe_xml.fromstring(archive.read(name), forbid_dtd=True)
-    except (ParseError, defusedxml.DefusedXmlException, zipfile.BadZipFile, EOFError, ValueError) as exc:
+    except (ParseError, defusedxml.DefusedXmlException, zipfile.BadZipFile, EOFError, ValueError, zlib.error) as exc:
         raise _refuse(path, f"工作簿的 {name} 部分已损坏，无法读取", f"the workbook's part {name} is damaged and cannot be read") from exc
     return root
 
@@ -295,7 +296,7 @@ def inspect_package(path: Path) -> Package:
     try:
         with zipfile.ZipFile(path) as archive:
             return _inspect_zip(path, archive)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, zlib.error) as exc:
         raise _refuse(
             path, f"zip 包已损坏，无法读取（{exc}）", f"the zip package is damaged and cannot be read ({exc})",
             "请重新下载或让填报单位重新发送原文件。", "Download the file again or ask the unit to send it again.",

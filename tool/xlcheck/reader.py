@@ -163,6 +163,9 @@ class WorkbookSource:
                 raw = rows[row_index][column_index]
                 if isinstance(raw, float) and math.isnan(raw):
                     raw = None
+                elif isinstance(raw, float) and math.isinf(raw):
+                    # No cell can hold infinity (a damaged or hand-made file): Excel shows #NUM!.
+                    raw = "#NUM!"
             formula: str | None = None
             error: str | None = None
             number_format = "General"
@@ -213,19 +216,18 @@ class WorkbookSource:
         import openpyxl
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), self.path.open("rb") as handle:
                 warnings.simplefilter("ignore")
-                handle = self.path.open("rb")
                 book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
                 try:
                     rows = [
-                        list(row) for row in book[sheet].iter_rows(
+                        list(row)
+                        for row in book[sheet].iter_rows(
                             min_row=1, max_row=max_row, min_col=1, max_col=max_column, values_only=True
                         )
                     ]
                 finally:
                     book.close()
-                    handle.close()
         except OPENPYXL_FAILURES as exc:
             raise WorkbookError(
                 self.path, f"工作表“{sheet}”的数据延伸到第 {self.package.extents[sheet].max_row} 行，且无法按范围读取（{describe(exc)}）",
