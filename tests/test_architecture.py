@@ -1,0 +1,86 @@
+"""Module boundaries: imports point one way and each third-party library stays in its stage."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "tool" / "xlcheck"
+MODULES = {
+    ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): path
+    for path in PACKAGE.rglob("*.py")
+}
+
+#: Which modules may import each third-party library (module names without the package).
+THIRD_PARTY_HOMES = {
+    "click": {"cli"},
+    "xlsxwriter": {"template_writer", "summary_workbook"},
+    "openpyxl": {"reader", "annotator", "batch"},
+    "pandas": {"reader", "collect", "batch"},
+    "python_calamine": {"reader"},
+    "yaml": {"spec"},
+    "defusedxml": {"package"},
+}
+#: Modules that import nothing else from xlcheck (the bottom of the dependency graph).
+LEAVES = {"xlcheck.findings", "xlcheck.errors"}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            # `from xlcheck import api` imports the module xlcheck.api.
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("library", sorted(THIRD_PARTY_HOMES))
+def test_third_party_library_stays_in_its_stage(library: str) -> None:
+    users = {
+        name.removeprefix("xlcheck.").removeprefix("xlcheck")
+        for name, path in MODULES.items()
+        if any(i == library or i.startswith(f"{library}.") for i in _imports(path))
+    }
+    assert users <= THIRD_PARTY_HOMES[library], (
+        f"{library} imported outside its stage: {users - THIRD_PARTY_HOMES[library]}"
+    )
+
+
+@pytest.mark.parametrize("leaf", sorted(LEAVES))
+def test_findings_and_errors_import_nothing_from_xlcheck(leaf: str) -> None:
+    own = {i for i in _imports(MODULES[leaf]) if i == "xlcheck" or i.startswith("xlcheck.")}
+    assert not own
+
+
+def test_only_the_entry_points_import_the_cli() -> None:
+    users = {name for name, path in MODULES.items() if "xlcheck.cli" in _imports(path)}
+    assert users <= {"xlcheck.__main__"}
+
+
+def test_stages_do_not_import_the_api() -> None:
+    users = {name for name, path in MODULES.items() if "xlcheck.api" in _imports(path)}
+    assert users <= {"xlcheck", "xlcheck.cli", "xlcheck.batch"}
+
+
+def test_no_grab_bag_modules() -> None:
+    assert not {"utils", "helpers", "common", "misc"} & {p.stem for p in PACKAGE.rglob("*.py")}
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from click.testing import CliRunner; from xlcheck.cli import cli; "
+        "CliRunner().invoke(cli, ['--help']); "
+        "print(sorted(m for m in ('pandas', 'openpyxl', 'xlsxwriter', 'yaml', 'numpy') if m in sys.modules))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.strip() == "[]"
