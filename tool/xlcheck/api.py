@@ -363,3 +363,34 @@ def write_replies(
     from xlcheck import replies
 
     return replies.write_replies(results, out_dir, lang=lang, sender=sender)
+
+
+def collect_values(
+    sources: Sequence[str | Path],
+    out: Path,
+    *,
+    template: str | Path | None = None,
+    jobs: int | None = None,
+    output_format: str | None = None,
+    force: bool = False,
+    lang: str = "zh",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[VerificationResult]:
+    """Verify the workbooks (no annotated copies) and write every value as a tidy table to ``out``.
+
+    Returns:
+        The verification results, so a caller can report the workbooks that gave no values.
+
+    Raises:
+        OutputExistsError: ``out`` exists and ``force`` is false (checked before verifying).
+        XlcheckError: an unknown format, or pyarrow missing for Parquet.
+    """
+    from xlcheck import collect
+
+    collect.collect_format(out, output_format)
+    if out.exists() and not force:
+        raise OutputExistsError(out)
+    options = VerifyOptions(template=template, annotate=False, lang=lang)
+    results = verify_batch(sources, options=options, jobs=jobs, progress=progress)
+    collect.write_values(collect.collect_rows(results, template), out, output_format=output_format, force=force)
+    return results

@@ -184,6 +184,38 @@ def verify(ctx: click.Context, sources: tuple[str, ...], template: str | None, o
     ctx.exit(exit_code_for([r.status for r in results]))
 
 
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, metavar="FILES|FOLDERS|GLOBS|MAILS...")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出表：.csv、.xlsx 或 .parquet（需 pyarrow）。")
+@click.option("--format", "output_format", type=click.Choice(["csv", "xlsx", "parquet"]), default=None,
+              help="输出格式，默认按扩展名。")
+@click.option("-t", "--template", default=None, metavar="ID|SPEC", help="按此模板读取；默认读取工作簿自带的模板标识。")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于 CPU 核数。")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@click.pass_context
+def collect(ctx: click.Context, sources: tuple[str, ...], output: Path, output_format: str | None,
+            template: str | None, jobs: int | None, force: bool) -> NoReturn:
+    """把所有工作簿的每个填报值和重算值汇成一张长表 / every value of every workbook as a tidy table.
+
+    \b
+    列 / columns: file, unit, year, template, sheet, cell, key, label, kind,
+    value（数值）, text（文本、日期、等级）, unit_of_measure, status。
+    """
+    from xlcheck import api
+    from xlcheck.progress import ProgressBar
+
+    lang = ctx.obj["lang"]
+    results = api.collect_values(sources, output, template=template, jobs=jobs, output_format=output_format,
+                                 force=force, lang=lang, progress=ProgressBar.for_stderr(lang))
+    for result in results:
+        if result.unreadable_reason is not None:
+            click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
+    click.echo(str(output))
+    unreadable = any(r.unreadable_reason is not None for r in results)
+    ctx.exit(ExitCode.CANNOT_VERIFY if unreadable else ExitCode.OK)
+
+
 @cli.group()
 def summary() -> None:
     """汇总表操作 / work with batch summaries."""
