@@ -155,16 +155,29 @@ def _resolve(base_part: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
 
 
-def _sheet_parts(path: Path, archive: zipfile.ZipFile, names: dict[str, str]) -> dict[str, str]:
-    """Sheet name → zip entry, from xl/workbook.xml and its relationships."""
-    workbook = _parse_xml(path, archive, names.get("xl/workbook.xml", "xl/workbook.xml"))
-    rels = _parse_xml(path, archive, names.get("xl/_rels/workbook.xml.rels", "xl/_rels/workbook.xml.rels"))
+def _workbook_part(path: Path, archive: zipfile.ZipFile, names: dict[str, str]) -> str | None:
+    """The main workbook part: the package's officeDocument relationship, else ``xl/workbook.xml``."""
+    rels = _parse_xml(path, archive, names.get("_rels/.rels", "_rels/.rels"))
+    for rel in rels.iter() if rels is not None else ():
+        if _local(rel.tag) == "Relationship" and rel.get("Type", "").endswith("/officeDocument"):
+            target = _resolve("", rel.get("Target", "").replace("\\", "/"))
+            if target in names:
+                return target
+    return "xl/workbook.xml" if "xl/workbook.xml" in names else None
+
+
+def _sheet_parts(path: Path, archive: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:
+    """Sheet name → zip entry, from the workbook part and its relationships."""
+    folder, base = posixpath.split(workbook_part)
+    rels_part = posixpath.join(folder, "_rels", f"{base}.rels")
+    workbook = _parse_xml(path, archive, names[workbook_part])
+    rels = _parse_xml(path, archive, names.get(rels_part, rels_part))
     if workbook is None:
         return {}
     targets: dict[str, str] = {}
     for rel in rels.iter() if rels is not None else ():
         if _local(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
-            targets[rel.get("Id", "")] = _resolve("xl/workbook.xml", rel.get("Target", "").replace("\\", "/"))
+            targets[rel.get("Id", "")] = _resolve(workbook_part, rel.get("Target", "").replace("\\", "/"))
     parts: dict[str, str] = {}
     for element in workbook.iter():
         if _local(element.tag) != "sheet":
@@ -314,7 +327,8 @@ def _inspect_zip(path: Path, archive: zipfile.ZipFile) -> Package:
             raise _refuse(path, "这是 OpenDocument 电子表格（.ods），不是 .xlsx 工作簿",
                           "this is an OpenDocument spreadsheet (.ods), not an .xlsx workbook")
         raise _refuse(path, "这是 OpenDocument 文档，不是 Excel 工作簿", "this is an OpenDocument file, not an Excel workbook")
-    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+    workbook_part = _workbook_part(path, archive, names)
+    if workbook_part is None and "xl/workbook.bin" not in names:
         kind = "Word 文档（.docx）" if "word/document.xml" in names else (
             "PowerPoint 演示文稿（.pptx）" if "ppt/presentation.xml" in names else "zip 压缩包")
         kind_en = "a Word document (.docx)" if "word/document.xml" in names else (
@@ -324,7 +338,7 @@ def _inspect_zip(path: Path, archive: zipfile.ZipFile) -> Package:
     if "xl/workbook.bin" in names:
         raise _refuse(path, "这是 Excel 二进制工作簿（.xlsb），xlcheck 只读 .xlsx", "this is an Excel binary workbook (.xlsb); xlcheck reads .xlsx")
     _check_no_dtd(path, archive, infos)
-    sheet_parts = _sheet_parts(path, archive, names)
+    sheet_parts = _sheet_parts(path, archive, names, workbook_part) if workbook_part else {}
     extents = {sheet: _extent(archive, entry) for sheet, entry in sheet_parts.items()}
     cells = sum(e.cells for e in extents.values())
     if cells > MAX_CELLS:
