@@ -81,7 +81,11 @@ def test_fuzz_mutated_workbooks_never_escape(tmp_path: Path) -> None:
     print(f"\nfuzz: {CASES} cases, seed {SEED}: {dict(counts)}")
     print("by mutator: " + ", ".join(f"{m}/{s}={n}" for (m, s), n in sorted(by_mutator.items())))
     bugs = [o for o in outcomes if o[2] == "BUG"]
-    assert not bugs, f"{len(bugs)} uncaught exceptions; first, case {bugs[0][0]} ({bugs[0][1]}):\n{bugs[0][3]}"
+    signatures = sorted({bug[3].strip().splitlines()[-1][:120] for bug in bugs})
+    assert not bugs, (
+        f"{len(bugs)} uncaught exceptions in cases {[bug[0] for bug in bugs]}; kinds: {signatures}; "
+        f"first, case {bugs[0][0]} ({bugs[0][1]}):\n{bugs[0][3]}"
+    )
     assert set(counts) <= {"ok", "warnings", "errors", "unreadable"}
     assert {exit_code_for([status]) for status in counts} <= {0, 1, 3}
     bad_reasons = [o for o in outcomes if o[2] == "unreadable" and not _is_sentence(o[3])]
