@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from xlcheck.findings import column_letters
-from xlcheck.layout import Layout, PlacedField
+from xlcheck.layout import Layout, PlacedField, scoring_sheet
 from xlcheck.spec import Grade
 
 _STRING = re.compile(r'"[^"]*"')
@@ -78,6 +79,16 @@ def excel_formula(
     raise AssertionError(f"unknown derivation {derive.verb}")
 
 
+@functools.lru_cache(maxsize=16)
+def template_formulas(layout: Layout) -> dict[str, str]:
+    """Field key → the formula text the template writes, for every formula cell of ``layout``."""
+    scoring = scoring_sheet(layout.spec)
+    grades = scoring.grades if scoring else ()
+    formulas = {f.key: excel_formula(f, layout, grades) for f in layout.fields if not f.is_input}
+    return {key: text for key, text in formulas.items() if text is not None}
+
+
+@functools.lru_cache(maxsize=4096)
 def normalise_formula(formula: str) -> str:
     """Formula text with the differences spreadsheet apps introduce removed.
 

@@ -97,7 +97,9 @@ class SheetLayout:
     labels: dict[tuple[int, int], str]
 
 
-@dataclass(frozen=True)
+# Identity equality: a layout is built once per spec (``lay_out`` caches it), and hashing by
+# identity keeps the caches keyed on it cheap.
+@dataclass(frozen=True, eq=False)
 class Layout:
     spec: Spec
     fields: tuple[PlacedField, ...]

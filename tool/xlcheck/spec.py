@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -161,7 +162,9 @@ class CheckSpec:
     severity: str = "error"
 
 
-@dataclass(frozen=True)
+# Identity equality: ``load_spec`` returns one object per spec file version, and the caches
+# keyed on a spec (its layout) hash it by identity instead of walking every field.
+@dataclass(frozen=True, eq=False)
 class Spec:
     id: str
     version: str
@@ -221,12 +224,26 @@ def resolve_spec_path(template: str | Path) -> Path:
 def load_spec(template: str | Path) -> Spec:
     """Load and validate a spec by built-in id or path.
 
+    A batch verifies hundreds of workbooks against one spec, so a parsed spec is kept for as long
+    as its file is unchanged (same path, size and modification time).
+
     Raises:
         SpecError: naming the file and the key path of the first problem.
     """
     path = resolve_spec_path(template)
+    try:
+        status = path.stat()
+    except OSError as exc:
+        raise SpecError(path, "", f"无法读取：{exc}") from exc
+    return _parse_spec_file(str(path), status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_spec_file(path_text: str, mtime_ns: int, size: int) -> Spec:
+    """The spec in one file version (``mtime_ns`` and ``size`` only key the cache)."""
     import yaml
 
+    path = Path(path_text)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)

@@ -91,19 +91,18 @@ class RuleContext:
 
         What such a cell shows is a consequence of the tampering, already reported at its cell.
         """
-        from xlcheck.formulas import excel_formula, normalise_formula
+        from xlcheck.formulas import normalise_formula, template_formulas
 
-        grades = self.scoring.grades if self.scoring else ()
+        formulas = template_formulas(self.layout)
         tampered: set[str] = set()
-        for placed in self.layout.dependencies_first():
-            reading = self.workbook.cells.get(placed.key)
-            formula = excel_formula(placed, self.layout, grades)
-            if reading is None or formula is None:
+        for key, formula in formulas.items():
+            reading = self.workbook.cells.get(key)
+            if reading is None:
                 continue
             if reading.formula is None or normalise_formula(reading.formula) != normalise_formula(
                 formula
             ):
-                tampered.add(placed.key)
+                tampered.add(key)
         downstream: set[str] = set()
         for placed in self.layout.dependencies_first():
             derive = placed.spec.derive

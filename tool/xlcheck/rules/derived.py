@@ -7,7 +7,7 @@ from typing import Any
 
 from xlcheck.cell_values import is_blank, normalise, values_match
 from xlcheck.findings import Finding, Severity
-from xlcheck.formulas import excel_formula, normalise_formula
+from xlcheck.formulas import normalise_formula, template_formulas
 from xlcheck.layout import PlacedField
 from xlcheck.recompute import canonical_grade
 from xlcheck.rules import RuleContext, make_finding, rule
@@ -173,12 +173,11 @@ def _check_shown(context: RuleContext, placed: PlacedField, shown: Any) -> Itera
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
-    grades = context.scoring.grades if context.scoring else ()
     for placed in context.layout.fields:
         if placed.is_input or placed.key not in context.workbook.cells:
             continue
         reading = context.workbook.cells[placed.key]
-        template_formula = excel_formula(placed, context.layout, grades)
+        template_formula = template_formulas(context.layout).get(placed.key)
         if template_formula is None:  # a constant such as an indicator's weight
             actual = _typed_value(context, placed, reading.raw)
             if reading.formula is not None or not values_match(
