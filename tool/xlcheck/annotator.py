@@ -17,7 +17,10 @@ from xlcheck.findings import Finding, Severity, VerificationResult
 RESULTS_SHEET = "校验结果"
 RESULTS_SHEET_EN = "Findings"
 _FILLS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}
-_SEVERITY_NAMES = {"zh": {Severity.ERROR: "错误", Severity.WARNING: "警告"}, "en": {Severity.ERROR: "error", Severity.WARNING: "warning"}}
+_SEVERITY_NAMES = {
+    "zh": {Severity.ERROR: "错误", Severity.WARNING: "警告"},
+    "en": {Severity.ERROR: "error", Severity.WARNING: "warning"},
+}
 _HEADERS = {
     "zh": ("序号", "级别", "代码", "位置", "字段", "说明", "应为", "实际"),
     "en": ("No.", "Severity", "Code", "Cell", "Field", "Message", "Expected", "Actual"),
@@ -80,7 +83,9 @@ def _mark(book: Any, finding: Finding, lang: str) -> None:
     cell.comment = comment
 
 
-def _write_results_sheet(book: Any, result: VerificationResult, findings: Sequence[Finding], lang: str) -> None:
+def _write_results_sheet(
+    book: Any, result: VerificationResult, findings: Sequence[Finding], lang: str
+) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     name = RESULTS_SHEET if lang == "zh" else RESULTS_SHEET_EN
@@ -145,7 +150,11 @@ def _fallback_directory(preferred: Path) -> Path:
             candidate.mkdir(parents=True, exist_ok=True)
             if candidate.resolve() != preferred.resolve() and os.access(candidate, os.W_OK):
                 return candidate
-    raise WorkbookError(preferred, "没有可写入批注副本的文件夹", message_en="no writable folder for the annotated copy")
+    raise WorkbookError(
+        preferred,
+        "没有可写入批注副本的文件夹",
+        message_en="no writable folder for the annotated copy",
+    )
 
 
 def _free_name(folder: Path, name: str) -> Path:
@@ -172,7 +181,14 @@ def _save_atomically(book: Any, out: Path) -> None:
             os.unlink(temporary)
 
 
-def annotate_workbook(result: VerificationResult, out: Path, *, lang: str = "zh", may_relocate: bool = False) -> Path | None:
+def annotate_workbook(
+    result: VerificationResult,
+    out: Path,
+    *,
+    lang: str = "zh",
+    may_relocate: bool = False,
+    document: Any | None = None,
+) -> Path | None:
     """Write a copy of ``result.path`` with every finding marked at its cell and a results sheet.
 
     The copy is written to a temporary file beside ``out`` and renamed into place, so an
@@ -181,6 +197,9 @@ def annotate_workbook(result: VerificationResult, out: Path, *, lang: str = "zh"
     finding says which).
 
     Args:
+        document: the source already loaded by openpyxl (``FilledWorkbook.document``, loaded with
+            ``keep_vba`` and ``keep_links``); it is marked in place instead of parsing the file
+            again. None loads ``result.path``.
         may_relocate: when ``out``'s folder cannot be written (a read-only input folder), write
             the copy to the working directory (or the temp folder) instead, under a free name.
 
@@ -197,13 +216,19 @@ def annotate_workbook(result: VerificationResult, out: Path, *, lang: str = "zh"
 
     source = result.path
     keep_vba = out.suffix.lower() == ".xlsm"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with source.open("rb") as handle:
-                book = openpyxl.load_workbook(handle, keep_vba=keep_vba, keep_links=True)
-    except OPENPYXL_FAILURES:
-        return None
+    book = document
+    if book is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with source.open("rb") as handle:
+                    book = openpyxl.load_workbook(handle, keep_vba=keep_vba, keep_links=True)
+        except OPENPYXL_FAILURES:
+            return None
+    elif not keep_vba and book.vba_archive is not None:
+        # An .xlsx copy cannot carry macros: drop them, as a load without keep_vba would.
+        book.vba_archive.close()
+        book.vba_archive = None
     for finding in result.findings:
         _mark(book, finding, lang)
     _write_results_sheet(book, result, result.findings, lang)
@@ -217,7 +242,10 @@ def annotate_workbook(result: VerificationResult, out: Path, *, lang: str = "zh"
             _save_atomically(book, out)
     except OSError as exc:
         raise WorkbookError(
-            out, f"无法写入批注副本（{exc.strerror or exc}）", message_en=f"cannot write the annotated copy ({exc.strerror or exc})",
-            hint="用 -o 指定一个可写的位置，或加 --no-annotate。", hint_en="Choose a writable place with -o, or add --no-annotate.",
+            out,
+            f"无法写入批注副本（{exc.strerror or exc}）",
+            message_en=f"cannot write the annotated copy ({exc.strerror or exc})",
+            hint="用 -o 指定一个可写的位置，或加 --no-annotate。",
+            hint_en="Choose a writable place with -o, or add --no-annotate.",
         ) from exc
     return out

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlcheck.cell_values import is_blank, json_value, normalise
 from xlcheck.errors import OutputExistsError, TemplateMismatchError, XlcheckError
 from xlcheck.findings import TemplateIdentity, VerificationResult
 from xlcheck.layout import lay_out, scoring_sheet
 from xlcheck.spec import Spec, builtin_spec_ids, load_spec
+
+if TYPE_CHECKING:
+    from xlcheck.reader import FilledWorkbook
 
 DEFAULT_TEMPLATE = "zhanjiang-overall"
 
@@ -54,8 +58,14 @@ class FieldInfo:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "key": self.key, "label": self.label, "sheet": self.sheet, "cell": self.cell,
-            "kind": self.kind, "type": self.type, "unit": self.unit, "required": self.required,
+            "key": self.key,
+            "label": self.label,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "kind": self.kind,
+            "type": self.type,
+            "unit": self.unit,
+            "required": self.required,
         }
         if self.min is not None:
             data["min"] = self.min
@@ -71,9 +81,17 @@ def list_fields(template: str | Path = DEFAULT_TEMPLATE) -> list[FieldInfo]:
     layout = lay_out(load_spec(template))
     return [
         FieldInfo(
-            key=f.key, label=f.label_path, sheet=f.sheet, cell=f.cell_ref,
-            kind="input" if f.is_input else "derived", type=f.spec.value_type, unit=f.spec.unit,
-            required=f.spec.required, min=f.spec.minimum, max=f.spec.maximum, choices=f.spec.choices,
+            key=f.key,
+            label=f.label_path,
+            sheet=f.sheet,
+            cell=f.cell_ref,
+            kind="input" if f.is_input else "derived",
+            type=f.spec.value_type,
+            unit=f.spec.unit,
+            required=f.spec.required,
+            min=f.spec.minimum,
+            max=f.spec.maximum,
+            choices=f.spec.choices,
         )
         for f in layout.fields
     ]
@@ -89,16 +107,22 @@ def load_prefill(path: Path, spec: Spec) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise XlcheckError(
-            f"无法读取预填数据 {path}（{exc}）", message_en=f"cannot read prefill data {path} ({exc})",
-            hint="预填数据应为 UTF-8 编码的 JSON 对象：{\"字段键\": 值}。",
+            f"无法读取预填数据 {path}（{exc}）",
+            message_en=f"cannot read prefill data {path} ({exc})",
+            hint='预填数据应为 UTF-8 编码的 JSON 对象：{"字段键": 值}。',
             hint_en='Prefill data is a UTF-8 JSON object: {"field key": value}.',
         ) from exc
     if not isinstance(data, dict):
-        raise XlcheckError(f"{path}：预填数据应为 JSON 对象", message_en=f"{path}: prefill data must be a JSON object")
+        raise XlcheckError(
+            f"{path}：预填数据应为 JSON 对象",
+            message_en=f"{path}: prefill data must be a JSON object",
+        )
     return prefill_values(data, spec, source=str(path))
 
 
-def prefill_values(data: Mapping[str, Any], spec: Spec, *, source: str = "--data") -> dict[str, Any]:
+def prefill_values(
+    data: Mapping[str, Any], spec: Spec, *, source: str = "--data"
+) -> dict[str, Any]:
     """Field key → value checked and normalised for the template's input cells."""
     by_key = lay_out(spec).by_key
     values: dict[str, Any] = {}
@@ -106,8 +130,10 @@ def prefill_values(data: Mapping[str, Any], spec: Spec, *, source: str = "--data
         placed = by_key.get(key)
         if placed is None:
             raise XlcheckError(
-                f"{source}：模板 {spec.id} 没有字段 {key}", message_en=f"{source}: template {spec.id} has no field {key}",
-                hint="用 xlcheck fields 查看所有字段键。", hint_en="List the field keys with `xlcheck fields`.",
+                f"{source}：模板 {spec.id} 没有字段 {key}",
+                message_en=f"{source}: template {spec.id} has no field {key}",
+                hint="用 xlcheck fields 查看所有字段键。",
+                hint_en="List the field keys with `xlcheck fields`.",
             )
         if not placed.is_input:
             raise XlcheckError(
@@ -141,19 +167,17 @@ def write_template(
         OutputExistsError: ``out`` exists and ``force`` is false.
         SpecError, XlcheckError: a bad spec or pre-fill value.
     """
-    from xlcheck import template_writer  # noqa: PLC0415 - xlsxwriter only when writing
+    from xlcheck import template_writer
 
     spec = load_spec(template)
     if out.exists() and not force:
         raise OutputExistsError(out)
     values = dict(prefill or {})
-    extra = {}
-    if year is not None and spec.role("year"):
-        extra[spec.role("year")] = year
-    if unit is not None and spec.role("unit"):
-        extra[spec.role("unit")] = unit
+    year_key, unit_key = spec.role("year"), spec.role("unit")
+    given = {year_key: year, unit_key: unit}
+    extra = {key: value for key, value in given.items() if key is not None and value is not None}
     values.update(prefill_values(extra, spec, source="--year/--unit"))
-    year_shown = values.get(spec.role("year") or "", None)
+    year_shown = values.get(year_key) if year_key else None
     suffix = f"（{year_shown} 年度）" if year_shown else ""
     return template_writer.write_template(spec, out, prefill=values, title_suffix=suffix)
 
@@ -165,34 +189,41 @@ def annotated_path(path: Path, output: Path | None = None) -> Path:
     return path.with_name(f"{path.stem}.checked.xlsx")
 
 
-def _select_spec(path: Path, identity: TemplateIdentity | None, template: str | Path | None) -> Spec:
+def _select_spec(
+    path: Path, identity: TemplateIdentity | None, template: str | Path | None
+) -> Spec:
     if template is not None:
         spec = load_spec(template)
         if identity is not None and identity.id != spec.id:
             raise TemplateMismatchError(
-                path, f"此工作簿由模板 {identity.id}（{identity.version} 版）生成，不是 {spec.id}",
+                path,
+                f"此工作簿由模板 {identity.id}（{identity.version} 版）生成，不是 {spec.id}",
                 message_en=f"this workbook was built from template {identity.id} (version {identity.version}), not {spec.id}",
                 hint=f"去掉 -t 让 xlcheck 按工作簿自带的模板校验，或用 -t 指定 {identity.id} 的规格文件。",
                 hint_en=f"Drop -t to verify against the workbook's own template, or pass the spec of {identity.id}.",
             )
     elif identity is None:
         raise TemplateMismatchError(
-            path, "工作簿里没有 xlcheck 模板标识，无法确定按哪个模板校验",
+            path,
+            "工作簿里没有 xlcheck 模板标识，无法确定按哪个模板校验",
             message_en="the workbook carries no xlcheck template mark, so its template is unknown",
             hint=f"用 -t 指定模板（内置：{'、'.join(builtin_spec_ids())}），或用 xlcheck template 生成模板后填写。",
             hint_en=f"Name the template with -t (built in: {', '.join(builtin_spec_ids())}), or fill a template made by `xlcheck template`.",
         )
     elif identity.id not in builtin_spec_ids():
         raise TemplateMismatchError(
-            path, f"工作簿由模板 {identity.id} 生成，但本机没有这个模板的规格",
+            path,
+            f"工作簿由模板 {identity.id} 生成，但本机没有这个模板的规格",
             message_en=f"the workbook was built from template {identity.id}, whose spec is not installed here",
-            hint="用 -t 指定该模板的规格文件（.yaml）。", hint_en="Pass that template's spec file (.yaml) with -t.",
+            hint="用 -t 指定该模板的规格文件（.yaml）。",
+            hint_en="Pass that template's spec file (.yaml) with -t.",
         )
     else:
         spec = load_spec(identity.id)
     if identity is not None and identity.version != spec.version:
         raise TemplateMismatchError(
-            path, f"工作簿由模板 {spec.id} 的 {identity.version} 版生成，而校验用的规格是 {spec.version} 版",
+            path,
+            f"工作簿由模板 {spec.id} 的 {identity.version} 版生成，而校验用的规格是 {spec.version} 版",
             message_en=f"the workbook was built from version {identity.version} of {spec.id}, but the spec is version {spec.version}",
             hint=f"用 -t 指定 {identity.version} 版的规格文件，或把数据转填到 {spec.version} 版的新模板。",
             hint_en=f"Pass the version {identity.version} spec with -t, or move the data into a version {spec.version} template.",
@@ -208,59 +239,67 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
         TemplateMismatchError: the workbook is not from the template (version) it is checked against.
         OutputExistsError: the annotated copy exists and ``options.force`` is false.
     """
-    from xlcheck import reader  # noqa: PLC0415 - openpyxl and pandas only when verifying
-    from xlcheck.recompute import recompute_derived  # noqa: PLC0415
-    from xlcheck.rules import RuleContext, run_rules  # noqa: PLC0415
+    from xlcheck import reader  # openpyxl and pandas only when verifying
 
     options = options or VerifyOptions()
     out = annotated_path(path, options.output)
     if options.annotate and out.exists() and not options.force:
         raise OutputExistsError(out)
-    source = reader.open_workbook(path)
-    identity = source.identity()
-    spec = _select_spec(path, identity, options.template)
+    with reader.open_workbook(path) as source:
+        spec = _select_spec(path, source.identity(), options.template)
+        filled = source.read(lay_out(spec))
+        result = check_filled(spec, filled)
+        if not options.annotate:
+            return result
+        from xlcheck.annotator import annotate_workbook
+
+        # A read-only input folder moves the default copy elsewhere; None: openpyxl cannot load
+        # the package, which the formulas-unread finding reports. The annotator marks the
+        # workbook the reader loaded, so the file is parsed once.
+        written = annotate_workbook(
+            result,
+            out,
+            lang=options.lang,
+            may_relocate=out == annotated_path(path),
+            document=filled.document,
+        )
+    return dataclasses.replace(result, annotated=written)
+
+
+def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
+    """Recompute every derived value of a read workbook and run every rule on it."""
+    from xlcheck.recompute import recompute_derived
+    from xlcheck.rules import RuleContext, run_rules
+
     layout = lay_out(spec)
-    filled = source.read(layout)
     scoring = scoring_sheet(spec)
     grades = scoring.grades if scoring else ()
+    by_key = layout.by_key
     inputs = {
-        key: normalise(cell.raw, layout.by_key[key].spec.value_type, layout.by_key[key].spec.unit)
+        key: normalise(cell.raw, by_key[key].spec.value_type, by_key[key].spec.unit)
         for key, cell in filled.cells.items()
-        if layout.by_key[key].is_input
+        if by_key[key].is_input
     }
     values = recompute_derived(layout, {k: n.value for k, n in inputs.items()}, grades)
     shown = {
-        key: normalise(cell.raw, layout.by_key[key].spec.value_type, layout.by_key[key].spec.unit).value
+        key: normalise(cell.raw, by_key[key].spec.value_type, by_key[key].spec.unit).value
         for key, cell in filled.cells.items()
-        if not layout.by_key[key].is_input and cell.formula is None and not is_blank(cell.raw)
+        if not by_key[key].is_input and cell.formula is None and not is_blank(cell.raw)
     }
-    context = RuleContext(layout, filled, inputs, values, shown, scoring)
-    findings = tuple(run_rules(context))
-    key_figures = {
-        role: json_value(values.get(key), layout.by_key[key].spec.value_type, layout.by_key[key].spec.decimals)
-        for role, key in spec.roles
-    }
-    result = VerificationResult(
-        path=path,
+    findings = tuple(run_rules(RuleContext(layout, filled, inputs, values, shown, scoring)))
+
+    def shown_in_json(key: str) -> Any:
+        spec_of = by_key[key].spec
+        return json_value(values.get(key), spec_of.value_type, spec_of.decimals)
+
+    return VerificationResult(
+        path=filled.path,
         template=TemplateIdentity(spec.id, spec.version, spec.spec_hash),
         findings=findings,
         application=filled.application,
-        values=key_figures,
-        all_values={
-            placed.key: json_value(values.get(placed.key), placed.spec.value_type, placed.spec.decimals)
-            for placed in layout.fields
-        },
+        values={role: shown_in_json(key) for role, key in spec.roles},
+        all_values={placed.key: shown_in_json(placed.key) for placed in layout.fields},
     )
-    if options.annotate:
-        from xlcheck.annotator import annotate_workbook  # noqa: PLC0415
-
-        # A read-only input folder moves the default copy elsewhere; None: openpyxl cannot load
-        # the package, which the formulas-unread finding reports.
-        written = annotate_workbook(
-            result, out, lang=options.lang, may_relocate=out == annotated_path(path)
-        )
-        result = VerificationResult(**{**result.__dict__, "annotated": written})
-    return result
 
 
 def verify_paths(
@@ -328,7 +367,11 @@ def write_summary(
     from xlcheck import summary
 
     return summary.write_summary(
-        summary.build_summary(results, lang), out, output_format=output_format, lang=lang, force=force
+        summary.build_summary(results, lang),
+        out,
+        output_format=output_format,
+        lang=lang,
+        force=force,
     )
 
 
@@ -392,5 +435,7 @@ def collect_values(
         raise OutputExistsError(out)
     options = VerifyOptions(template=template, annotate=False, lang=lang)
     results = verify_batch(sources, options=options, jobs=jobs, progress=progress)
-    collect.write_values(collect.collect_rows(results, template), out, output_format=output_format, force=force)
+    collect.write_values(
+        collect.collect_rows(results, template), out, output_format=output_format, force=force
+    )
     return results

@@ -8,6 +8,7 @@ the workbook says so (``formulas_read`` is false).
 
 from __future__ import annotations
 
+import io
 import math
 import warnings
 import zipfile
@@ -27,7 +28,18 @@ from xlcheck.findings import (
 from xlcheck.layout import Layout
 from xlcheck.package import MAX_GRID_CELLS, Package, describe, inspect_package
 
-_ERROR_VALUES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!")
+_ERROR_VALUES = (
+    "#DIV/0!",
+    "#N/A",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#REF!",
+    "#VALUE!",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+)
 #: Rows and columns read past a sheet's template layout when a sheet is read in a bounded way.
 _MARGIN = 200
 _RESAVE = "请在 Excel、WPS 或 LibreOffice 中打开并重新保存为 .xlsx。"
@@ -37,8 +49,19 @@ _RESAVE_EN = "Open it in Excel, WPS or LibreOffice and save it again as .xlsx."
 # structures (TypeError, AttributeError, IndexError), bad values and defusedxml refusals (ValueError),
 # and a damaged deflate stream in a part the package check did not read to its end (zlib.error).
 OPENPYXL_FAILURES = (
-    OSError, EOFError, zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError,
-    AttributeError, ParseError, AssertionError, NotImplementedError, OverflowError, RecursionError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    ParseError,
+    AssertionError,
+    NotImplementedError,
+    OverflowError,
+    RecursionError,
     zlib.error,
 )
 
@@ -75,9 +98,12 @@ class FilledWorkbook:
     #: Why formulas could not be read, as one short phrase.
     formula_problem: str | None = None
     package: Package | None = None
+    #: The loaded openpyxl workbook, handed to the annotator so a file is parsed only once
+    #: (None when openpyxl could not load it). The annotator marks it in place.
+    document: Any | None = None
 
 
-def _load_book(path: Path) -> tuple[Any | None, str | None]:
+def _load_book(path: Path, *, has_macros: bool) -> tuple[Any | None, str | None]:
     """openpyxl's workbook (formulas, errors, styles), or None and why it could not be loaded."""
     import openpyxl
 
@@ -85,9 +111,14 @@ def _load_book(path: Path) -> tuple[Any | None, str | None]:
         with warnings.catch_warnings():
             # openpyxl warns about extensions it drops (e.g. x14 validation) on read.
             warnings.simplefilter("ignore")
-            # openpyxl leaves its file open when it fails; a handle of ours is always closed.
-            with path.open("rb") as handle:
-                return openpyxl.load_workbook(handle, data_only=False, keep_links=False), None
+            # Loaded once, from memory, for both reading and the annotated copy: a kept macro
+            # archive must outlive any file handle, and openpyxl leaves its file open when it
+            # fails. keep_vba copies every part into a second archive, so only when there are macros.
+            data = io.BytesIO(path.read_bytes())
+            book = openpyxl.load_workbook(
+                data, data_only=False, keep_links=True, keep_vba=has_macros
+            )
+            return book, None
     except OPENPYXL_FAILURES as exc:
         return None, f"{type(exc).__name__}: {describe(exc)}"
 
@@ -102,8 +133,21 @@ class WorkbookSource:
         self.book: Any | None = None
         self.formula_problem: str | None = "legacy .xls" if self.package.kind == "xls" else None
         if self.package.kind != "xls":
-            self.book, self.formula_problem = _load_book(path)
+            self.book, self.formula_problem = _load_book(path, has_macros=self.package.has_macros)
         self.sheet_names, self.hidden_sheets = self._sheets()
+
+    def __enter__(self) -> WorkbookSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the in-memory macro archive openpyxl keeps for a macro workbook."""
+        book = self.book
+        if book is not None and book.vba_archive is not None:
+            book.vba_archive.close()
+            book.vba_archive = None
 
     def _sheets(self) -> tuple[list[str], list[str]]:
         if self.book is not None:
@@ -117,15 +161,19 @@ class WorkbookSource:
             metadata = list(workbook.sheets_metadata)
         except python_calamine.PasswordError as exc:
             raise WorkbookError(
-                self.path, "工作簿设置了打开密码（已加密），xlcheck 无法读取",
+                self.path,
+                "工作簿设置了打开密码（已加密），xlcheck 无法读取",
                 message_en="the workbook is password-protected (encrypted), so xlcheck cannot read it",
-                hint="请在 Excel 中清除打开密码后保存，再校验。", hint_en="Clear the password in Excel, save, and verify again.",
+                hint="请在 Excel 中清除打开密码后保存，再校验。",
+                hint_en="Clear the password in Excel, save, and verify again.",
             ) from exc
         except (python_calamine.CalamineError, OSError, ValueError) as exc:
             raise WorkbookError(
-                self.path, f"无法打开工作簿（{self.formula_problem or describe(exc)}）",
+                self.path,
+                f"无法打开工作簿（{self.formula_problem or describe(exc)}）",
                 message_en=f"cannot open the workbook ({self.formula_problem or describe(exc)})",
-                hint=_RESAVE, hint_en=_RESAVE_EN,
+                hint=_RESAVE,
+                hint_en=_RESAVE_EN,
             ) from exc
         names = [m.name for m in metadata]
         hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
@@ -143,7 +191,11 @@ class WorkbookSource:
         if not template:
             return None
         hash_value = properties.get(PROPERTY_SPEC_HASH)
-        return TemplateIdentity(str(template), str(properties.get(PROPERTY_VERSION, "")), str(hash_value) if hash_value else None)
+        return TemplateIdentity(
+            str(template),
+            str(properties.get(PROPERTY_VERSION, "")),
+            str(hash_value) if hash_value else None,
+        )
 
     def read(self, layout: Layout) -> FilledWorkbook:
         """Read every field's cell of ``layout``."""
@@ -151,11 +203,19 @@ class WorkbookSource:
         bounds = {s.sheet.name: (s.last_row + _MARGIN, s.last_column + _MARGIN) for s in wanted}
         frames = self._values(bounds)
         filled = FilledWorkbook(
-            self.path, self.identity(), self.application, list(self.sheet_names),
-            hidden_sheets=list(self.hidden_sheets), formulas_read=self.book is not None,
-            formula_problem=self.formula_problem, package=self.package,
+            self.path,
+            self.identity(),
+            self.application,
+            list(self.sheet_names),
+            hidden_sheets=list(self.hidden_sheets),
+            formulas_read=self.book is not None,
+            formula_problem=self.formula_problem,
+            package=self.package,
+            document=self.book,
         )
-        filled.missing_sheets = [s.sheet.name for s in layout.sheets if s.sheet.name not in self.sheet_names]
+        filled.missing_sheets = [
+            s.sheet.name for s in layout.sheets if s.sheet.name not in self.sheet_names
+        ]
         for placed in layout.fields:
             if placed.sheet not in frames:
                 continue
@@ -177,7 +237,9 @@ class WorkbookSource:
                 value = cell.value
                 if cell.data_type == "f" and value is not None:
                     # Array and data-table formulas: openpyxl gives an object holding the text.
-                    formula = value if isinstance(value, str) else str(getattr(value, "text", value))
+                    formula = (
+                        value if isinstance(value, str) else str(getattr(value, "text", value))
+                    )
                 if cell.data_type == "e" and isinstance(value, str):
                     error = value
                 number_format = str(cell.number_format or "General")
@@ -189,8 +251,10 @@ class WorkbookSource:
     def _values(self, bounds: dict[str, tuple[int, int]]) -> dict[str, list[list[Any]]]:
         """Each wanted sheet's values as rows, read no further than the sheet needs."""
         small = [
-            name for name in bounds
-            if (extent := self.package.extents.get(name)) is None or extent.grid_cells <= MAX_GRID_CELLS
+            name
+            for name in bounds
+            if (extent := self.package.extents.get(name)) is None
+            or extent.grid_cells <= MAX_GRID_CELLS
         ]
         frames = self._calamine_values(small) if small else {}
         for name in bounds.keys() - set(small):
@@ -202,11 +266,16 @@ class WorkbookSource:
         import python_calamine
 
         try:
-            frames = pd.read_excel(self.path, sheet_name=sheet_names, header=None, dtype=object, engine="calamine")
+            frames = pd.read_excel(
+                self.path, sheet_name=sheet_names, header=None, dtype=object, engine="calamine"
+            )
         except (OSError, ValueError, zipfile.BadZipFile, python_calamine.CalamineError) as exc:
             raise WorkbookError(
-                self.path, f"无法读取单元格的值（{describe(exc)}）",
-                message_en=f"cannot read cell values ({describe(exc)})", hint=_RESAVE, hint_en=_RESAVE_EN,
+                self.path,
+                f"无法读取单元格的值（{describe(exc)}）",
+                message_en=f"cannot read cell values ({describe(exc)})",
+                hint=_RESAVE,
+                hint_en=_RESAVE_EN,
             ) from exc
         return {name: frame.values.tolist() for name, frame in frames.items()}
 
@@ -226,16 +295,22 @@ class WorkbookSource:
                     rows = [
                         list(row)
                         for row in book[sheet].iter_rows(
-                            min_row=1, max_row=max_row, min_col=1, max_col=max_column, values_only=True
+                            min_row=1,
+                            max_row=max_row,
+                            min_col=1,
+                            max_col=max_column,
+                            values_only=True,
                         )
                     ]
                 finally:
                     book.close()
         except OPENPYXL_FAILURES as exc:
             raise WorkbookError(
-                self.path, f"工作表“{sheet}”的数据延伸到第 {self.package.extents[sheet].max_row} 行，且无法按范围读取（{describe(exc)}）",
+                self.path,
+                f"工作表“{sheet}”的数据延伸到第 {self.package.extents[sheet].max_row} 行，且无法按范围读取（{describe(exc)}）",
                 message_en=f"sheet '{sheet}' reaches row {self.package.extents[sheet].max_row} and cannot be read in part ({describe(exc)})",
-                hint="请删除模板区域以外的数据后保存，再校验。", hint_en="Delete the data outside the template's area, save, and verify again.",
+                hint="请删除模板区域以外的数据后保存，再校验。",
+                hint_en="Delete the data outside the template's area, save, and verify again.",
                 sheet=sheet,
             ) from exc
         return rows
