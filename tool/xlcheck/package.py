@@ -309,7 +309,8 @@ def inspect_package(path: Path) -> Package:
     try:
         with zipfile.ZipFile(path) as archive:
             return _inspect_zip(path, archive)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, zlib.error) as exc:
+    # OSError: a damaged local header offset makes zipfile seek before the file's start.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, zlib.error, OSError) as exc:
         raise _refuse(
             path, f"zip 包已损坏，无法读取（{exc}）", f"the zip package is damaged and cannot be read ({exc})",
             "请重新下载或让填报单位重新发送原文件。", "Download the file again or ask the unit to send it again.",
