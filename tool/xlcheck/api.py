@@ -239,7 +239,7 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
         TemplateMismatchError: the workbook is not from the template (version) it is checked against.
         OutputExistsError: the annotated copy exists and ``options.force`` is false.
     """
-    from xlcheck import reader  # openpyxl and pandas only when verifying
+    from xlcheck import reader  # openpyxl and calamine only when verifying
 
     options = options or VerifyOptions()
     out = annotated_path(path, options.output)

@@ -85,7 +85,7 @@ def verify_one(item: WorkbookInput, options: VerifyOptions) -> VerificationResul
 def _warm_up() -> None:
     """Import the heavy libraries once per worker process, not once per workbook."""
     import openpyxl  # noqa: F401
-    import pandas  # noqa: F401
+    import python_calamine  # noqa: F401
 
     import xlcheck.annotator
     import xlcheck.reader  # noqa: F401

@@ -1,4 +1,4 @@
-"""A filled workbook → ``FilledWorkbook``: values via pandas (calamine), formulas and errors via openpyxl.
+"""A filled workbook → ``FilledWorkbook``: values via calamine, formulas, errors and styles via openpyxl.
 
 The package is inspected first (``package.inspect_package``), so no parser ever sees a file that is
 not a workbook, a zip bomb or XML with entities. When openpyxl cannot load a package that calamine
@@ -8,6 +8,7 @@ the workbook says so (``formulas_read`` is false).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import warnings
@@ -70,7 +71,7 @@ OPENPYXL_FAILURES = (
 class CellReading:
     """What one cell of a field holds.
 
-    ``raw`` is the value as pandas reads it (for a formula: the cached result, None if none was
+    ``raw`` is the cached value as calamine reads it (for a formula: its result, None if none was
     saved); ``formula`` the formula text if the cell holds one; ``error`` an error value such as
     ``#DIV/0!`` typed or pasted into the cell.
     """
@@ -123,8 +124,19 @@ def _load_book(path: Path, *, has_macros: bool) -> tuple[Any | None, str | None]
         return None, f"{type(exc).__name__}: {describe(exc)}"
 
 
+def _cell_value(value: Any) -> Any:
+    """A calamine cell as pandas' calamine reader turns it: "" is blank, 3.0 is 3, a date a datetime."""
+    if isinstance(value, str) and value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)  # as pandas' Timestamp
+    return value
+
+
 class WorkbookSource:
-    """An opened workbook: openpyxl for formulas and properties, pandas for values on demand."""
+    """An opened workbook: openpyxl for formulas and properties, calamine for values on demand."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -262,13 +274,25 @@ class WorkbookSource:
         return frames
 
     def _calamine_values(self, sheet_names: list[str]) -> dict[str, list[list[Any]]]:
-        import pandas as pd
+        """Cached values of whole sheets, read by calamine as ``pandas.read_excel`` would.
+
+        This is the engine behind ``pandas.read_excel(engine="calamine", dtype=object)``, called
+        directly: importing pandas costs more than a whole verification, and pandas would read
+        text such as "NA" or "N/A" as blank. Cells come out as pandas' calamine reader gives them
+        (whole floats as int, text untouched, blanks as None); tests/test_reader_values.py holds
+        the two readers to the same values.
+        """
         import python_calamine
 
+        values: dict[str, list[list[Any]]] = {}
         try:
-            frames = pd.read_excel(
-                self.path, sheet_name=sheet_names, header=None, dtype=object, engine="calamine"
-            )
+            workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            try:
+                for name in sheet_names:
+                    rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                    values[name] = [[_cell_value(v) for v in row] for row in rows]
+            finally:
+                workbook.close()
         except (OSError, ValueError, zipfile.BadZipFile, python_calamine.CalamineError) as exc:
             raise WorkbookError(
                 self.path,
@@ -277,7 +301,7 @@ class WorkbookSource:
                 hint=_RESAVE,
                 hint_en=_RESAVE_EN,
             ) from exc
-        return {name: frame.values.tolist() for name, frame in frames.items()}
+        return values
 
     def _bounded_values(self, sheet: str, max_row: int, max_column: int) -> list[list[Any]]:
         """Cached values of the top-left ``max_row`` × ``max_column`` cells, streamed by openpyxl.

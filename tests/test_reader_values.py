@@ -1,0 +1,90 @@
+"""The reader's cell values are pandas.read_excel(engine="calamine", dtype=object)'s, minus its
+habit of reading "NA"-like text as blank: the reader calls calamine directly to skip pandas'
+start-up cost (see reader._calamine_values)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests.conftest import EXAMPLES, SHARED_SAMPLES
+from xlcheck.reader import open_workbook
+
+SAMPLES = sorted(SHARED_SAMPLES.glob("*.xlsx")) if SHARED_SAMPLES.is_dir() else []
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    if _blank(ours) or _blank(theirs):
+        return _blank(ours) and _blank(theirs)
+    if isinstance(theirs, pd.Timestamp):
+        theirs = theirs.to_pydatetime()
+    return bool(ours == theirs)
+
+
+def _compare(path: Path) -> int:
+    source = open_workbook(path)
+    names = list(source.sheet_names)
+    ours = source._calamine_values(names)
+    # keep_default_na=False: pandas would otherwise read text such as "NA" as blank.
+    theirs = pd.read_excel(
+        path, sheet_name=names, header=None, dtype=object, engine="calamine", keep_default_na=False
+    )
+    compared = 0
+    for name in names:
+        frame = theirs[name]
+        rows = ours[name]
+        for row_index in range(max(len(rows), len(frame.index))):
+            for column_index in range(max(len(rows[0]) if rows else 0, len(frame.columns))):
+                mine = (
+                    rows[row_index][column_index]
+                    if row_index < len(rows) and column_index < len(rows[row_index])
+                    else None
+                )
+                other = (
+                    frame.iat[row_index, column_index]
+                    if row_index < len(frame.index) and column_index < len(frame.columns)
+                    else None
+                )
+                assert _same(mine, other), (
+                    f"{path.name} {name} R{row_index + 1}C{column_index + 1}: {mine!r} != {other!r}"
+                )
+                compared += 1
+    return compared
+
+
+def test_reader_values_equal_pandas_on_the_example() -> None:
+    assert _compare(EXAMPLES / "zhanjiang-xinfang-2023.xlsx") > 300
+
+
+@pytest.mark.skipif(
+    not SAMPLES, reason="../shared/samples/clients is absent (real files from other apps)"
+)
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.stem for p in SAMPLES])
+def test_reader_values_equal_pandas_on_client_samples(sample: Path) -> None:
+    try:
+        source = open_workbook(sample)
+    except Exception as exc:
+        pytest.skip(f"xlcheck refuses this sample: {exc}")
+    del source
+    _compare(sample)
+
+
+def test_reader_keeps_text_that_pandas_would_blank(tmp_path: Path) -> None:
+    path = tmp_path / "na.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"] = "N/A"
+    book.active["A2"] = "001"
+    book.active["A3"] = 3.0
+    book.save(path)
+    source = open_workbook(path)
+    values = source._calamine_values(source.sheet_names)[source.sheet_names[0]]
+    assert [row[0] for row in values] == ["N/A", "001", 3]
