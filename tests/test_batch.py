@@ -137,7 +137,7 @@ def test_cli_verify_existing_copy_in_out_dir_is_a_usage_error(
 
     result = run("verify", str(workbook), "--out-dir", str(out))
 
-    assert result.exit_code == 2, _explain(result)
+    assert result.exit_code == 3, _explain(result)
     assert "--force" in result.stderr
     assert (out / "filled.checked.xlsx").read_bytes() == b"old"
 

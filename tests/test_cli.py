@@ -61,7 +61,7 @@ def test_template_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     out = tmp_path / "t.xlsx"
     out.write_bytes(b"keep me")
     result = run("template", "-o", str(out))
-    assert result.exit_code == ExitCode.USAGE, _explain(result)
+    assert result.exit_code == ExitCode.CANNOT_VERIFY, _explain(result)
     assert "--force" in result.stderr
     assert out.read_bytes() == b"keep me"
     assert run("template", "-o", str(out), "--force").exit_code == 0
@@ -128,7 +128,7 @@ def test_verify_refuses_to_overwrite_the_annotated_copy(make_workbook: FillWorkb
     path = make_workbook()
     assert run("verify", str(path)).exit_code == 0
     result = run("verify", str(path))
-    assert result.exit_code == ExitCode.USAGE, _explain(result)
+    assert result.exit_code == ExitCode.CANNOT_VERIFY, _explain(result)
     assert "--force" in result.stderr
     assert run("verify", str(path), "--force").exit_code == 0
 

@@ -253,7 +253,7 @@ def test_robustness_existing_output_is_not_overwritten(make_workbook: FillWorkbo
         api.verify_workbook(path)
     assert existing.read_bytes() == b"mine"
     outcome = CliRunner().invoke(cli, ["verify", str(path)])
-    assert outcome.exit_code == 2
+    assert outcome.exit_code == 3
     assert "--force" in outcome.output
     assert existing.read_bytes() == b"mine"
 

@@ -158,5 +158,5 @@ def test_cli_existing_summary_without_force_is_refused_before_the_batch(
 
     result = run("verify", str(make_workbook()), "--summary", str(summary_path))
 
-    assert result.exit_code == 2, _explain(result)
+    assert result.exit_code == 3, _explain(result)
     assert not (tmp_path / "filled.checked.xlsx").exists()

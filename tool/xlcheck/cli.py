@@ -28,8 +28,8 @@ def exit_code_for(statuses: Sequence[str]) -> ExitCode:
 
     0  no errors (warnings allowed)
     1  errors found in at least one workbook
-    2  usage error (bad option, output exists without --force)
-    3  a file could not be read or verified
+    2  usage error (a bad option or argument)
+    3  a file could not be read or verified, or an output exists and --force was not given
     """
     if "unreadable" in statuses:
         return ExitCode.CANNOT_VERIFY
@@ -39,13 +39,11 @@ def exit_code_for(statuses: Sequence[str]) -> ExitCode:
 
 
 class XlcheckGroup(click.Group):
-    """Turns xlcheck's own errors into a one-line message and exit code 3 (2 for an existing output)."""
+    """Turns xlcheck's own errors into their message (and hint) and exit code 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except OutputExistsError as exc:
-            raise click.UsageError(exc.render(_lang(ctx))) from exc
         except XlcheckError as exc:
             error = click.ClickException(exc.render(_lang(ctx)))
             error.exit_code = ExitCode.CANNOT_VERIFY
@@ -53,8 +51,6 @@ class XlcheckGroup(click.Group):
 
 
 def _lang(ctx: click.Context) -> str:
-    sub = ctx.invoked_subcommand and ctx.command.get_command(ctx, ctx.invoked_subcommand)  # type: ignore[attr-defined]
-    del sub
     lang = ctx.params.get("lang") or (ctx.obj or {}).get("lang")
     return str(lang) if lang else "zh"
 
