@@ -81,9 +81,10 @@ def test_reader_values_equal_pandas_on_client_samples(sample: Path) -> None:
 def test_reader_keeps_text_that_pandas_would_blank(tmp_path: Path) -> None:
     path = tmp_path / "na.xlsx"
     book = openpyxl.Workbook()
-    book.active["A1"] = "N/A"
-    book.active["A2"] = "001"
-    book.active["A3"] = 3.0
+    sheet = book.worksheets[0]
+    sheet["A1"] = "N/A"
+    sheet["A2"] = "001"
+    sheet["A3"] = 3.0
     book.save(path)
     source = open_workbook(path)
     values = source._calamine_values(source.sheet_names)[source.sheet_names[0]]
