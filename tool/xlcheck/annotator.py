@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from xlcheck.cell_values import wrapped_lines
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import Finding, Severity, VerificationResult
 
 RESULTS_SHEET = "校验结果"
 RESULTS_SHEET_EN = "Findings"
 _FILLS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}
+#: Width of the results sheet's message column (说明), in Excel column units.
+_MESSAGE_WIDTH = 70
 _SEVERITY_NAMES = {
     "zh": {Severity.ERROR: "错误", Severity.WARNING: "警告"},
     "en": {Severity.ERROR: "error", Severity.WARNING: "warning"},
@@ -129,14 +132,24 @@ def _write_results_sheet(
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(row, col, safe_text(value))
             cell.alignment = Alignment(wrap_text=col == 6, vertical="top")
+        line_count = wrapped_lines(finding.message_in(lang), _MESSAGE_WIDTH)
+        if line_count > 1:
+            sheet.row_dimensions[row].height = 15 * line_count + 2
         sheet.cell(row, 2).fill = PatternFill(fill_type="solid", fgColor=_FILLS[finding.severity])
         if location and location.sheet in book.sheetnames:
             link = sheet.cell(row, 4)
             link.hyperlink = "#'{}'!{}".format(location.sheet.replace("'", "''"), location.cell_ref)
             link.font = Font(color="0563C1", underline="single")
-    for letter, width in zip("ABCDEFGH", (6, 8, 22, 16, 30, 70, 14, 14), strict=True):
+    for letter, width in zip("ABCDEFGH", (6, 8, 22, 16, 30, _MESSAGE_WIDTH, 14, 14), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    # Reviewers print this page: A4 landscape, all columns on one page wide, header repeated.
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
     for other in book.worksheets:
         other.sheet_view.tabSelected = False
     sheet.sheet_view.tabSelected = True

@@ -181,3 +181,13 @@ def json_value(value: Any, value_type: str, decimals: int | None) -> Any:
         rounded = excel_round(value, decimals)
         return int(rounded) if value_type == "integer" else rounded
     return value
+
+
+def display_width(text: str) -> float:
+    """Width of text in Excel column units; a CJK character in 宋体 11pt takes about 1.7."""
+    return sum(1.7 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.0 for ch in text)
+
+
+def wrapped_lines(text: str, column_width: float) -> int:
+    """Lines ``text`` wraps to in a column: Excel does not grow rows for text a program writes."""
+    return max(1, math.ceil(display_width(text) / max(column_width, 1.0)))

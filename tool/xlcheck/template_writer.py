@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from xlcheck.cell_values import wrapped_lines
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import PROPERTY_SPEC_HASH, PROPERTY_TEMPLATE, PROPERTY_VERSION
 from xlcheck.formulas import excel_formula
@@ -179,11 +178,6 @@ def _set_up_print(
     sheet.set_footer(f"&L{footer}&R第 &P 页，共 &N 页")
 
 
-def _display_width(text: str) -> float:
-    """Width in Excel character units; a CJK character in 宋体 11pt takes about 1.7."""
-    return sum(1.7 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.0 for ch in text)
-
-
 def _fit_row_heights(
     sheet: Worksheet, sheet_layout: SheetLayout, widths: tuple[int, ...], fields: list[PlacedField]
 ) -> None:
@@ -198,7 +192,7 @@ def _fit_row_heights(
     lines: dict[int, int] = {}
     for (row, col), text in texts.items():
         usable = widths[col - 1] if col - 1 < len(widths) else 10
-        needed = math.ceil(_display_width(text) / usable)
+        needed = wrapped_lines(text, usable)
         lines[row] = max(lines.get(row, 1), needed)
     for row, count in lines.items():
         if count > 1:
