@@ -38,6 +38,12 @@ def exit_code_for(statuses: Sequence[str]) -> ExitCode:
     return ExitCode.OK
 
 
+class CannotVerify(click.ClickException):
+    """xlcheck could not do its job: the message and hint, and exit code 3."""
+
+    exit_code = ExitCode.CANNOT_VERIFY
+
+
 class XlcheckGroup(click.Group):
     """Turns xlcheck's own errors into their message (and hint) and exit code 3."""
 
@@ -45,9 +51,7 @@ class XlcheckGroup(click.Group):
         try:
             return super().invoke(ctx)
         except XlcheckError as exc:
-            error = click.ClickException(exc.render(_lang(ctx)))
-            error.exit_code = ExitCode.CANNOT_VERIFY
-            raise error from exc
+            raise CannotVerify(exc.render(_lang(ctx))) from exc
 
 
 def _lang(ctx: click.Context) -> str:
