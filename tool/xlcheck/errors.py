@@ -59,8 +59,29 @@ class SpecError(XlcheckError):
         self.problem = problem
 
 
-class WorkbookError(XlcheckError):
-    """A workbook could not be opened, read or written."""
+class FileProblemError(XlcheckError):
+    """An error about one file; both messages begin with the file's name."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        *,
+        hint: str | None = None,
+        message_en: str | None = None,
+        hint_en: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"{Path(path).name}：{message}",
+            hint=hint,
+            message_en=f"{Path(path).name}: {message_en or message}",
+            hint_en=hint_en,
+        )
+        self.path = Path(path)
+
+
+class WorkbookError(FileProblemError):
+    """A workbook could not be opened, read or written (``sheet`` names where, when known)."""
 
     def __init__(
         self,
@@ -72,35 +93,12 @@ class WorkbookError(XlcheckError):
         hint_en: str | None = None,
         sheet: str | None = None,
     ) -> None:
-        super().__init__(
-            f"{Path(path).name}：{message}",
-            hint=hint,
-            message_en=f"{Path(path).name}: {message_en or message}",
-            hint_en=hint_en,
-        )
-        self.path = Path(path)
+        super().__init__(path, message, hint=hint, message_en=message_en, hint_en=hint_en)
         self.sheet = sheet
 
 
-class TemplateMismatchError(XlcheckError):
+class TemplateMismatchError(FileProblemError):
     """The workbook was not built from the template (or template version) it is checked against."""
-
-    def __init__(
-        self,
-        path: Path | str,
-        message: str,
-        *,
-        hint: str | None = None,
-        message_en: str | None = None,
-        hint_en: str | None = None,
-    ) -> None:
-        super().__init__(
-            f"{Path(path).name}：{message}",
-            hint=hint,
-            message_en=f"{Path(path).name}: {message_en or message}",
-            hint_en=hint_en,
-        )
-        self.path = Path(path)
 
 
 class OutputExistsError(XlcheckError):
