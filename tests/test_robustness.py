@@ -22,7 +22,7 @@ from tests.package_builders import (
     sha256,
     zip_bomb,
 )
-from xlcheck import annotator, api
+from xlcheck import annotator, api, cell_values
 from xlcheck.cli import cli
 from xlcheck.errors import OutputExistsError, WorkbookError
 from xlcheck.findings import VerificationResult
@@ -181,9 +181,9 @@ def test_robustness_very_long_strings_fit_the_annotated_copy(make_workbook: Fill
         for row in sheet.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str):
-                    assert len(cell.value) <= annotator.MAX_CELL_TEXT
+                    assert len(cell.value) <= cell_values.MAX_CELL_TEXT
                 if cell.comment is not None:
-                    assert len(cell.comment.text) <= annotator.MAX_CELL_TEXT
+                    assert len(cell.comment.text) <= cell_values.MAX_CELL_TEXT
 
 
 def test_robustness_chinese_file_name_with_spaces(make_workbook: FillWorkbook) -> None:
@@ -334,7 +334,7 @@ def test_robustness_hidden_sheet_is_a_warning(make_workbook: FillWorkbook) -> No
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1"],
                          ids=["equals", "plus", "minus-dde", "at", "tab", "carriage-return"])
 def test_annotator_safe_text_neutralises_formula_triggers(text: str) -> None:
-    safe = annotator.safe_text(text)
+    safe = cell_values.safe_text(text)
     assert safe == "'" + text
 
 

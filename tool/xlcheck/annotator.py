@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xlcheck.cell_values import wrapped_lines
+from xlcheck.cell_values import safe_text, wrapped_lines
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import Finding, Severity, VerificationResult
 
@@ -28,29 +28,6 @@ _HEADERS = {
     "zh": ("序号", "级别", "代码", "位置", "字段", "说明", "应为", "实际"),
     "en": ("No.", "Severity", "Code", "Cell", "Field", "Message", "Expected", "Actual"),
 }
-# Text that a spreadsheet would run as a formula (or DDE) when it starts with one of these.
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-#: Excel's limit on the characters in one cell; longer text makes the file unreadable to Excel.
-MAX_CELL_TEXT = 32_767
-
-
-def safe_text(value: Any) -> Any:
-    """Cell text that cannot run as a formula and fits a cell.
-
-    Text starting with =, +, -, @ (or a tab or carriage return, which some apps strip first) gets
-    a ' in front, so a spreadsheet shows it as text; text longer than a cell holds is cut.
-    """
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_FORMULA_TRIGGERS):
-        value = "'" + value
-    if len(value) > MAX_CELL_TEXT:
-        value = value[: MAX_CELL_TEXT - 1] + "…"
-    return value
-
-
 def _anchor(sheet: Any, cell_ref: str) -> Any:
     """The cell to mark: for a cell inside a merged range, its top-left cell."""
     from openpyxl.cell.cell import MergedCell

@@ -191,3 +191,26 @@ def display_width(text: str) -> float:
 def wrapped_lines(text: str, column_width: float) -> int:
     """Lines ``text`` wraps to in a column: Excel does not grow rows for text a program writes."""
     return max(1, math.ceil(display_width(text) / max(column_width, 1.0)))
+
+
+# Text that a spreadsheet would run as a formula (or DDE) when it starts with one of these.
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Excel's limit on the characters in one cell; longer text makes the file unreadable to Excel.
+MAX_CELL_TEXT = 32_767
+
+
+def safe_text(value: Any) -> Any:
+    """Cell text that cannot run as a formula and fits a cell.
+
+    Anything xlcheck writes into a spreadsheet or CSV (messages, text copied from a unit's
+    workbook) goes through this. Text starting with =, +, -, @ (or a tab or carriage return, which
+    some apps strip first) gets a ' in front, so a spreadsheet shows it as text; text longer than
+    a cell holds is cut.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_TRIGGERS):
+        value = "'" + value
+    if len(value) > MAX_CELL_TEXT:
+        value = value[: MAX_CELL_TEXT - 1] + "…"
+    return value

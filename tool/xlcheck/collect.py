@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from xlcheck.cell_values import safe_text
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
 from xlcheck.layout import Layout, lay_out
@@ -124,10 +125,14 @@ def write_values(
     frame["year"] = frame["year"].astype("Int64")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if chosen == "csv":
-            frame.to_csv(out, index=False, encoding="utf-8-sig")  # -sig: Excel reads the Chinese
-        elif chosen == "xlsx":
-            frame.to_excel(out, index=False, sheet_name="values", engine="openpyxl")
+        if chosen in ("csv", "xlsx"):
+            # Text copied from the units' workbooks must not run as a formula where it lands
+            # (openpyxl writes "=…" text as a formula; a spreadsheet opening the CSV runs it).
+            sheet_safe = frame.map(safe_text)
+            if chosen == "csv":
+                sheet_safe.to_csv(out, index=False, encoding="utf-8-sig")  # -sig: Excel reads it
+            else:
+                sheet_safe.to_excel(out, index=False, sheet_name="values", engine="openpyxl")
         else:
             frame.to_parquet(out, index=False)
     except OSError as exc:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from xlcheck import __version__
+from xlcheck.cell_values import safe_text
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
 
@@ -221,7 +222,8 @@ def write_summary(
             with path.open("w", encoding="utf-8-sig", newline="") as handle:  # -sig: Excel reads it
                 writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
                 writer.writeheader()
-                writer.writerows(summary.rows)
+                # Unit names and file names come from the units: never a formula in a spreadsheet.
+                writer.writerows({k: safe_text(v) for k, v in row.items()} for row in summary.rows)
         else:
             document = {
                 "xlcheck": __version__,
