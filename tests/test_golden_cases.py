@@ -8,6 +8,13 @@ A case folder holds ``case.yaml``:
     values: {field key: value}        # typed into the field's cell with openpyxl (formulas too)
     cells: {"Sheet!B7": value}        # typed into any cell
     delete_sheets: [Sheet]            # sheets removed after filling
+    edits:                            # then, in order, what units do to a template:
+      - {rename_sheet: [Sheet, New name]}
+      - {copy_sheet: [Sheet, Name of the copy]}
+      - {move_sheet: [Sheet, offset]}
+      - {insert_rows: [Sheet, row_number, count]}   # as Excel does: references follow
+      - {delete_rows: [Sheet, row_number, count]}
+      - {cells: {"Sheet!B7": value}}                # typed after the edits above
 
 and ``expected.json``, the findings as ``verify --format json`` lists them. Run pytest with
 ``--update-golden`` to rewrite the expected files, then review the diff.
@@ -23,6 +30,7 @@ import openpyxl
 import pytest
 import yaml
 
+from tests import sheet_edits
 from tests.conftest import correct_seed_values, fill_cells, seed_values
 from xlcheck import VerifyOptions, verify_workbook, write_template
 
@@ -44,7 +52,33 @@ def _build(case_dir: Path, tmp_path: Path) -> Path:
         for name in case["delete_sheets"]:
             del book[name]
         book.save(path)
+    if case.get("edits"):
+        book = openpyxl.load_workbook(path)
+        for edit in case["edits"]:
+            _edit(book, edit)
+        book.save(path)
     return path
+
+
+def _edit(book: Any, edit: dict[str, Any]) -> None:
+    """One of a case's ``edits``, done to the workbook as a unit would in Excel."""
+    (action, arguments), *_ = edit.items()
+    if action == "rename_sheet":
+        book[arguments[0]].title = arguments[1]
+    elif action == "copy_sheet":
+        book.copy_worksheet(book[arguments[0]]).title = arguments[1]
+    elif action == "move_sheet":
+        book.move_sheet(arguments[0], offset=arguments[1])
+    elif action == "insert_rows":
+        sheet_edits.insert_rows(book, *arguments)
+    elif action == "delete_rows":
+        sheet_edits.delete_rows(book, *arguments)
+    elif action == "cells":
+        for address, value in arguments.items():
+            sheet, cell = address.rsplit("!", 1)
+            book[sheet][cell].value = value
+    else:
+        raise AssertionError(f"unknown edit {action}")
 
 
 def _findings(case_dir: Path, tmp_path: Path) -> list[dict[str, Any]]:

@@ -271,8 +271,8 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
     from xlcheck.recompute import recompute_derived
     from xlcheck.rules import RuleContext, run_rules
 
-    layout = lay_out(spec)
-    scoring = scoring_sheet(spec)
+    layout = filled.layout if filled.layout is not None else lay_out(spec)
+    scoring = scoring_sheet(layout.spec)
     grades = scoring.grades if scoring else ()
     by_key = layout.by_key
     inputs = {

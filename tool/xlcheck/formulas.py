@@ -21,8 +21,12 @@ def _reference(target: PlacedField, home_sheet: str) -> str:
     return "'{}'!{}".format(target.sheet.replace("'", "''"), cell)
 
 
-def _sum_terms(fields: list[PlacedField], home_sheet: str) -> list[str]:
-    """Operands as ranges where they stand in one unbroken column run, else single cells."""
+def _sum_terms(fields: list[PlacedField], layout: Layout, home_sheet: str) -> list[str]:
+    """Operands as ranges where they stand in one unbroken column run, else single cells.
+
+    Rows a unit inserted inside a run do not break it: Excel grows ``SUM(B5:B14)`` to
+    ``SUM(B5:B15)`` when a row is inserted within the range.
+    """
     terms: list[str] = []
     run: list[PlacedField] = []
 
@@ -40,12 +44,22 @@ def _sum_terms(fields: list[PlacedField], home_sheet: str) -> list[str]:
         if run and (
             placed.sheet != run[-1].sheet
             or placed.column_number != run[-1].column_number
-            or placed.row_number != run[-1].row_number + 1
+            or not _adjacent(run[-1].row_number, placed.row_number, layout, placed.sheet)
         ):
             flush()
         run.append(placed)
     flush()
     return terms
+
+
+def _adjacent(row_number: int, next_row_number: int, layout: Layout, sheet: str) -> bool:
+    """Whether only rows the unit inserted stand between two rows."""
+    if next_row_number == row_number + 1:
+        return True
+    if next_row_number <= row_number:
+        return False
+    inserted = layout.by_sheet[sheet].inserted_rows
+    return all(r in inserted for r in range(row_number + 1, next_row_number))
 
 
 def grade_formula(total_ref: str, grades: tuple[Grade, ...]) -> str:
@@ -69,7 +83,7 @@ def excel_formula(
     operands = [layout.by_key[key] for key in derive.operands]
     refs = [_reference(o, placed.sheet) for o in operands]
     if derive.verb == "sum":
-        return "=SUM({})".format(",".join(_sum_terms(operands, placed.sheet)))
+        return "=SUM({})".format(",".join(_sum_terms(operands, layout, placed.sheet)))
     if derive.verb == "difference":
         return f"={refs[0]}-{refs[1]}"
     if derive.verb == "ratio":

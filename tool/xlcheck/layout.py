@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from xlcheck.errors import SpecError
@@ -95,6 +96,8 @@ class SheetLayout:
     last_column: int
     #: Rows carrying fixed text the writer puts in (row_number, column_number) → text.
     labels: dict[tuple[int, int], str]
+    #: Rows a unit inserted among the template's rows (only in a layout placed in a workbook).
+    inserted_rows: frozenset[int] = frozenset()
 
 
 # Identity equality: a layout is built once per spec (``lay_out`` caches it), and hashing by
@@ -108,6 +111,10 @@ class Layout:
     @functools.cached_property
     def by_key(self) -> dict[str, PlacedField]:
         return {f.key: f for f in self.fields}
+
+    @functools.cached_property
+    def by_sheet(self) -> dict[str, SheetLayout]:
+        return {s.sheet.name: s for s in self.sheets}
 
     def dependencies_first(self) -> list[PlacedField]:
         """Derived fields ordered so that every operand comes before its user."""
@@ -168,11 +175,18 @@ def table_total_key(table: str, column: str) -> str:
     return f"{table}.total.{column}"
 
 
-def _table(sheet: TableSheetSpec, index: int) -> tuple[list[PlacedField], SheetLayout]:
+def _table(
+    sheet: TableSheetSpec,
+    index: int,
+    first_row: int = FIRST_BODY_ROW,
+    summed: tuple[int, int] | None = None,
+) -> tuple[list[PlacedField], SheetLayout]:
+    """Lay out a table; ``summed`` (first and last table row) narrows what the totals add up."""
     placed: list[PlacedField] = []
     labels: dict[tuple[int, int], str] = {}
+    first_summed, last_summed = summed or (1, sheet.capacity)
     for row in range(1, sheet.capacity + 1):
-        row_number = FIRST_BODY_ROW + row - 1
+        row_number = first_row + row - 1
         labels[(row_number, 1)] = str(row)
         for offset, column in enumerate(sheet.columns):
             derive = column.derive
@@ -193,12 +207,12 @@ def _table(sheet: TableSheetSpec, index: int) -> tuple[list[PlacedField], SheetL
                     table_row=row,
                 )
             )
-    total_row = FIRST_BODY_ROW + sheet.capacity
+    total_row = first_row + sheet.capacity
     labels[(total_row, 1)] = "合计"
     for offset, column in enumerate(sheet.columns):
         if column.key in sheet.totals:
             operands = tuple(
-                _row_key(sheet.key, r, column.key) for r in range(1, sheet.capacity + 1)
+                _row_key(sheet.key, r, column.key) for r in range(first_summed, last_summed + 1)
             )
             derive = Derivation("sum", operands)
         elif column.derive is not None and column.derive.verb == "ratio":
@@ -427,3 +441,77 @@ def lay_out(spec: Spec) -> Layout:
                 raise SpecError(source, f"checks[{index}]", f"引用了不存在的字段 {operand}")
     layout.dependencies_first()  # raises on cycles
     return layout
+
+
+@dataclass(frozen=True)
+class SheetPlacement:
+    """Where one template sheet stands in a workbook a unit has edited.
+
+    Form and scoring sheets map template rows to workbook rows (``rows``); a table keeps its
+    shape and moves as a block (``first_row``), grown or shrunk to the rows the unit left between
+    its header and its 合计 row (``capacity``).
+    """
+
+    #: The sheet's name in the workbook.
+    name: str
+    #: Form and scoring sheets: template row_number → workbook row_number, for every template row
+    #: found (a row missing here was deleted, e.g. a section heading).
+    rows: Mapping[int, int] | None = None
+    #: Workbook rows the unit inserted among the template's rows.
+    inserted_rows: frozenset[int] = frozenset()
+    #: Tables: the first body row, the rows between header and 合计, and the table rows
+    #: (first, last) that the 合计 row adds up when that is not all of them.
+    first_row: int = FIRST_BODY_ROW
+    capacity: int | None = None
+    summed: tuple[int, int] | None = None
+
+
+def place_layout(layout: Layout, placements: Mapping[str, SheetPlacement]) -> Layout:
+    """``layout`` as it stands in one workbook: sheets renamed, rows moved, tables resized.
+
+    Sheets are laid out by the same code as the template, so every derived field's formula
+    (``formulas.template_formulas``) reads as Excel shows it after the unit's edits.
+
+    Args:
+        placements: template sheet name → where it is; sheets not named stay where they are.
+    """
+    spec = layout.spec
+    sheets: list[SheetSpec] = []
+    fields: list[PlacedField] = []
+    sheet_layouts: list[SheetLayout] = []
+    for index, (sheet, template_layout) in enumerate(zip(spec.sheets, layout.sheets, strict=True)):
+        placement = placements.get(sheet.name)
+        if placement is None:
+            sheets.append(sheet)
+            sheet_layouts.append(template_layout)
+            fields.extend(f for f in layout.fields if f.sheet_index == index)
+            continue
+        moved: SheetSpec = replace(sheet, name=placement.name)
+        if isinstance(moved, TableSheetSpec):
+            moved = replace(moved, capacity=placement.capacity or moved.capacity)
+            placed, sheet_layout = _table(moved, index, placement.first_row, placement.summed)
+        else:
+            if isinstance(moved, FormSheetSpec):
+                placed, sheet_layout = _form(moved, index)
+            else:
+                placed, sheet_layout = _scoring(moved, index)
+            placed, sheet_layout = _move_rows(placed, sheet_layout, placement.rows or {})
+        sheets.append(moved)
+        fields.extend(placed)
+        sheet_layouts.append(replace(sheet_layout, inserted_rows=placement.inserted_rows))
+    return Layout(replace(spec, sheets=tuple(sheets)), tuple(fields), tuple(sheet_layouts))
+
+
+def _move_rows(
+    placed: list[PlacedField], sheet_layout: SheetLayout, rows: Mapping[int, int]
+) -> tuple[list[PlacedField], SheetLayout]:
+    """Fields and labels at the workbook rows their template rows went to."""
+
+    def row_of(row_number: int) -> int:
+        return rows.get(row_number, row_number)
+
+    moved = [replace(f, row_number=row_of(f.row_number)) for f in placed]
+    labels = {(row_of(r), c): text for (r, c), text in sheet_layout.labels.items()}
+    sections = tuple((rows[r], title) for r, title in sheet_layout.sections if r in rows)
+    last_row = max((row_of(r) for r in range(1, sheet_layout.last_row + 1)), default=0)
+    return moved, replace(sheet_layout, labels=labels, sections=sections, last_row=last_row)

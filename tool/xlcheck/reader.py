@@ -28,6 +28,7 @@ from xlcheck.findings import (
 )
 from xlcheck.layout import Layout
 from xlcheck.package import MAX_GRID_CELLS, Package, describe, inspect_package
+from xlcheck.relocation import PlacementNote, relocate
 
 _ERROR_VALUES = (
     "#DIV/0!",
@@ -102,6 +103,11 @@ class FilledWorkbook:
     #: The loaded openpyxl workbook, handed to the annotator so a file is parsed only once
     #: (None when openpyxl could not load it). The annotator marks it in place.
     document: Any | None = None
+    #: The layout the cells were read with: the template's, placed where this workbook has its
+    #: sheets and rows (``relocation.relocate``); None means the template's own.
+    layout: Layout | None = None
+    #: What placing the layout found (sheets renamed or copied, rows moved), for the rules.
+    placement_notes: tuple[PlacementNote, ...] = ()
 
 
 def _load_book(path: Path, *, has_macros: bool) -> tuple[Any | None, str | None]:
@@ -210,10 +216,14 @@ class WorkbookSource:
         )
 
     def read(self, layout: Layout) -> FilledWorkbook:
-        """Read every field's cell of ``layout``."""
-        wanted = [s for s in layout.sheets if s.sheet.name in self.sheet_names]
-        bounds = {s.sheet.name: (s.last_row + _MARGIN, s.last_column + _MARGIN) for s in wanted}
-        frames = self._values(bounds)
+        """Read every field's cell of ``layout``, placed where this workbook has it.
+
+        The template's sheets are found by content and their rows where the unit moved them
+        (``relocation.relocate``); the layout used is ``FilledWorkbook.layout``.
+        """
+        frames = self._values(self._bounds(layout))
+        relocation = relocate(layout, frames, self._formula_at)
+        layout = relocation.layout
         filled = FilledWorkbook(
             self.path,
             self.identity(),
@@ -224,6 +234,8 @@ class WorkbookSource:
             formula_problem=self.formula_problem,
             package=self.package,
             document=self.book,
+            layout=layout,
+            placement_notes=relocation.notes,
         )
         filled.missing_sheets = [
             s.sheet.name for s in layout.sheets if s.sheet.name not in self.sheet_names
@@ -259,6 +271,34 @@ class WorkbookSource:
                 error = raw
             filled.cells[placed.key] = CellReading(raw, formula, error, number_format)
         return filled
+
+    def _bounds(self, layout: Layout) -> dict[str, tuple[int, int]]:
+        """How far to read each sheet: the template's sheets and any other small sheet (a
+        template sheet may be there under another name), a margin past the template's extent."""
+        bounds = {
+            s.sheet.name: (s.last_row + _MARGIN, s.last_column + _MARGIN)
+            for s in layout.sheets
+            if s.sheet.name in self.sheet_names
+        }
+        widest = (
+            max(s.last_row for s in layout.sheets) + _MARGIN,
+            max(s.last_column for s in layout.sheets) + _MARGIN,
+        )
+        for name in self.sheet_names:
+            extent = self.package.extents.get(name)
+            if name not in bounds and (extent is None or extent.grid_cells <= MAX_GRID_CELLS):
+                bounds[name] = widest
+        return bounds
+
+    def _formula_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
+        """The formula text of one cell, or None (no formula, or formulas could not be read)."""
+        if self.book is None:
+            return None
+        cell = self.book[sheet].cell(row_number, column_number)
+        value = cell.value
+        if cell.data_type != "f" or value is None:
+            return None
+        return value if isinstance(value, str) else str(getattr(value, "text", value))
 
     def _values(self, bounds: dict[str, tuple[int, int]]) -> dict[str, list[list[Any]]]:
         """Each wanted sheet's values as rows, read no further than the sheet needs."""

@@ -155,9 +155,10 @@ Check = Callable[[RuleContext], Iterator[Finding]]
 
 def run_rules(context: RuleContext) -> list[Finding]:
     """Every finding of every rule family, sorted by sheet, row and column."""
-    from xlcheck.rules import checks, derived, inputs, scoring, workbook
+    from xlcheck.rules import checks, derived, inputs, placement, scoring, workbook
 
     families: tuple[Check, ...] = (
+        placement.check,
         inputs.check,
         derived.check,
         scoring.check,
@@ -170,7 +171,7 @@ def run_rules(context: RuleContext) -> list[Finding]:
 
 def all_rules() -> list[Rule]:
     """The catalogue, every family loaded, in code order."""
-    from xlcheck.rules import checks, derived, inputs, scoring, workbook  # noqa: F401
+    from xlcheck.rules import checks, derived, inputs, placement, scoring, workbook  # noqa: F401
 
     return sorted(REGISTRY.values(), key=lambda r: r.code)
 
