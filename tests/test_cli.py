@@ -193,3 +193,15 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert completed.returncode == 0
     assert "xlcheck" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("lang", "joint"), [("zh", "工作簿。请"), ("en", "workbook. Open")], ids=["zh", "en"]
+)
+def test_verify_unreadable_reason_is_whole_sentences(tmp_path: Path, lang: str, joint: str) -> None:
+    path = tmp_path / "page.xlsx"
+    path.write_text("<html>not a workbook</html>", encoding="utf-8")
+    result = run("verify", str(path), "--format", "json", "--lang", lang)
+    reason = json.loads(result.stdout)["results"][0]["reason"]
+    assert joint in reason
+    assert reason.endswith(("。", "."))

@@ -64,11 +64,11 @@ def verify_one(item: WorkbookInput, options: VerifyOptions) -> VerificationResul
     from xlcheck.api import verify_workbook
 
     if item.problem is not None:
-        return _unreadable(item, item.problem.render(options.lang).replace("\n", " "))
+        return _unreadable(item, item.problem.render_line(options.lang))
     try:
         result = verify_workbook(item.path, options=options)
     except XlcheckError as exc:
-        return _unreadable(item, exc.render(options.lang).replace("\n", " "))
+        return _unreadable(item, exc.render_line(options.lang))
     except Exception as exc:
         # A batch of hundreds must not die on one odd file: an unexpected failure is an xlcheck
         # bug, reported as such on that workbook's row so it can be sent to the maintainers.

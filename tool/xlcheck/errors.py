@@ -36,6 +36,16 @@ class XlcheckError(Exception):
         )
         return f"{message}\n{hint}" if hint else message
 
+    def render_line(self, lang: str = "zh") -> str:
+        """The message and hint as one line of whole sentences, for a table row or batch report."""
+        stop = "." if lang == "en" else "。"
+        sentences = [
+            line if line.endswith(("。", ".", "！", "!", "？", "?")) else line + stop
+            for line in self.render(lang).splitlines()
+            if line
+        ]
+        return (" " if lang == "en" else "").join(sentences)
+
 
 class SpecError(XlcheckError):
     """A template spec is missing, malformed or inconsistent.
