@@ -130,6 +130,10 @@ def _write_rows_sheet(book: Any, summary: Summary, path: Path, lang: str) -> Non
         )
     sheet.freeze_panes(1, 1)
     sheet.autofilter(0, 0, max(last, 1), len(keys) - 1)
+    # Too many columns for one page to stay legible: pages run across, each repeating the
+    # header row and the file column.
+    _set_up_print(sheet, one_page_wide=False)
+    sheet.repeat_columns(0)
 
 
 def _column_letters(column: int) -> str:
@@ -139,6 +143,9 @@ def _column_letters(column: int) -> str:
         number, remainder = divmod(number - 1, 26)
         letters = chr(ord("A") + remainder) + letters
     return letters
+
+
+_SEVERITY_WORDS = {"zh": {"error": "错误", "warning": "警告"}, "en": {}}
 
 
 def _write_findings_sheet(book: Any, summary: Summary, lang: str) -> None:
@@ -156,6 +163,8 @@ def _write_findings_sheet(book: Any, summary: Summary, lang: str) -> None:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 sheet.write_number(row_number, column, value)
             else:
+                if key == "severity":  # a code in the data, a word on the sheet
+                    value = _SEVERITY_WORDS[lang].get(str(value), value)
                 sheet.write_string(
                     row_number, column, str(value), wrap if key == "message" else None
                 )
@@ -163,6 +172,16 @@ def _write_findings_sheet(book: Any, summary: Summary, lang: str) -> None:
         sheet.set_column(column, column, width)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(summary.findings), 1), len(keys) - 1)
+    _set_up_print(sheet)
+
+
+def _set_up_print(sheet: Any, *, one_page_wide: bool = True) -> None:
+    """A4 landscape with the header row on every page (and every column on one page wide)."""
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    if one_page_wide:
+        sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
 
 
 def _count(values: list[float], low: float | None, high: float | None) -> int:
