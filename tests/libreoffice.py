@@ -48,10 +48,21 @@ def recalculate(
     return recalculate_many({source: target}, profile=profile, timeout=timeout)[source]
 
 
+#: LibreOffice's export filters: .xlsx, and the legacy binary .xls of Excel 97–2003.
+XLSX_FILTER = "xlsx:Calc MS Excel 2007 XML"
+XLS_FILTER = "xls:MS Excel 97"
+
+
 def recalculate_many(
-    jobs: Mapping[Path, Path], *, profile: Path | None = None, timeout: float = 180
+    jobs: Mapping[Path, Path],
+    *,
+    profile: Path | None = None,
+    timeout: float = 180,
+    convert_to: str = XLSX_FILTER,
 ) -> dict[Path, Path]:
     """``recalculate`` for several workbooks (source → target) in ONE LibreOffice start.
+
+    ``convert_to`` picks the saved format (``XLS_FILTER`` for a legacy .xls).
 
     Starting LibreOffice costs about two seconds; ``--convert-to`` takes many input files, so a
     test module converts all of its workbooks at once.
@@ -86,7 +97,7 @@ def recalculate_many(
             "--nodefault",
             f"-env:UserInstallation={profile.resolve().as_uri()}",
             "--convert-to",
-            "xlsx:Calc MS Excel 2007 XML",
+            convert_to,
             "--outdir",
             str(out_dir),
             *(str(path) for path in staged.values()),
@@ -96,7 +107,7 @@ def recalculate_many(
             command, capture_output=True, text=True, timeout=timeout, env=env, check=False
         )
         for source, target in jobs.items():
-            produced = out_dir / staged[source].name
+            produced = out_dir / f"{staged[source].stem}.{convert_to.split(':')[0]}"
             if not produced.exists():
                 raise RuntimeError(
                     f"LibreOffice did not convert {source}: {completed.stdout} {completed.stderr}"

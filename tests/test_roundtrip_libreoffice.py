@@ -17,9 +17,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import correct_seed_values, fill_cells
-from tests.libreoffice import recalculate_many
-from xlcheck import write_template
+from tests.conftest import EXAMPLES, correct_seed_values, fill_cells
+from tests.libreoffice import XLS_FILTER, recalculate_many
+from xlcheck import TemplateMismatchError, write_template
 from xlcheck.api import VerifyOptions, verify_workbook
 from xlcheck.findings import (
     PROPERTY_SPEC_HASH,
@@ -314,3 +314,27 @@ def test_normalise_formula_absorbs_libreoffice_rewrites(
 
     assert isinstance(saved, str)
     assert normalise_formula(saved) == normalise_formula(FORMULA_PROBES[cell_ref])
+
+
+def test_roundtrip_legacy_xls_reports_the_examples_findings_from_values_alone(
+    libreoffice_available: bool, tmp_path: Path
+) -> None:
+    """A legacy .xls (saved by LibreOffice) carries no template mark and no readable formulas:
+    with -t it is verified on its values, giving the example's own findings and nothing more
+    (formula text results come back from .xls as 0 and must not count as wrong)."""
+    if not libreoffice_available:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    legacy = tmp_path / "example.xls"
+    recalculate_many({EXAMPLES / "zhanjiang-xinfang-2023.xlsx": legacy}, convert_to=XLS_FILTER)
+    with pytest.raises(TemplateMismatchError) as caught:
+        verify_workbook(legacy, options=VerifyOptions(annotate=False))
+    assert "-t" in (caught.value.hint or "")
+    result = verify_workbook(
+        legacy, options=VerifyOptions(template="zhanjiang-overall", annotate=False)
+    )
+    assert {(f.code, str(f.location) if f.location else None) for f in result.findings} == {
+        ("formulas-unread", None),
+        ("ratio-wrong-base", "数据表!B30"),
+        ("score-above-weight", "评分表!F25"),
+        ("total-above-maximum", "评分表!F28"),
+    }

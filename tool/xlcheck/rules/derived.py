@@ -188,7 +188,13 @@ def check(context: RuleContext) -> Iterator[Finding]:
         params: dict[str, Any] = {"formula": template_formula, "label": placed.short_label}
         if not context.workbook.formulas_read:
             # Only cached values could be read (formulas-unread says so): compare those alone.
-            if reading.error is None and not is_blank(reading.raw):
+            # A text result (an empty ratio, the grade) can come back as 0 there: calamine reads
+            # string results of legacy .xls formulas as 0, so a 0 where text or a blank is due
+            # proves nothing.
+            expected = context.values.get(placed.key)
+            text_due = expected is None or isinstance(expected, str)
+            unreadable_text = text_due and reading.raw == 0
+            if reading.error is None and not is_blank(reading.raw) and not unreadable_text:
                 yield from _compare(context, placed, _typed_value(context, placed, reading.raw))
             continue
         if reading.formula is None:
