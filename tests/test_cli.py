@@ -205,3 +205,27 @@ def test_verify_unreadable_reason_is_whole_sentences(tmp_path: Path, lang: str, 
     reason = json.loads(result.stdout)["results"][0]["reason"]
     assert joint in reason
     assert reason.endswith(("。", "."))
+
+
+def test_verify_json_stays_clean_when_openpyxl_prints(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """openpyxl prints "0 is out of range" to stdout when a named style's format is missing."""
+    import re
+    import zipfile
+
+    source = make_workbook()
+    damaged = tmp_path / "no-style-formats.xlsx"
+    with (
+        zipfile.ZipFile(source) as zin,
+        zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/styles.xml":
+                empty = b'<cellStyleXfs count="0"/>'
+                data = re.sub(rb"<cellStyleXfs.*?</cellStyleXfs>", empty, data, flags=re.S)
+            zout.writestr(item, data)
+    result = run("verify", str(damaged), "--format", "json", "--no-annotate")
+    document = json.loads(result.stdout)  # nothing but the JSON document on stdout
+    assert document["results"][0]["path"] == str(damaged)

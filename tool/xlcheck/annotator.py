@@ -6,7 +6,6 @@ import contextlib
 import errno
 import os
 import tempfile
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ _HEADERS = {
     "zh": ("序号", "级别", "代码", "位置", "字段", "说明", "应为", "实际"),
     "en": ("No.", "Severity", "Code", "Cell", "Field", "Message", "Expected", "Actual"),
 }
+
+
 def _anchor(sheet: Any, cell_ref: str) -> Any:
     """The cell to mark: for a cell inside a merged range, its top-left cell."""
     from openpyxl.cell.cell import MergedCell
@@ -202,17 +203,15 @@ def annotate_workbook(
     """
     import openpyxl
 
-    from xlcheck.reader import OPENPYXL_FAILURES
+    from xlcheck.reader import OPENPYXL_FAILURES, quiet_openpyxl
 
     source = result.path
     keep_vba = out.suffix.lower() == ".xlsm"
     book = document
     if book is None:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with source.open("rb") as handle:
-                    book = openpyxl.load_workbook(handle, keep_vba=keep_vba, keep_links=True)
+            with quiet_openpyxl(), source.open("rb") as handle:
+                book = openpyxl.load_workbook(handle, keep_vba=keep_vba, keep_links=True)
         except OPENPYXL_FAILURES:
             return None
     elif not keep_vba and book.vba_archive is not None:

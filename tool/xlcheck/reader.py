@@ -8,12 +8,14 @@ the workbook says so (``formulas_read`` is false).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import math
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,14 +112,24 @@ class FilledWorkbook:
     placement_notes: tuple[PlacementNote, ...] = ()
 
 
+@contextlib.contextmanager
+def quiet_openpyxl() -> Iterator[None]:
+    """Silence openpyxl while it loads a unit's workbook.
+
+    It warns about extensions it drops (e.g. x14 validation), and on some damaged styles it
+    prints ("0 is out of range") to stdout, which would corrupt ``verify --format json``.
+    """
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _load_book(path: Path, *, has_macros: bool) -> tuple[Any | None, str | None]:
     """openpyxl's workbook (formulas, errors, styles), or None and why it could not be loaded."""
     import openpyxl
 
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about extensions it drops (e.g. x14 validation) on read.
-            warnings.simplefilter("ignore")
+        with quiet_openpyxl():
             # Loaded once, from memory, for both reading and the annotated copy: a kept macro
             # archive must outlive any file handle, and openpyxl leaves its file open when it
             # fails. keep_vba copies every part into a second archive, so only when there are macros.
@@ -352,8 +364,7 @@ class WorkbookSource:
         import openpyxl
 
         try:
-            with warnings.catch_warnings(), self.path.open("rb") as handle:
-                warnings.simplefilter("ignore")
+            with quiet_openpyxl(), self.path.open("rb") as handle:
                 book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
                 try:
                     rows = [
