@@ -128,3 +128,34 @@ def test_list_fields_covers_every_laid_out_cell() -> None:
     infos = list_fields()
     assert len(infos) == len(lay_out(load_spec("zhanjiang-overall")).fields)
     assert len({(i.sheet, i.cell) for i in infos}) == len(infos)
+
+
+def test_verify_reads_excels_shared_formulas_as_their_cells_formulas(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """Excel stores a filled-down formula once ("shared"); the copies must not read as altered."""
+    import re
+
+    source = make_workbook()
+    sheet_part = "xl/worksheets/sheet3.xml"  # 项目支出: 执行率 in F4:F23, the same formula per row
+    shared = tmp_path / "shared.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(shared, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == sheet_part:
+                text = data.decode("utf-8")
+                text, masters = re.subn(
+                    r'(<c r="F4"[^>]*>)<f>([^<]*)</f>',
+                    r'\1<f t="shared" ref="F4:F23" si="0">\2</f>',
+                    text,
+                )
+                text, copies = re.subn(
+                    r'(<c r="F(?:[5-9]|1\d|2[0-3])"[^>]*>)<f>[^<]*</f>',
+                    r'\1<f t="shared" si="0"/>',
+                    text,
+                )
+                assert (masters, copies) == (1, 19)
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+    result = verify_workbook(shared, options=VerifyOptions(annotate=False))
+    assert result.findings == ()
