@@ -89,3 +89,17 @@ def test_reader_keeps_text_that_pandas_would_blank(tmp_path: Path) -> None:
     source = open_workbook(path)
     values = source._calamine_values(source.sheet_names)[source.sheet_names[0]]
     assert [row[0] for row in values] == ["N/A", "001", 3]
+
+
+@pytest.mark.skipif(
+    not SAMPLES, reason="../shared/samples/clients is absent (real files from other apps)"
+)
+@pytest.mark.parametrize(
+    ("sample", "text"),
+    [("excel-x000d-escape.xlsx", "ABC\r\nDEF"), ("excel-mac-x005f-escape.xlsx", "SH_x000D_Z002")],
+    ids=["x000D-is-a-carriage-return", "x005F-escapes-the-escape"],
+)
+def test_reader_decodes_excels_character_escapes(sample: str, text: str) -> None:
+    source = open_workbook(SHARED_SAMPLES / sample)
+    values = source._calamine_values(source.sheet_names)
+    assert text in {v for rows in values.values() for row in rows for v in row}
