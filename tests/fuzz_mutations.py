@@ -11,14 +11,32 @@ from collections.abc import Callable
 
 Entries = list[tuple[str, bytes]]
 
-_XML_PARTS = re.compile(r"(sheet\d*\.xml|workbook\.xml|styles\.xml|sharedStrings\.xml|custom\.xml|app\.xml|core\.xml|\.rels|Content_Types\]\.xml)$")
+_XML_PARTS = re.compile(
+    r"(sheet\d*\.xml|workbook\.xml|styles\.xml|sharedStrings\.xml|custom\.xml|app\.xml|core\.xml|\.rels|Content_Types\]\.xml)$"
+)
 _TAG = re.compile(rb"<[^<>]{1,200}>")
 _ATTRIBUTE_VALUE = re.compile(rb'="[^"]{0,40}"')
 _NUMBER = re.compile(rb"(?<=<v>)[^<]{1,40}(?=</v>)")
 _CELL_REF = re.compile(rb'(?<= r=")[A-Z]{1,3}[0-9]{1,7}(?=")')
 _NASTY_VALUES = (
-    b"", b"-1", b"0", b"9e999", b"NaN", b"1048577", b"XFD1048577", b"ZZZZ1", b"A0", b"&#0;", b"&bogus;",
-    b"\xff\xfe", b"=cmd|' /C calc'!A0", b"#REF!", b"2147483648", b"-0", b"1e-400", "长".encode() * 50,
+    b"",
+    b"-1",
+    b"0",
+    b"9e999",
+    b"NaN",
+    b"1048577",
+    b"XFD1048577",
+    b"ZZZZ1",
+    b"A0",
+    b"&#0;",
+    b"&bogus;",
+    b"\xff\xfe",
+    b"=cmd|' /C calc'!A0",
+    b"#REF!",
+    b"2147483648",
+    b"-0",
+    b"1e-400",
+    "长".encode() * 50,
 )
 
 
@@ -61,29 +79,47 @@ def _mangle_xml(rng: random.Random, content: bytes) -> bytes:
     tags = list(_TAG.finditer(content))
     if how == 1 and tags:
         tag = rng.choice(tags)
-        return content[: tag.start()] + content[tag.end():]
+        return content[: tag.start()] + content[tag.end() :]
     if how == 2 and tags:
         tag = rng.choice(tags)
-        return content[: tag.start()] + tag.group(0) * 2 + content[tag.end():]
+        return content[: tag.start()] + tag.group(0) * 2 + content[tag.end() :]
     values = list(_ATTRIBUTE_VALUE.finditer(content))
     if how == 3 and values:
         value = rng.choice(values)
-        return content[: value.start()] + b'="' + rng.choice(_NASTY_VALUES) + b'"' + content[value.end():]
+        return (
+            content[: value.start()]
+            + b'="'
+            + rng.choice(_NASTY_VALUES)
+            + b'"'
+            + content[value.end() :]
+        )
     numbers = list(_NUMBER.finditer(content))
     if how == 4 and numbers:
         number = rng.choice(numbers)
-        return content[: number.start()] + rng.choice(_NASTY_VALUES) + content[number.end():]
+        return content[: number.start()] + rng.choice(_NASTY_VALUES) + content[number.end() :]
     refs = list(_CELL_REF.finditer(content))
     if how == 5 and refs:
         ref = rng.choice(refs)
-        return content[: ref.start()] + rng.choice((b"XFD1048576", b"A1048576", b"B1", b"A0", b"AAAA1")) + content[ref.end():]
+        return (
+            content[: ref.start()]
+            + rng.choice((b"XFD1048576", b"A1048576", b"B1", b"A0", b"AAAA1"))
+            + content[ref.end() :]
+        )
     if how == 6:
         return b""
     if how == 7 and content:
         position = rng.randrange(len(content))
-        return content[:position] + rng.choice((b"<", b"&", b"]]>", b"<x:", b"\x00", b"</worksheet>")) + content[position:]
+        return (
+            content[:position]
+            + rng.choice((b"<", b"&", b"]]>", b"<x:", b"\x00", b"</worksheet>"))
+            + content[position:]
+        )
     if how == 8:
-        return content.replace(b"UTF-8", b"UTF-16", 1) if b"UTF-8" in content else content.replace(b"<", b"<x:", 3)
+        return (
+            content.replace(b"UTF-8", b"UTF-16", 1)
+            if b"UTF-8" in content
+            else content.replace(b"<", b"<x:", 3)
+        )
     return _flip_bytes(rng, content) if content else content
 
 
@@ -96,7 +132,9 @@ def _entry_level(rng: random.Random, data: bytes) -> bytes:
         entries.append(entries[rng.randrange(len(entries))])
     elif how == 2:
         index = _pick_xml(rng, entries)
-        entries.insert(rng.randrange(len(entries)), (entries[index][0], _mangle_xml(rng, entries[index][1])))
+        entries.insert(
+            rng.randrange(len(entries)), (entries[index][0], _mangle_xml(rng, entries[index][1]))
+        )
     elif how == 3:
         first, second = rng.sample(range(len(entries)), 2)
         entries[first] = (entries[first][0], entries[second][1])

@@ -35,7 +35,12 @@ def _bases(folder: Path) -> list[bytes]:
     variants = [
         correct_seed_values(),
         seed_values(),
-        {**correct_seed_values(), "budget_basic": "1,234.5", "staff_in_service": "三十", "reason.goal_reasonable": "=1+1 文本"},
+        {
+            **correct_seed_values(),
+            "budget_basic": "1,234.5",
+            "staff_in_service": "三十",
+            "reason.goal_reasonable": "=1+1 文本",
+        },
     ]
     bases = []
     for number, values in enumerate(variants):
@@ -67,7 +72,11 @@ def _run_case(args: tuple[int, bytes, str]) -> tuple[int, str, str, str]:
 
 
 def _is_sentence(reason: str) -> bool:
-    return bool(reason) and "Traceback" not in reason and reason.rstrip().endswith((".", "。", ")", "）"))
+    return (
+        bool(reason)
+        and "Traceback" not in reason
+        and reason.rstrip().endswith((".", "。", ")", "）"))
+    )
 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -90,4 +99,6 @@ def test_fuzz_mutated_workbooks_never_escape(tmp_path: Path) -> None:
     assert {exit_code_for([status]) for status in counts} <= {0, 1, 3}
     bad_reasons = [o for o in outcomes if o[2] == "unreadable" and not _is_sentence(o[3])]
     assert not bad_reasons, bad_reasons[:3]
-    assert counts["unreadable"] < CASES, "every case unreadable: the mutations never reach the parsers"
+    assert counts["unreadable"] < CASES, (
+        "every case unreadable: the mutations never reach the parsers"
+    )

@@ -61,7 +61,12 @@ def test_reader_records_the_saving_application(sample: str, application: str) ->
 
 @needs_samples
 @pytest.mark.parametrize(
-    "sample", ["backslash-zip-paths.xlsx", "excel-mac-pivots-openpyxl-fails.xlsx", "minimal-package-openpyxl-fails.xlsx"]
+    "sample",
+    [
+        "backslash-zip-paths.xlsx",
+        "excel-mac-pivots-openpyxl-fails.xlsx",
+        "minimal-package-openpyxl-fails.xlsx",
+    ],
 )
 def test_reader_falls_back_to_values_when_openpyxl_fails(sample: str) -> None:
     source = open_workbook(SHARED_SAMPLES / sample)
@@ -88,7 +93,9 @@ def test_reader_tencent_a1_dimension_reads_every_row() -> None:
 # --- fixtures reproducing each quirk on a filled template ------------------------------------
 
 
-def _rewrite_sheets(source: Path, target: Path, change: re.Pattern[bytes] | None, replacement: bytes) -> Path:
+def _rewrite_sheets(
+    source: Path, target: Path, change: re.Pattern[bytes] | None, replacement: bytes
+) -> Path:
     entries = {sheet_entry(source, s.sheet.name) for s in LAYOUT.sheets}
 
     def rewrite(name: str, data: bytes) -> bytes:
@@ -99,9 +106,16 @@ def _rewrite_sheets(source: Path, target: Path, change: re.Pattern[bytes] | None
     return rewrite_package(source, target, rewrite)
 
 
-def test_reader_tencent_style_a1_dimension_changes_nothing(make_workbook: FillWorkbook, tmp_path: Path) -> None:
+def test_reader_tencent_style_a1_dimension_changes_nothing(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
     source = make_workbook(overrides={"score.petition_handling": 6})
-    path = _rewrite_sheets(source, tmp_path / "a1.xlsx", re.compile(rb'<dimension ref="[^"]*"/>'), b'<dimension ref="A1:A1"/>')
+    path = _rewrite_sheets(
+        source,
+        tmp_path / "a1.xlsx",
+        re.compile(rb'<dimension ref="[^"]*"/>'),
+        b'<dimension ref="A1:A1"/>',
+    )
     assert _codes(path) == _codes(source)
 
 
@@ -115,7 +129,9 @@ def _prefix_spreadsheetml(data: bytes) -> bytes:
     return re.sub(rb"<(/?)([A-Za-z][\w]*)(?=[\s/>])", rb"<\1x:\2", data)
 
 
-def test_reader_wps_prefixed_xml_and_wrong_dimension(make_workbook: FillWorkbook, tmp_path: Path) -> None:
+def test_reader_wps_prefixed_xml_and_wrong_dimension(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
     source = make_workbook(overrides={"score.petition_handling": 6, "budget_basic": "489.82"})
     entries = {sheet_entry(source, s.sheet.name) for s in LAYOUT.sheets}
 
@@ -131,7 +147,9 @@ def test_reader_wps_prefixed_xml_and_wrong_dimension(make_workbook: FillWorkbook
     assert ("number-as-text", "数据表!B18") in codes or any(c == "number-as-text" for c, _ in codes)
 
 
-def test_reader_cjk_builtin_date_format_reads_a_date(make_workbook: FillWorkbook, tmp_path: Path) -> None:
+def test_reader_cjk_builtin_date_format_reads_a_date(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
     """numFmt 31 (yyyy年m月d日) is built in only in CJK Excel: openpyxl gives a float, calamine a date."""
     source = make_workbook()
     placed = LAYOUT.by_key["fill_date"]
@@ -141,7 +159,10 @@ def test_reader_cjk_builtin_date_format_reads_a_date(make_workbook: FillWorkbook
         if name == "xl/styles.xml":
             count = int(re.search(rb'<cellXfs count="(\d+)"', data).group(1))  # type: ignore[union-attr]
             data = re.sub(rb'<cellXfs count="\d+"', b'<cellXfs count="%d"' % (count + 1), data)
-            return data.replace(b"</cellXfs>", b'<xf numFmtId="31" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>')
+            return data.replace(
+                b"</cellXfs>",
+                b'<xf numFmtId="31" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>',
+            )
         if name == entry:
             with_style = rf'<c r="{placed.cell_ref}" s="999"'.encode()
             return re.sub(rf'<c r="{placed.cell_ref}"( s="\d+")?'.encode(), with_style, data)
@@ -152,23 +173,37 @@ def test_reader_cjk_builtin_date_format_reads_a_date(make_workbook: FillWorkbook
 
     with zipfile.ZipFile(styled) as archive:
         count = int(re.search(rb'<cellXfs count="(\d+)"', archive.read("xl/styles.xml")).group(1))  # type: ignore[union-attr]
-    path = rewrite_package(styled, tmp_path / "cjk-date.xlsx", lambda n, d: d.replace(b's="999"', b's="%d"' % (count - 1)) if n == entry else d)
+    path = rewrite_package(
+        styled,
+        tmp_path / "cjk-date.xlsx",
+        lambda n, d: d.replace(b's="999"', b's="%d"' % (count - 1)) if n == entry else d,
+    )
     filled = open_workbook(path).read(LAYOUT)
     assert isinstance(filled.cells["fill_date"].raw, dt.datetime | dt.date)
-    assert not [c for c, where in _codes(path) if where.endswith(placed.cell_ref) and where.startswith(placed.sheet)]
+    assert not [
+        c
+        for c, where in _codes(path)
+        if where.endswith(placed.cell_ref) and where.startswith(placed.sheet)
+    ]
 
 
-def test_reader_x14_validation_is_reported_as_dropped(make_workbook: FillWorkbook, tmp_path: Path) -> None:
+def test_reader_x14_validation_is_reported_as_dropped(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
     source = make_workbook()
     entry = sheet_entry(source, "基本信息")
     x14 = (
         b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
         b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
         b'<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
-        b'<x14:dataValidation type="list"><x14:formula1><xm:f>\'\xe8\xaf\x84\xe5\x88\x86\xe8\xa1\xa8\'!$A$1:$A$3</xm:f>'
+        b"<x14:dataValidation type=\"list\"><x14:formula1><xm:f>'\xe8\xaf\x84\xe5\x88\x86\xe8\xa1\xa8'!$A$1:$A$3</xm:f>"
         b"</x14:formula1><xm:sqref>B5</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst></worksheet>"
     )
-    path = rewrite_package(source, tmp_path / "x14.xlsx", lambda n, d: d.replace(b"</worksheet>", x14) if n == entry else d)
+    path = rewrite_package(
+        source,
+        tmp_path / "x14.xlsx",
+        lambda n, d: d.replace(b"</worksheet>", x14) if n == entry else d,
+    )
     result = api.verify_workbook(path)
     assert "validation-dropped" in [f.code for f in result.findings]
     assert result.annotated is not None and result.annotated.is_file()

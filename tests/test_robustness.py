@@ -34,7 +34,11 @@ def _verify(path: Path, **options: object) -> VerificationResult:
 
 
 def _is_sentence(reason: str | None) -> bool:
-    return bool(reason) and "Traceback" not in (reason or "") and (reason or "").rstrip().endswith(("。", ".", "）", ")"))
+    return (
+        bool(reason)
+        and "Traceback" not in (reason or "")
+        and (reason or "").rstrip().endswith(("。", ".", "）", ")"))
+    )
 
 
 def _docx(path: Path) -> None:
@@ -52,16 +56,24 @@ def _ods(path: Path) -> None:
 Build = Callable[[Path], object]
 
 NOT_WORKBOOKS: dict[str, tuple[Build, str]] = {
-    "pdf-renamed": (lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"), "PDF"),
+    "pdf-renamed": (
+        lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"),
+        "PDF",
+    ),
     "docx-renamed": (_docx, "Word"),
-    "html-saved-as-xls": (lambda p: p.write_text("<html><body><table><tr><td>1</td></tr></table></body></html>"), "HTML"),
+    "html-saved-as-xls": (
+        lambda p: p.write_text("<html><body><table><tr><td>1</td></tr></table></body></html>"),
+        "HTML",
+    ),
     "csv": (lambda p: p.write_text("项目,预算数\n基本支出,1000\n", encoding="utf-8"), "CSV"),
     "empty": (lambda p: p.write_bytes(b""), "0"),
     "ods": (_ods, "ods"),
     "encrypted": (lambda p: fake_ole(p, encrypted=True), "encrypted"),
     "random-bytes": (lambda p: p.write_bytes(bytes(range(256)) * 8), "unrecognised"),
     "spreadsheetml-2003": (
-        lambda p: p.write_text('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>'),
+        lambda p: p.write_text(
+            '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>'
+        ),
         "2003",
     ),
 }
@@ -84,7 +96,9 @@ def test_robustness_not_a_workbook_is_one_sentence_and_exit_3(tmp_path: Path, ki
     assert "Traceback" not in outcome.output
 
 
-def test_robustness_truncated_download_says_incomplete(make_workbook: FillWorkbook, tmp_path: Path) -> None:
+def test_robustness_truncated_download_says_incomplete(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
     whole = make_workbook().read_bytes()
     for cut in (len(whole) // 3, len(whole) - 30):
         path = tmp_path / f"cut-{cut}.xlsx"
@@ -92,7 +106,9 @@ def test_robustness_truncated_download_says_incomplete(make_workbook: FillWorkbo
         result = _verify(path, lang="en")
         assert result.status == "unreadable"
         assert _is_sentence(result.unreadable_reason)
-        assert "incomplete" in (result.unreadable_reason or "") or "damaged" in (result.unreadable_reason or "")
+        assert "incomplete" in (result.unreadable_reason or "") or "damaged" in (
+            result.unreadable_reason or ""
+        )
 
 
 def test_robustness_zip_bomb_refused_before_inflating(tmp_path: Path) -> None:
@@ -115,11 +131,16 @@ def test_robustness_high_compression_ratio_refused(tmp_path: Path) -> None:
     assert "compressed" in (result.unreadable_reason or "")
 
 
-@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/styles.xml", "docProps/custom.xml", "xl/workbook.xml"])
-def test_robustness_billion_laughs_refused(make_workbook: FillWorkbook, tmp_path: Path, part: str) -> None:
+@pytest.mark.parametrize(
+    "part", ["xl/worksheets/sheet1.xml", "xl/styles.xml", "docProps/custom.xml", "xl/workbook.xml"]
+)
+def test_robustness_billion_laughs_refused(
+    make_workbook: FillWorkbook, tmp_path: Path, part: str
+) -> None:
     source = make_workbook()
     path = rewrite_package(
-        source, tmp_path / "laughs.xlsx",
+        source,
+        tmp_path / "laughs.xlsx",
         lambda name, data: billion_laughs() if name == part else data,
     )
     started = time.perf_counter()
@@ -129,12 +150,15 @@ def test_robustness_billion_laughs_refused(make_workbook: FillWorkbook, tmp_path
     assert time.perf_counter() - started < 5
 
 
-def test_robustness_openpyxl_itself_refuses_entities(make_workbook: FillWorkbook, tmp_path: Path) -> None:
+def test_robustness_openpyxl_itself_refuses_entities(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
     """The second line of defence: openpyxl parses through defusedxml when it is installed."""
     import defusedxml  # type: ignore[import-untyped]
 
     path = rewrite_package(
-        make_workbook(), tmp_path / "laughs.xlsx",
+        make_workbook(),
+        tmp_path / "laughs.xlsx",
         lambda name, data: billion_laughs() if name == "xl/worksheets/sheet1.xml" else data,
     )
     with path.open("rb") as handle, pytest.raises(ValueError) as caught:
@@ -143,7 +167,9 @@ def test_robustness_openpyxl_itself_refuses_entities(make_workbook: FillWorkbook
 
 
 @pytest.mark.parametrize("cell_ref", ["XFD1048576", "A1048576", "XFD1"])
-def test_robustness_far_cell_reads_in_bounded_time(make_workbook: FillWorkbook, tmp_path: Path, cell_ref: str) -> None:
+def test_robustness_far_cell_reads_in_bounded_time(
+    make_workbook: FillWorkbook, tmp_path: Path, cell_ref: str
+) -> None:
     source = make_workbook()
     path = add_far_cell(source, tmp_path / "far.xlsx", "数据表", cell_ref)
     baseline = _verify(source, annotate=False)
@@ -156,7 +182,9 @@ def test_robustness_far_cell_reads_in_bounded_time(make_workbook: FillWorkbook, 
 
 def test_robustness_too_many_cells_refused(make_workbook: FillWorkbook, tmp_path: Path) -> None:
     row = "".join(f'<c t="n"><v>{i}</v></c>' for i in range(100)).encode()
-    rows = b"".join(b'<row r="%d">' % r + row + b"</row>" for r in range(30, 30 + MAX_CELLS // 100 + 2))
+    rows = b"".join(
+        b'<row r="%d">' % r + row + b"</row>" for r in range(30, 30 + MAX_CELLS // 100 + 2)
+    )
 
     def rewrite(name: str, data: bytes) -> bytes:
         if name == "xl/worksheets/sheet1.xml":
@@ -173,7 +201,9 @@ def test_robustness_too_many_cells_refused(make_workbook: FillWorkbook, tmp_path
 
 def test_robustness_very_long_strings_fit_the_annotated_copy(make_workbook: FillWorkbook) -> None:
     long_text = "=" + "长" * 40_000
-    path = make_workbook(overrides={"staff_in_service": "x" * 40_000, "reason.goal_reasonable": long_text})
+    path = make_workbook(
+        overrides={"staff_in_service": "x" * 40_000, "reason.goal_reasonable": long_text}
+    )
     result = _verify(path)
     assert result.annotated is not None
     book = openpyxl.load_workbook(result.annotated)
@@ -218,8 +248,12 @@ def test_robustness_read_only_folder_puts_copy_in_working_directory(
     assert sha256(path) == before
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions")
-def test_robustness_read_only_folder_for_real(make_workbook: FillWorkbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions"
+)
+def test_robustness_read_only_folder_for_real(
+    make_workbook: FillWorkbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = make_workbook()
     monkeypatch.chdir(tmp_path.parent)
     path.parent.chmod(0o555)
@@ -268,7 +302,9 @@ def test_robustness_input_bytes_never_change(make_workbook: FillWorkbook) -> Non
     assert path.stat().st_mtime_ns == stat.st_mtime_ns
 
 
-def test_robustness_interrupted_save_leaves_no_file(make_workbook: FillWorkbook, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_robustness_interrupted_save_leaves_no_file(
+    make_workbook: FillWorkbook, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = make_workbook()
 
     def crash(self: object, filename: str) -> None:
@@ -282,8 +318,14 @@ def test_robustness_interrupted_save_leaves_no_file(make_workbook: FillWorkbook,
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
-def test_robustness_macros_are_reported_and_dropped_from_xlsx_copy(make_workbook: FillWorkbook, tmp_path: Path) -> None:
-    path = rewrite_package(make_workbook(), tmp_path / "macro.xlsm", extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 not run"})
+def test_robustness_macros_are_reported_and_dropped_from_xlsx_copy(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    path = rewrite_package(
+        make_workbook(),
+        tmp_path / "macro.xlsm",
+        extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 not run"},
+    )
     result = _verify(path)
     assert "macros-present" in [f.code for f in result.findings]
     assert result.annotated is not None
@@ -292,7 +334,11 @@ def test_robustness_macros_are_reported_and_dropped_from_xlsx_copy(make_workbook
 
 
 def test_robustness_macros_kept_in_xlsm_copy(make_workbook: FillWorkbook, tmp_path: Path) -> None:
-    path = rewrite_package(make_workbook(), tmp_path / "macro.xlsm", extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 not run"})
+    path = rewrite_package(
+        make_workbook(),
+        tmp_path / "macro.xlsm",
+        extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 not run"},
+    )
     result = _verify(path, output=tmp_path / "macro.checked.xlsm")
     assert result.annotated is not None
     with zipfile.ZipFile(result.annotated) as archive:
@@ -301,16 +347,23 @@ def test_robustness_macros_kept_in_xlsm_copy(make_workbook: FillWorkbook, tmp_pa
 
 def test_robustness_external_links_reported(make_workbook: FillWorkbook, tmp_path: Path) -> None:
     path = rewrite_package(
-        make_workbook(), tmp_path / "links.xlsx",
-        extra={"xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'},
+        make_workbook(),
+        tmp_path / "links.xlsx",
+        extra={
+            "xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+        },
     )
     result = _verify(path)
     assert "external-links" in [f.code for f in result.findings]
 
 
-def test_robustness_backslash_zip_paths_read_values(make_workbook: FillWorkbook, tmp_path: Path) -> None:
+def test_robustness_backslash_zip_paths_read_values(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
     source = make_workbook(overrides={"score.petition_handling": 6})
-    path = rewrite_package(source, tmp_path / "backslash.xlsx", rename=lambda name: name.replace("/", "\\"))
+    path = rewrite_package(
+        source, tmp_path / "backslash.xlsx", rename=lambda name: name.replace("/", "\\")
+    )
     result = _verify(path)
     codes = [f.code for f in result.findings]
     assert result.status == "errors", result.unreadable_reason
@@ -331,15 +384,23 @@ def test_robustness_hidden_sheet_is_a_warning(make_workbook: FillWorkbook) -> No
     assert result.status == "warnings"
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+1", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1"],
-                         ids=["equals", "plus", "minus-dde", "at", "tab", "carriage-return"])
+@pytest.mark.parametrize(
+    "text",
+    ["=1+1", "+1", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1"],
+    ids=["equals", "plus", "minus-dde", "at", "tab", "carriage-return"],
+)
 def test_annotator_safe_text_neutralises_formula_triggers(text: str) -> None:
     safe = cell_values.safe_text(text)
     assert safe == "'" + text
 
 
 def test_annotator_results_sheet_never_holds_a_formula(make_workbook: FillWorkbook) -> None:
-    path = make_workbook(overrides={"staff_in_service": "-2+3+cmd|' /C calc'!A0", "reason.goal_reasonable": "@SUM(1)"})
+    path = make_workbook(
+        overrides={
+            "staff_in_service": "-2+3+cmd|' /C calc'!A0",
+            "reason.goal_reasonable": "@SUM(1)",
+        }
+    )
     result = _verify(path)
     assert result.annotated is not None
     book = openpyxl.load_workbook(result.annotated)

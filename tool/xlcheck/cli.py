@@ -64,14 +64,22 @@ EPILOG = """\b
   0  没有错误（可以有警告） / no errors (warnings allowed)
   1  发现错误 / errors found
   2  用法错误 / usage error
-  3  文件无法读取或校验 / a file could not be read or verified
+  3  文件无法读取或校验，或输出文件已存在（未加 --force）
+     a file could not be read or verified, or an output exists (no --force)
 """
 
 
-@click.group(cls=XlcheckGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=XlcheckGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="xlcheck")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="提示语言 / language of messages.")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="提示语言 / language of messages.",
+)
 @click.pass_context
 def cli(ctx: click.Context, lang: str) -> None:
     """部门整体支出绩效自评表：生成填报模板、校验填好的工作簿。
@@ -82,17 +90,38 @@ def cli(ctx: click.Context, lang: str) -> None:
 
 
 @cli.command()
-@click.option("-t", "--template", default="zhanjiang-overall", show_default=True, metavar="ID|SPEC",
-              help="内置模板 ID 或规格文件（.yaml）路径。")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="输出文件，默认 <模板ID>.xlsx。")
+@click.option(
+    "-t",
+    "--template",
+    default="zhanjiang-overall",
+    show_default=True,
+    metavar="ID|SPEC",
+    help="内置模板 ID 或规格文件（.yaml）路径。",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="输出文件，默认 <模板ID>.xlsx。",
+)
 @click.option("--year", type=click.IntRange(2000, 2100), help="评价年度。")
 @click.option("--unit", help="评价单位名称。")
-@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="预填数据：JSON 对象 {字段键: 值}，见 xlcheck fields。")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="预填数据：JSON 对象 {字段键: 值}，见 xlcheck fields。",
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
-def template(template: str, output: Path | None, year: int | None, unit: str | None,
-             data_path: Path | None, force: bool) -> None:
+def template(
+    template: str,
+    output: Path | None,
+    year: int | None,
+    unit: str | None,
+    data_path: Path | None,
+    force: bool,
+) -> None:
     """生成填报模板 / write a fill-in template."""
     from xlcheck import api
     from xlcheck.spec import load_spec
@@ -100,14 +129,28 @@ def template(template: str, output: Path | None, year: int | None, unit: str | N
     spec = load_spec(template)
     prefill = api.load_prefill(data_path, spec) if data_path else None
     out = output or Path(f"{spec.id}.xlsx")
-    written = api.write_template(out, template=template, year=year, unit=unit, prefill=prefill, force=force)
+    written = api.write_template(
+        out, template=template, year=year, unit=unit, prefill=prefill, force=force
+    )
     click.echo(str(written))
 
 
 @cli.command()
-@click.option("-t", "--template", default="zhanjiang-overall", show_default=True, metavar="ID|SPEC",
-              help="内置模板 ID 或规格文件（.yaml）路径。")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "-t",
+    "--template",
+    default="zhanjiang-overall",
+    show_default=True,
+    metavar="ID|SPEC",
+    help="内置模板 ID 或规格文件（.yaml）路径。",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 def fields(template: str, output_format: str) -> None:
     """列出模板的所有单元格 / list every input and derived cell."""
     from xlcheck import api
@@ -119,34 +162,85 @@ def fields(template: str, output_format: str) -> None:
     for info in infos:
         kind = "填写" if info.kind == "input" else "计算"
         unit = f" [{info.unit}]" if info.unit else ""
-        click.echo(f"{info.sheet}!{info.cell:<6} {kind} {info.type:<8} {info.key:<36} {info.label}{unit}")
+        click.echo(
+            f"{info.sheet}!{info.cell:<6} {kind} {info.type:<8} {info.key:<36} {info.label}{unit}"
+        )
 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, metavar="FILES|FOLDERS|GLOBS|MAILS...")
-@click.option("-t", "--template", default=None, metavar="ID|SPEC",
-              help="按此模板校验；默认读取工作簿自带的模板标识。")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="批注副本的路径（仅限单个工作簿），默认 <文件名>.checked.xlsx。")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="批注副本与邮件附件存放的文件夹；同名文件自动编号，不会互相覆盖。")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="并行进程数，默认等于 CPU 核数。")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "-t",
+    "--template",
+    default=None,
+    metavar="ID|SPEC",
+    help="按此模板校验；默认读取工作簿自带的模板标识。",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="批注副本的路径（仅限单个工作簿），默认 <文件名>.checked.xlsx。",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="批注副本与邮件附件存放的文件夹；同名文件自动编号，不会互相覆盖。",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于 CPU 核数。"
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="提示语言 / language.")
 @click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
 @click.option("--no-annotate", is_flag=True, help="不写批注副本。")
-@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="写出汇总表（每个工作簿一行、问题清单、分布图）。")
-@click.option("--summary-format", type=click.Choice(["xlsx", "csv", "json"]), default=None,
-              help="汇总表格式，默认按文件扩展名（.xlsx）。")
-@click.option("--reply", is_flag=True, help="为每封来信在 --out-dir 写一封回复草稿（.eml），附批注副本。")
-@click.option("--reply-from", metavar="ADDRESS", default=None, help="回复草稿的发件人，如 \"绩效科 <jx@czj.gov.cn>\"。")
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="写出汇总表（每个工作簿一行、问题清单、分布图）。",
+)
+@click.option(
+    "--summary-format",
+    type=click.Choice(["xlsx", "csv", "json"]),
+    default=None,
+    help="汇总表格式，默认按文件扩展名（.xlsx）。",
+)
+@click.option(
+    "--reply", is_flag=True, help="为每封来信在 --out-dir 写一封回复草稿（.eml），附批注副本。"
+)
+@click.option(
+    "--reply-from",
+    metavar="ADDRESS",
+    default=None,
+    help='回复草稿的发件人，如 "绩效科 <jx@czj.gov.cn>"。',
+)
 @click.pass_context
-def verify(ctx: click.Context, sources: tuple[str, ...], template: str | None, output: Path | None,
-           out_dir: Path | None, jobs: int | None, output_format: str, lang: str | None, force: bool,
-           no_annotate: bool, summary_path: Path | None, summary_format: str | None, reply: bool,
-           reply_from: str | None) -> NoReturn:
+def verify(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    template: str | None,
+    output: Path | None,
+    out_dir: Path | None,
+    jobs: int | None,
+    output_format: str,
+    lang: str | None,
+    force: bool,
+    no_annotate: bool,
+    summary_path: Path | None,
+    summary_format: str | None,
+    reply: bool,
+    reply_from: str | None,
+) -> NoReturn:
     """校验填好的工作簿并写出批注副本 / verify workbooks and write annotated copies.
 
     \b
@@ -161,15 +255,24 @@ def verify(ctx: click.Context, sources: tuple[str, ...], template: str | None, o
     lang = lang or ctx.obj["lang"]
     ctx.obj["lang"] = lang
     if output is not None and (len(sources) > 1 or out_dir is not None):
-        raise click.UsageError("-o 只能用于单个文件，多个文件请用 --out-dir / -o takes a single input file; use --out-dir")
+        raise click.UsageError(
+            "-o 只能用于单个文件，多个文件请用 --out-dir / -o takes a single input file; use --out-dir"
+        )
     if summary_path is not None and summary_path.exists() and not force:
         raise OutputExistsError(summary_path)  # before the batch runs, not after
-    options = api.VerifyOptions(template=template, output=output, force=force, annotate=not no_annotate, lang=lang)
-    results = api.verify_batch(sources, options=options, jobs=jobs, out_dir=out_dir,
-                               progress=ProgressBar.for_stderr(lang))
+    options = api.VerifyOptions(
+        template=template, output=output, force=force, annotate=not no_annotate, lang=lang
+    )
+    results = api.verify_batch(
+        sources, options=options, jobs=jobs, out_dir=out_dir, progress=ProgressBar.for_stderr(lang)
+    )
     written = []
     if summary_path is not None:
-        written.append(api.write_summary(results, summary_path, output_format=summary_format, lang=lang, force=force))
+        written.append(
+            api.write_summary(
+                results, summary_path, output_format=summary_format, lang=lang, force=force
+            )
+        )
     if reply:
         written.extend(api.write_replies(results, out_dir, lang=lang, sender=reply_from))
     if output_format == "json":
@@ -186,16 +289,41 @@ def verify(ctx: click.Context, sources: tuple[str, ...], template: str | None, o
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, metavar="FILES|FOLDERS|GLOBS|MAILS...")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="输出表：.csv、.xlsx 或 .parquet（需 pyarrow）。")
-@click.option("--format", "output_format", type=click.Choice(["csv", "xlsx", "parquet"]), default=None,
-              help="输出格式，默认按扩展名。")
-@click.option("-t", "--template", default=None, metavar="ID|SPEC", help="按此模板读取；默认读取工作簿自带的模板标识。")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于 CPU 核数。")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="输出表：.csv、.xlsx 或 .parquet（需 pyarrow）。",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "xlsx", "parquet"]),
+    default=None,
+    help="输出格式，默认按扩展名。",
+)
+@click.option(
+    "-t",
+    "--template",
+    default=None,
+    metavar="ID|SPEC",
+    help="按此模板读取；默认读取工作簿自带的模板标识。",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于 CPU 核数。"
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @click.pass_context
-def collect(ctx: click.Context, sources: tuple[str, ...], output: Path, output_format: str | None,
-            template: str | None, jobs: int | None, force: bool) -> NoReturn:
+def collect(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    output: Path,
+    output_format: str | None,
+    template: str | None,
+    jobs: int | None,
+    force: bool,
+) -> NoReturn:
     """把所有工作簿的每个填报值和重算值汇成一张长表 / every value of every workbook as a tidy table.
 
     \b
@@ -206,8 +334,16 @@ def collect(ctx: click.Context, sources: tuple[str, ...], output: Path, output_f
     from xlcheck.progress import ProgressBar
 
     lang = ctx.obj["lang"]
-    results = api.collect_values(sources, output, template=template, jobs=jobs, output_format=output_format,
-                                 force=force, lang=lang, progress=ProgressBar.for_stderr(lang))
+    results = api.collect_values(
+        sources,
+        output,
+        template=template,
+        jobs=jobs,
+        output_format=output_format,
+        force=force,
+        lang=lang,
+        progress=ProgressBar.for_stderr(lang),
+    )
     for result in results:
         if result.unreadable_reason is not None:
             click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
@@ -223,14 +359,29 @@ def summary() -> None:
 
 @summary.command("merge")
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="合并后的汇总表（.xlsx、.csv 或 .json）。")
-@click.option("--format", "output_format", type=click.Choice(["xlsx", "csv", "json"]), default=None,
-              help="输出格式，默认按扩展名。")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="合并后的汇总表（.xlsx、.csv 或 .json）。",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["xlsx", "csv", "json"]),
+    default=None,
+    help="输出格式，默认按扩展名。",
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @click.pass_context
-def summary_merge(ctx: click.Context, shards: tuple[Path, ...], output: Path, output_format: str | None,
-                  force: bool) -> None:
+def summary_merge(
+    ctx: click.Context,
+    shards: tuple[Path, ...],
+    output: Path,
+    output_format: str | None,
+    force: bool,
+) -> None:
     """合并各台机器分片校验的汇总（JSON/CSV）/ merge shard summaries into one.
 
     \b
@@ -240,7 +391,13 @@ def summary_merge(ctx: click.Context, shards: tuple[Path, ...], output: Path, ou
     from xlcheck import api
 
     lang = ctx.obj["lang"]
-    click.echo(str(api.merge_summaries(list(shards), output, output_format=output_format, lang=lang, force=force)))
+    click.echo(
+        str(
+            api.merge_summaries(
+                list(shards), output, output_format=output_format, lang=lang, force=force
+            )
+        )
+    )
 
 
 def main() -> None:
