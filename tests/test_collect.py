@@ -64,3 +64,22 @@ def test_collect_unknown_output_format_is_a_clear_error(
     assert result.exit_code == 3, result.output
     assert ".parquet" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_parquet_without_pyarrow_is_refused_before_any_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib.util
+
+    from xlcheck import XlcheckError
+    from xlcheck.collect import collect_format
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "pyarrow" else real_find_spec(name, *args),
+    )
+    with pytest.raises(XlcheckError, match="pyarrow"):
+        collect_format(tmp_path / "values.parquet", None)
+    assert collect_format(tmp_path / "values.csv", None) == "csv"

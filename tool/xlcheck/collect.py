@@ -97,13 +97,13 @@ def collect_format(path: Path, requested: str | None) -> str:
             hint="输出文件请用 .csv、.xlsx 或 .parquet 结尾，或用 --format 指定。",
             hint_en="End the output name in .csv, .xlsx or .parquet, or pass --format.",
         )
-        if chosen == "parquet" and importlib.util.find_spec("pyarrow") is None:
-            raise XlcheckError(
-                "写 Parquet 需要 pyarrow，但没有安装",
-                message_en="writing Parquet needs pyarrow, which is not installed",
-                hint="pip install 'xlcheck[parquet]'，或改用 .csv / .xlsx。",
-                hint_en="pip install 'xlcheck[parquet]', or write .csv / .xlsx instead.",
-            )
+    if chosen == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise XlcheckError(
+            "写 Parquet 需要 pyarrow，但没有安装",
+            message_en="writing Parquet needs pyarrow, which is not installed",
+            hint="pip install 'xlcheck[parquet]'，或改用 .csv / .xlsx。",
+            hint_en="pip install 'xlcheck[parquet]', or write .csv / .xlsx instead.",
+        )
     return chosen
 
 
