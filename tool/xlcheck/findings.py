@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-_CELL_REF = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 
 
 class Severity(enum.StrEnum):
@@ -16,14 +13,6 @@ class Severity(enum.StrEnum):
 
     ERROR = "error"
     WARNING = "warning"
-
-
-def column_number(letters: str) -> int:
-    """1-based column number of Excel column letters (``"A"`` is 1, ``"AA"`` is 27)."""
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - ord("A") + 1
-    return number
 
 
 def column_letters(number: int) -> str:
@@ -43,13 +32,6 @@ class CellRef:
     row_number: int
     column_number: int
     sheet: str = field(compare=False)
-
-    @classmethod
-    def parse(cls, sheet: str, cell_ref: str, sheet_index: int = 0) -> CellRef:
-        match = _CELL_REF.match(cell_ref.replace("$", "").upper())
-        if not match:
-            raise ValueError(f"not an A1 cell reference: {cell_ref!r}")
-        return cls(sheet_index, int(match.group(2)), column_number(match.group(1)), sheet)
 
     @property
     def cell_ref(self) -> str:

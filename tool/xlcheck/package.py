@@ -67,7 +67,7 @@ class Package:
     """What an .xlsx/.xlsm package holds, learnt without running a spreadsheet parser.
 
     ``sheet_parts`` maps each sheet name to its zip entry; ``extents`` each sheet name to how far
-    its cells reach. ``backslash_names`` marks a package whose entries are named ``xl\\...``.
+    its cells reach.
     """
 
     path: Path
@@ -76,7 +76,6 @@ class Package:
     properties: dict[str, str] = field(default_factory=dict)
     has_macros: bool = False
     external_links: tuple[str, ...] = ()
-    backslash_names: bool = False
     has_x14_validation: bool = False
     sheet_parts: dict[str, str] = field(default_factory=dict)
     extents: dict[str, SheetExtent] = field(default_factory=dict)
@@ -482,7 +481,6 @@ def _inspect_zip(path: Path, archive: zipfile.ZipFile) -> Package:
         external_links=tuple(
             sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
         ),
-        backslash_names=any("\\" in info.filename for info in infos),
         has_x14_validation=any(e.x14_validation for e in extents.values()),
         sheet_parts=sheet_parts,
         extents=extents,

@@ -72,10 +72,6 @@ class FieldSpec:
     help: str = ""
 
     @property
-    def is_derived(self) -> bool:
-        return self.derive is not None
-
-    @property
     def decimals(self) -> int | None:
         return (
             self.precision if self.precision is not None else DEFAULT_PRECISION.get(self.value_type)
