@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from xlcheck.findings import column_letters
 from xlcheck.summary import COLUMNS, FINDING_COLUMNS, STATUS_WORDS, Summary
 
 _SHEETS = {"zh": ("汇总表", "问题清单", "分布图"), "en": ("Workbooks", "Findings", "Distribution")}
@@ -118,7 +119,7 @@ def _write_rows_sheet(book: Any, summary: Summary, path: Path, lang: str) -> Non
     for key in _SUMMED:
         column = index[key]
         cached = sum(float(r[key]) for r in summary.rows if isinstance(r.get(key), int | float))
-        letter = _column_letters(column)
+        letter = column_letters(column + 1)  # xlsxwriter columns are 0-based
         # SUBTOTAL(109, …) sums only the rows the autofilter shows.
         formula = f"=SUBTOTAL(109,{letter}2:{letter}{last + 1})" if last else "=0"
         sheet.write_formula(
@@ -134,15 +135,6 @@ def _write_rows_sheet(book: Any, summary: Summary, path: Path, lang: str) -> Non
     # header row and the file column.
     _set_up_print(sheet, one_page_wide=False)
     sheet.repeat_columns(0)
-
-
-def _column_letters(column: int) -> str:
-    letters = ""
-    number = column + 1
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
 
 
 _SEVERITY_WORDS = {"zh": {"error": "错误", "warning": "警告"}, "en": {}}
