@@ -14,6 +14,7 @@ import click
 
 from xlcheck import __version__
 from xlcheck.errors import OutputExistsError, XlcheckError
+from xlcheck.findings import VerificationResult
 
 
 class ExitCode(enum.IntEnum):
@@ -67,6 +68,18 @@ EPILOG = """\b
   3  文件无法读取或校验，或输出文件已存在（未加 --force）
      a file could not be read or verified, or an output exists (no --force)
 """
+
+
+_JOBS_OPTION = click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于 CPU 核数。"
+)
+
+
+def _echo_unreadable(results: Sequence[VerificationResult]) -> None:
+    """Each workbook that could not be verified, with its reason, on stderr."""
+    for result in results:
+        if result.unreadable_reason is not None:
+            click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
 
 
 @click.group(
@@ -189,9 +202,7 @@ def fields(template: str, output_format: str) -> None:
     default=None,
     help="批注副本与邮件附件存放的文件夹；同名文件自动编号，不会互相覆盖。",
 )
-@click.option(
-    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于 CPU 核数。"
-)
+@_JOBS_OPTION
 @click.option(
     "--format",
     "output_format",
@@ -281,9 +292,7 @@ def verify(
         click.echo(report.render_text(results, lang))
         for path in written:
             click.echo(("写出：" if lang == "zh" else "wrote: ") + str(path))
-    for result in results:
-        if result.unreadable_reason is not None:
-            click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
+    _echo_unreadable(results)
     ctx.exit(exit_code_for([r.status for r in results]))
 
 
@@ -310,9 +319,7 @@ def verify(
     metavar="ID|SPEC",
     help="按此模板读取；默认读取工作簿自带的模板标识。",
 )
-@click.option(
-    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于 CPU 核数。"
-)
+@_JOBS_OPTION
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @click.pass_context
 def collect(
@@ -344,9 +351,7 @@ def collect(
         lang=lang,
         progress=ProgressBar.for_stderr(lang),
     )
-    for result in results:
-        if result.unreadable_reason is not None:
-            click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
+    _echo_unreadable(results)
     click.echo(str(output))
     unreadable = any(r.unreadable_reason is not None for r in results)
     ctx.exit(ExitCode.CANNOT_VERIFY if unreadable else ExitCode.OK)
