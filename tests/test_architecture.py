@@ -16,11 +16,11 @@ MODULES = {
 #: Which modules may import each third-party library (module names without the package).
 THIRD_PARTY_HOMES = {
     "click": {"cli"},
-    "xlsxwriter": {"template_writer", "summary_workbook"},
-    "openpyxl": {"reader", "annotator", "batch"},
+    "xlsxwriter": {"template_writer", "exchange.summary_workbook"},
+    "openpyxl": {"reader", "annotator", "exchange.batch"},
     # The reader calls calamine directly (see reader._calamine_values); pandas shapes tables.
-    "pandas": {"collect"},
-    "python_calamine": {"reader", "batch"},
+    "pandas": {"exchange.collect"},
+    "python_calamine": {"reader", "exchange.batch"},
     "yaml": {"spec"},
     "defusedxml": {"package"},
 }
@@ -65,7 +65,7 @@ def test_only_the_entry_points_import_the_cli() -> None:
 
 def test_stages_do_not_import_the_api() -> None:
     users = {name for name, path in MODULES.items() if "xlcheck.api" in _imports(path)}
-    assert users <= {"xlcheck", "xlcheck.cli", "xlcheck.batch"}
+    assert users <= {"xlcheck", "xlcheck.cli", "xlcheck.exchange.batch"}
 
 
 def test_no_grab_bag_modules() -> None:

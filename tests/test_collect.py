@@ -72,7 +72,7 @@ def test_parquet_without_pyarrow_is_refused_before_any_work(
     import importlib.util
 
     from xlcheck import XlcheckError
-    from xlcheck.collect import collect_format
+    from xlcheck.exchange.collect import collect_format
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(

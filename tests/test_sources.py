@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FillWorkbook
-from xlcheck.sources import expand_sources
+from xlcheck.exchange.sources import expand_sources
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

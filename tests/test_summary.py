@@ -14,7 +14,7 @@ from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
 from xlcheck.api import VerifyOptions, verify_batch
 from xlcheck.cli import cli
-from xlcheck.summary import build_summary
+from xlcheck.exchange.summary import build_summary
 
 
 def run(*args: str) -> Result:

@@ -261,7 +261,7 @@ def verify(
     workbook attachments, forwarded ones too) and mbox files.
     """
     from xlcheck import api, report
-    from xlcheck.progress import ProgressBar
+    from xlcheck.exchange.progress import ProgressBar
 
     lang = lang or ctx.obj["lang"]
     ctx.obj["lang"] = lang
@@ -338,7 +338,7 @@ def collect(
     value（数值）, text（文本、日期、等级）, unit_of_measure, status。
     """
     from xlcheck import api
-    from xlcheck.progress import ProgressBar
+    from xlcheck.exchange.progress import ProgressBar
 
     lang = ctx.obj["lang"]
     results = api.collect_values(

@@ -30,7 +30,7 @@ from xlcheck.findings import (
 )
 from xlcheck.layout import Layout
 from xlcheck.package import MAX_GRID_CELLS, Package, describe, inspect_package
-from xlcheck.relocation import PlacementNote, relocate
+from xlcheck.relocation import PlacementNote
 
 _ERROR_VALUES = (
     "#DIV/0!",
@@ -165,6 +165,7 @@ class WorkbookSource:
         if self.package.kind != "xls":
             self.book, self.formula_problem = _load_book(path, has_macros=self.package.has_macros)
         self.sheet_names, self.hidden_sheets = self._sheets()
+        self._grids: dict[str, list[list[Any]]] | None = None
 
     def __enter__(self) -> WorkbookSource:
         return self
@@ -227,15 +228,21 @@ class WorkbookSource:
             str(hash_value) if hash_value else None,
         )
 
-    def read(self, layout: Layout) -> FilledWorkbook:
-        """Read every field's cell of ``layout``, placed where this workbook has it.
+    def grids(self, layout: Layout) -> dict[str, list[list[Any]]]:
+        """The values of every sheet where the template's sheets may be, for ``relocation``.
 
-        The template's sheets are found by content and their rows where the unit moved them
-        (``relocation.relocate``); the layout used is ``FilledWorkbook.layout``.
+        Read once and kept: ``read`` takes its cells from the same grids.
         """
-        frames = self._values(self._bounds(layout))
-        relocation = relocate(layout, frames, self._formula_at)
-        layout = relocation.layout
+        if self._grids is None:
+            self._grids = self._values(self._bounds(layout))
+        return self._grids
+
+    def read(
+        self, layout: Layout, placement_notes: tuple[PlacementNote, ...] = ()
+    ) -> FilledWorkbook:
+        """Read every field's cell of ``layout``, a layout already placed in this workbook
+        (``relocation.relocate``)."""
+        frames = self.grids(layout)
         filled = FilledWorkbook(
             self.path,
             self.identity(),
@@ -247,7 +254,7 @@ class WorkbookSource:
             package=self.package,
             document=self.book,
             layout=layout,
-            placement_notes=relocation.notes,
+            placement_notes=placement_notes,
         )
         filled.missing_sheets = [
             s.sheet.name for s in layout.sheets if s.sheet.name not in self.sheet_names
@@ -302,7 +309,7 @@ class WorkbookSource:
                 bounds[name] = widest
         return bounds
 
-    def _formula_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
+    def formula_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
         """The formula text of one cell, or None (no formula, or formulas could not be read)."""
         if self.book is None:
             return None

@@ -7,15 +7,12 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from xlcheck.errors import OutputExistsError, XlcheckError
-from xlcheck.file_names import NameAllocator
+from xlcheck.exchange.file_names import NameAllocator
+from xlcheck.exchange.sources import CHECKED_SUFFIX, WorkbookInput
 from xlcheck.findings import VerificationResult
-from xlcheck.sources import CHECKED_SUFFIX, WorkbookInput
-
-if TYPE_CHECKING:
-    from xlcheck.api import VerifyOptions
+from xlcheck.verification import VerifyOptions, verify_workbook
 
 #: Called with (workbooks done, workbooks in all) after each workbook.
 ProgressCallback = Callable[[int, int], None]
@@ -59,10 +56,6 @@ def _unreadable(item: WorkbookInput, reason: str) -> VerificationResult:
 
 def verify_one(item: WorkbookInput, options: VerifyOptions) -> VerificationResult:
     """Verify one workbook (in a worker process); whatever stops it is an ``unreadable`` result."""
-    # api imports this module inside its batch function; importing api here at call time
-    # keeps the import graph free of cycles.
-    from xlcheck.api import verify_workbook
-
     if item.problem is not None:
         return _unreadable(item, item.problem.render_line(options.lang))
     try:

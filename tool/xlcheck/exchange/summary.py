@@ -215,7 +215,7 @@ def write_summary(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if chosen == "xlsx":
-            from xlcheck.summary_workbook import write_summary_workbook
+            from xlcheck.exchange.summary_workbook import write_summary_workbook
 
             write_summary_workbook(summary, path, lang=lang)
         elif chosen == "csv":

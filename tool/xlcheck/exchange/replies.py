@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from xlcheck.errors import XlcheckError
-from xlcheck.file_names import NameAllocator
+from xlcheck.exchange.file_names import NameAllocator
 from xlcheck.findings import MailOrigin, Severity, VerificationResult
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from xlcheck.exchange.summary import COLUMNS, FINDING_COLUMNS, STATUS_WORDS, Summary
 from xlcheck.findings import column_letters
-from xlcheck.summary import COLUMNS, FINDING_COLUMNS, STATUS_WORDS, Summary
 
 _SHEETS = {"zh": ("汇总表", "问题清单", "分布图"), "en": ("Workbooks", "Findings", "Distribution")}
 _STATUS_FILLS = {

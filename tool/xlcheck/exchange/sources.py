@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlcheck.errors import XlcheckError
-from xlcheck.file_names import NameAllocator
+from xlcheck.exchange.file_names import NameAllocator
+from xlcheck.exchange.mail_attachments import WORKBOOK_SUFFIXES, Attachment, read_eml, read_mbox
 from xlcheck.findings import MailOrigin
-from xlcheck.mail_attachments import WORKBOOK_SUFFIXES, Attachment, read_eml, read_mbox
 
 MAIL_SUFFIXES = (".eml",)
 MBOX_SUFFIXES = (".mbox", ".mbx")
