@@ -10,8 +10,8 @@ from click.testing import CliRunner, Result
 from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
 from xlcheck.api import VerifyOptions, verify_batch
-from xlcheck.exchange.batch import plan_annotated_paths
 from xlcheck.cli import cli
+from xlcheck.exchange.batch import plan_annotated_paths
 from xlcheck.exchange.sources import WorkbookInput
 
 

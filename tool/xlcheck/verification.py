@@ -36,7 +36,6 @@ class VerifyOptions:
     lang: str = "zh"
 
 
-
 def annotated_path(path: Path, output: Path | None = None) -> Path:
     """Where the annotated copy of ``path`` goes: ``output``, or ``<name>.checked.xlsx`` beside it."""
     if output is not None:
@@ -44,9 +43,7 @@ def annotated_path(path: Path, output: Path | None = None) -> Path:
     return path.with_name(f"{path.stem}.checked.xlsx")
 
 
-def select_spec(
-    path: Path, identity: TemplateIdentity | None, template: str | Path | None
-) -> Spec:
+def select_spec(path: Path, identity: TemplateIdentity | None, template: str | Path | None) -> Spec:
     if template is not None:
         spec = load_spec(template)
         if identity is not None and identity.id != spec.id:
@@ -159,5 +156,3 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
         values={role: shown_in_json(key) for role, key in spec.roles},
         all_values={placed.key: shown_in_json(placed.key) for placed in layout.fields},
     )
-
-
