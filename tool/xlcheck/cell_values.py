@@ -154,9 +154,18 @@ def _normalise_date(raw: Any) -> Normalised:
 
 
 def display(
-    value: Any, value_type: str, decimals: int | None = None, unit: str | None = None
+    value: Any,
+    value_type: str,
+    decimals: int | None = None,
+    unit: str | None = None,
+    *,
+    grouped: bool = False,
 ) -> str:
-    """A value as a reader of the printed table would write it: 99.72%, 1133.49 万元, 2024-07-28."""
+    """A value as a reader of the printed table would write it: 99.72%, 1133.49 万元, 2024-07-28.
+
+    ``grouped`` writes amounts with thousands separators, as the template's cells show them
+    (1,133.49 万元).
+    """
     if value is None:
         return "（空）"
     if isinstance(value, dt.date):
@@ -166,7 +175,8 @@ def display(
             places = max((decimals if decimals is not None else 4) - 2, 0)
             return f"{excel_round(value * 100, places):.{places}f}%"
         if decimals is not None:
-            text = f"{excel_round(value, decimals):.{decimals}f}"
+            separator = "," if grouped and value_type == "amount" else ""
+            text = f"{excel_round(value, decimals):{separator}.{decimals}f}"
         else:
             text = f"{value:g}"
         return f"{text} {unit}" if unit and unit != "%" else text

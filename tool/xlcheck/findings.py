@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,12 @@ class Finding:
     field: str | None = None
     expected: Any = None
     actual: Any = None
+    #: For people, not for JSON (which names the field by key): the field's Chinese label path
+    #: (数据表/实际支出/基本支出) and the expected and actual values as the cell shows them
+    #: (99.72%, 1,131.12 万元).
+    label: str | None = dataclasses.field(default=None, compare=False)
+    expected_text: str | None = dataclasses.field(default=None, compare=False)
+    actual_text: str | None = dataclasses.field(default=None, compare=False)
 
     def message_in(self, lang: str) -> str:
         return self.message_en if lang == "en" else self.message

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from xlcheck.cell_values import Normalised, display, json_value
+from xlcheck.cell_values import Normalised, display, excel_round, json_value
 from xlcheck.findings import CellRef, Finding, Severity
 from xlcheck.layout import Layout, PlacedField
 from xlcheck.reader import FilledWorkbook
@@ -131,12 +131,15 @@ def make_finding(
     **params: Any,
 ) -> Finding:
     """A finding of ``rule_`` at ``placed``'s cell; messages are filled from ``params``."""
+    expected_text = actual_text = None
     if placed is not None:
         params.setdefault("label", placed.short_label)
-        decimals, value_type = placed.spec.decimals, placed.spec.value_type
+        spec = placed.spec
+        expected_text = None if expected is None else _shown(expected, placed)
+        actual_text = None if actual is None else _shown(actual, placed)
         expected, actual = (
-            json_value(expected, value_type, decimals),
-            json_value(actual, value_type, decimals),
+            json_value(expected, spec.value_type, spec.decimals),
+            json_value(actual, spec.value_type, spec.decimals),
         )
     return Finding(
         code=rule_.code,
@@ -147,7 +150,20 @@ def make_finding(
         field=placed.key if placed else None,
         expected=expected,
         actual=actual,
+        label=placed.label_path if placed else None,
+        expected_text=expected_text,
+        actual_text=actual_text,
     )
+
+
+def _shown(value: Any, placed: PlacedField) -> str:
+    """A finding's value as its cell shows it: 99.72%, 1,131.12 万元, or a formula's text."""
+    spec = placed.spec
+    if isinstance(value, str) or not isinstance(value, int | float):
+        return str(value)
+    if spec.value_type == "score":  # scores read as people say them: 5 分, 4.5 分
+        return f"{excel_round(float(value), spec.decimals or 2):g} 分"
+    return display(value, spec.value_type, spec.decimals, spec.unit, grouped=True)
 
 
 Check = Callable[[RuleContext], Iterator[Finding]]
