@@ -63,7 +63,7 @@ def workbook_values(number: int) -> dict[str, Any]:
 def _write(arguments: tuple[int, Path]) -> None:
     from xlcheck import write_template
     from xlcheck.api import prefill_values
-    from xlcheck.spec import load_spec
+    from xlcheck.spec_loading import load_spec
 
     number, path = arguments
     prefill = prefill_values(workbook_values(number), load_spec("zhanjiang-overall"))

@@ -12,7 +12,7 @@ import pytest
 
 from xlcheck import load_prefill, write_template
 from xlcheck.layout import lay_out
-from xlcheck.spec import load_spec
+from xlcheck.spec_loading import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

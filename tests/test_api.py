@@ -20,7 +20,7 @@ from xlcheck import (
     write_template,
 )
 from xlcheck.layout import lay_out
-from xlcheck.spec import load_spec
+from xlcheck.spec_loading import load_spec
 
 
 def _digest(path: Path) -> str:

@@ -21,7 +21,7 @@ THIRD_PARTY_HOMES = {
     # The reader calls calamine directly (see reader._calamine_values); pandas shapes tables.
     "pandas": {"exchange.collect"},
     "python_calamine": {"reader", "exchange.batch"},
-    "yaml": {"spec"},
+    "yaml": {"spec_loading"},
     "defusedxml": {"package"},
 }
 #: Modules that import nothing else from xlcheck (the bottom of the dependency graph).
@@ -34,9 +34,12 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            # `from xlcheck import api` imports the module xlcheck.api.
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            # `from xlcheck import api` imports the module xlcheck.api (the package xlcheck is
+            # then already imported); `from xlcheck.layout import Layout` imports xlcheck.layout.
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names}
+            names.update(submodules & MODULES.keys())
+            if not submodules <= MODULES.keys():
+                names.add(node.module)
     return names
 
 
@@ -61,6 +64,40 @@ def test_findings_and_errors_import_nothing_from_xlcheck(leaf: str) -> None:
 def test_only_the_entry_points_import_the_cli() -> None:
     users = {name for name, path in MODULES.items() if "xlcheck.cli" in _imports(path)}
     assert users <= {"xlcheck.__main__"}
+
+
+def _own_imports(path: Path) -> set[str]:
+    """The xlcheck modules a module imports, wherever in it (inside functions too)."""
+    return {name for name in _imports(path) if name in MODULES}
+
+
+def _cycle() -> list[str] | None:
+    """One import cycle among xlcheck's modules, or None."""
+    graph = {name: _own_imports(path) - {name} for name, path in MODULES.items()}
+    state: dict[str, int] = {}
+    trail: list[str] = []
+
+    def visit(name: str) -> list[str] | None:
+        state[name] = 1
+        trail.append(name)
+        for target in sorted(graph[name]):
+            if state.get(target) == 1:
+                return [*trail[trail.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        trail.pop()
+        state[name] = 2
+        return None
+
+    for name in sorted(graph):
+        if name not in state and (found := visit(name)):
+            return found
+    return None
+
+
+def test_imports_form_no_cycle() -> None:
+    cycle = _cycle()
+    assert cycle is None, "import cycle: " + " → ".join(cycle or [])
 
 
 def test_stages_do_not_import_the_api() -> None:

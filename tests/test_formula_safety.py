@@ -11,7 +11,7 @@ import openpyxl
 from tests.conftest import FillWorkbook
 from xlcheck import VerifyOptions, api
 from xlcheck.layout import lay_out
-from xlcheck.spec import load_spec
+from xlcheck.spec_loading import load_spec
 
 HOSTILE_NAME = '=HYPERLINK("http://example.invalid","点此")'
 HOSTILE_REMARK = "+1+cmd|' /C calc'!A0"

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from xlcheck.formulas import excel_formula, normalise_formula
+from xlcheck.formula_text import normalise_formula
+from xlcheck.formulas import excel_formula
 from xlcheck.layout import lay_out
-from xlcheck.spec import load_spec
+from xlcheck.spec_loading import load_spec
 
 
 @pytest.fixture(scope="module")
 def formulas() -> dict[str, str | None]:
     spec = load_spec("zhanjiang-overall")
     layout = lay_out(spec)
-    grades = spec.sheets[-1].grades  # type: ignore[union-attr]
+    grades = spec.grading.grades
     return {f.key: excel_formula(f, layout, grades) for f in layout.fields if not f.is_input}
 
 

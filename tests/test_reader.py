@@ -15,7 +15,7 @@ from xlcheck.errors import WorkbookError
 from xlcheck.layout import lay_out
 from xlcheck.package import inspect_package
 from xlcheck.reader import open_workbook
-from xlcheck.spec import load_spec
+from xlcheck.spec_loading import load_spec
 
 needs_samples = pytest.mark.skipif(
     not SHARED_SAMPLES.is_dir(), reason=f"real client samples not present at {SHARED_SAMPLES}"

@@ -7,7 +7,8 @@ import pytest
 from tests.conftest import seed_values
 from xlcheck.layout import lay_out
 from xlcheck.recompute import canonical_grade, expected_score, grade_for, recompute_derived
-from xlcheck.spec import Grade, ScoreRule, load_spec
+from xlcheck.spec import Grade, ScoreRule
+from xlcheck.spec_loading import load_spec
 
 GRADES = (
     Grade("优", 90, ("优秀",)),
@@ -19,7 +20,7 @@ GRADES = (
 
 def test_recompute_derived_gives_the_seed_reports_figures() -> None:
     spec = load_spec("zhanjiang-overall")
-    values = recompute_derived(lay_out(spec), seed_values(), GRADES)
+    values = recompute_derived(lay_out(spec), seed_values())
     assert values["budget_total"] == pytest.approx(1133.49)
     assert values["spend_basic"] == pytest.approx(818.78)
     assert values["spend_total"] == pytest.approx(1130.30)
@@ -32,9 +33,7 @@ def test_recompute_derived_gives_the_seed_reports_figures() -> None:
 
 
 def test_recompute_derived_leaves_ratio_blank_for_zero_denominator() -> None:
-    values = recompute_derived(
-        lay_out(load_spec("zhanjiang-overall")), {"public3_actual_car": 1.0}, GRADES
-    )
+    values = recompute_derived(lay_out(load_spec("zhanjiang-overall")), {"public3_actual_car": 1.0})
     assert values["public3_rate"] is None
     assert values["public3_actual"] == 1.0
 

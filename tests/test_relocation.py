@@ -14,7 +14,7 @@ from xlcheck.formulas import template_formulas
 from xlcheck.layout import lay_out
 from xlcheck.reader import open_workbook
 from xlcheck.relocation import relocate
-from xlcheck.spec import load_spec
+from xlcheck.spec_loading import load_spec
 
 SPEC = load_spec("zhanjiang-overall")
 LAYOUT = lay_out(SPEC)

@@ -27,9 +27,10 @@ from xlcheck.findings import (
     PROPERTY_VERSION,
     VerificationResult,
 )
-from xlcheck.formulas import excel_formula, normalise_formula
-from xlcheck.layout import Layout, lay_out, scoring_sheet
-from xlcheck.spec import load_spec
+from xlcheck.formula_text import normalise_formula
+from xlcheck.formulas import excel_formula
+from xlcheck.layout import Layout, lay_out
+from xlcheck.spec_loading import load_spec
 
 pytestmark = pytest.mark.libreoffice
 
@@ -287,8 +288,7 @@ def test_roundtrip_libreoffice_recalculated_the_formulas(
 
 def test_roundtrip_template_formulas_survive_libreoffice(round_trips: dict[str, RoundTrip]) -> None:
     book = openpyxl.load_workbook(round_trips[CORRECT].saved)
-    scoring = scoring_sheet(SPEC)
-    grades = scoring.grades if scoring else ()
+    grades = SPEC.grading.grades
     changed: list[tuple[str, str, object]] = []
     checked: set[str] = set()
     for placed in LAYOUT.fields:

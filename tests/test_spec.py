@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from xlcheck import SpecError, load_spec, write_template
-from xlcheck.layout import lay_out, scoring_sheet
-from xlcheck.spec import builtin_spec_ids, resolve_spec_path
+from xlcheck.layout import lay_out
+from xlcheck.layout.scoring import ScoringBlock
+from xlcheck.spec_loading import builtin_spec_ids, resolve_spec_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "workbook_templates").glob("*.yaml"))
@@ -28,10 +29,10 @@ def test_builtin_spec_ids_lists_the_default() -> None:
 
 
 def test_default_spec_weights_add_up_to_its_maximum() -> None:
-    scoring = scoring_sheet(load_spec("zhanjiang-overall"))
-    assert scoring is not None
+    spec = load_spec("zhanjiang-overall")
+    scoring = next(b for s in spec.sheets for b in s.blocks if isinstance(b, ScoringBlock))
     weights = sum(i.weight for p in scoring.parts for i in p.indicators)
-    assert weights == scoring.max_score == 100
+    assert weights == spec.grading.max_score == 100
 
 
 def test_default_spec_has_a_home_for_every_seed_label() -> None:

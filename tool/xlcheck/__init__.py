@@ -1,7 +1,5 @@
 """xlcheck: fill-in templates and verification for 部门整体支出绩效自评 workbooks."""
 
-__version__ = "0.1.0"
-
 from xlcheck.api import (
     FieldInfo,
     VerifyOptions,
@@ -20,7 +18,9 @@ from xlcheck.errors import (
     XlcheckError,
 )
 from xlcheck.findings import CellRef, Finding, Severity, TemplateIdentity, VerificationResult
-from xlcheck.spec import Spec, load_spec
+from xlcheck.spec import Spec
+from xlcheck.spec_loading import load_spec
+from xlcheck.version import __version__
 
 __all__ = [
     "CellRef",

@@ -12,7 +12,9 @@ from xlcheck.cell_values import is_blank, normalise
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
 from xlcheck.layout import lay_out
-from xlcheck.spec import Spec, load_spec
+from xlcheck.output_files import check_output_path, write_output
+from xlcheck.spec import Spec
+from xlcheck.spec_loading import load_spec
 from xlcheck.verification import VerifyOptions, annotated_path, verify_workbook
 
 __all__ = [
@@ -165,8 +167,7 @@ def write_template(
     from xlcheck import template_writer
 
     spec = load_spec(template)
-    if out.exists() and not force:
-        raise OutputExistsError(out)
+    check_output_path(out, force=force)
     values = dict(prefill or {})
     year_key, unit_key = spec.role("year"), spec.role("unit")
     given = {year_key: year, unit_key: unit}
@@ -174,7 +175,14 @@ def write_template(
     values.update(prefill_values(extra, spec, source="--year/--unit"))
     year_shown = values.get(year_key) if year_key else None
     suffix = f"（{year_shown} 年度）" if year_shown else ""
-    return template_writer.write_template(spec, out, prefill=values, title_suffix=suffix)
+    content = template_writer.write_template(spec, out, prefill=values, title_suffix=suffix)
+    try:
+        return write_output(out, content, force=force)
+    except OSError as exc:
+        raise XlcheckError(
+            f"无法写入模板 {out}（{exc.strerror or exc}）",
+            message_en=f"cannot write the template {out} ({exc.strerror or exc})",
+        ) from exc
 
 
 def verify_paths(

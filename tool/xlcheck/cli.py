@@ -12,9 +12,9 @@ from typing import Any, NoReturn
 
 import click
 
-from xlcheck import __version__
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
+from xlcheck.version import __version__
 
 
 class ExitCode(enum.IntEnum):
@@ -137,7 +137,7 @@ def template(
 ) -> None:
     """生成填报模板 / write a fill-in template."""
     from xlcheck import api
-    from xlcheck.spec import load_spec
+    from xlcheck.spec_loading import load_spec
 
     spec = load_spec(template)
     prefill = api.load_prefill(data_path, spec) if data_path else None

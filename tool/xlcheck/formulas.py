@@ -1,17 +1,12 @@
-"""The Excel formula text of each derived field, and formula text compared as Excel means it."""
+"""The Excel formula text of each derived field, written by the template and expected by verify."""
 
 from __future__ import annotations
 
 import functools
-import re
 
 from xlcheck.findings import column_letters
-from xlcheck.layout import Layout, PlacedField, scoring_sheet
-from xlcheck.spec import Grade
-
-_STRING = re.compile(r'"[^"]*"')
-_QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
-_ABSOLUTE = re.compile(r"\$(?=[A-Z0-9])")
+from xlcheck.layout import Layout, PlacedField
+from xlcheck.spec import Derivation, Grade, Operand
 
 
 def _reference(target: PlacedField, home_sheet: str) -> str:
@@ -70,6 +65,45 @@ def grade_formula(total_ref: str, grades: tuple[Grade, ...]) -> str:
     return f'IF({total_ref}=0,"",{expression})'
 
 
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else repr(value)
+
+
+def _expression(
+    derive: Derivation, placed: PlacedField, layout: Layout, grades: tuple[Grade, ...]
+) -> str:
+    """The formula text of a derivation (without ``=``); nested derivations in parentheses."""
+
+    def operand(value: Operand) -> str:
+        if isinstance(value, str):
+            return _reference(layout.by_key[value], placed.sheet)
+        if isinstance(value, Derivation):
+            inner = _expression(value, placed, layout, grades)
+            return inner if value.verb in ("min", "max", "round", "sum", "ratio") else f"({inner})"
+        return _number(value)
+
+    if derive.verb == "sum":
+        if all(isinstance(o, str) for o in derive.operands):
+            fields = [layout.by_key[str(o)] for o in derive.operands]
+            return "SUM({})".format(",".join(_sum_terms(fields, layout, placed.sheet)))
+        return "SUM({})".format(",".join(operand(o) for o in derive.operands))
+    parts = [operand(o) for o in derive.operands]
+    if derive.verb == "difference":
+        return f"{parts[0]}-{parts[1]}"
+    if derive.verb == "product":
+        return "*".join(parts)
+    if derive.verb == "ratio":
+        denominator = parts[1]
+        return f'IF(N({denominator})=0,"",{parts[0]}/{denominator})'
+    if derive.verb in ("min", "max"):
+        return f"{derive.verb.upper()}({','.join(parts)})"
+    if derive.verb == "round":
+        return f"ROUND({parts[0]},{derive.decimals})"
+    if derive.verb == "grade":
+        return grade_formula(parts[0], grades)
+    raise AssertionError(f"unknown derivation {derive.verb}")
+
+
 def excel_formula(
     placed: PlacedField, layout: Layout, grades: tuple[Grade, ...] = ()
 ) -> str | None:
@@ -80,47 +114,12 @@ def excel_formula(
     derive = placed.spec.derive
     if derive is None or derive.verb == "constant":
         return None
-    operands = [layout.by_key[key] for key in derive.operands]
-    refs = [_reference(o, placed.sheet) for o in operands]
-    if derive.verb == "sum":
-        return "=SUM({})".format(",".join(_sum_terms(operands, layout, placed.sheet)))
-    if derive.verb == "difference":
-        return f"={refs[0]}-{refs[1]}"
-    if derive.verb == "ratio":
-        return f'=IF(N({refs[1]})=0,"",{refs[0]}/{refs[1]})'
-    if derive.verb == "grade":
-        return "=" + grade_formula(refs[0], grades)
-    raise AssertionError(f"unknown derivation {derive.verb}")
+    return "=" + _expression(derive, placed, layout, grades)
 
 
 @functools.lru_cache(maxsize=16)
 def template_formulas(layout: Layout) -> dict[str, str]:
     """Field key → the formula text the template writes, for every formula cell of ``layout``."""
-    scoring = scoring_sheet(layout.spec)
-    grades = scoring.grades if scoring else ()
+    grades = layout.spec.grading.grades
     formulas = {f.key: excel_formula(f, layout, grades) for f in layout.fields if not f.is_input}
     return {key: text for key, text in formulas.items() if text is not None}
-
-
-@functools.lru_cache(maxsize=4096)
-def normalise_formula(formula: str) -> str:
-    """Formula text with the differences spreadsheet apps introduce removed.
-
-    LibreOffice drops quotes around Chinese sheet names, Excel and WPS may add ``$``, and any of
-    them may change spacing or letter case outside string literals.
-    """
-    text = formula.strip().lstrip("=").lstrip("+")
-    pieces: list[str] = []
-    position = 0
-    for match in _STRING.finditer(text):
-        pieces.append(_normalise_code(text[position : match.start()]))
-        pieces.append(match.group(0))
-        position = match.end()
-    pieces.append(_normalise_code(text[position:]))
-    return "".join(pieces)
-
-
-def _normalise_code(code: str) -> str:
-    code = _QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", code)
-    code = _ABSOLUTE.sub("", code)
-    return re.sub(r"\s+", "", code).upper()

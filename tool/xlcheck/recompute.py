@@ -6,8 +6,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from xlcheck.cell_values import excel_round
 from xlcheck.layout import Layout
-from xlcheck.spec import Grade, ScoreRule
+from xlcheck.spec import Derivation, Grade, Operand, ScoreRule
 
 
 def _number(value: Any) -> float:
@@ -15,9 +16,40 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-def recompute_derived(
-    layout: Layout, inputs: Mapping[str, Any], grades: tuple[Grade, ...] = ()
-) -> dict[str, Any]:
+def evaluate(derive: Derivation, values: Mapping[str, Any], grades: tuple[Grade, ...]) -> Any:
+    """One derivation's value from the values of the fields it reads, as its formula gives it."""
+
+    def operand(value: Operand) -> Any:
+        if isinstance(value, str):
+            return values.get(value)
+        if isinstance(value, Derivation):
+            return evaluate(value, values, grades)
+        return value
+
+    operands = [operand(o) for o in derive.operands]
+    if derive.verb == "constant":
+        return derive.constant
+    if derive.verb == "sum":
+        return math.fsum(_number(v) for v in operands)
+    if derive.verb == "difference":
+        return _number(operands[0]) - _number(operands[1])
+    if derive.verb == "product":
+        return math.prod(_number(v) for v in operands)
+    if derive.verb == "ratio":
+        denominator = _number(operands[1])
+        return None if denominator == 0 else _number(operands[0]) / denominator
+    if derive.verb == "min":
+        return min(_number(v) for v in operands)
+    if derive.verb == "max":
+        return max(_number(v) for v in operands)
+    if derive.verb == "round":
+        return excel_round(_number(operands[0]), derive.decimals)
+    if derive.verb == "grade":
+        return grade_for(_number(operands[0]), grades)
+    raise AssertionError(f"unknown derivation {derive.verb}")
+
+
+def recompute_derived(layout: Layout, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Every derived value from the inputs (field key → normalised value or None).
 
     Returns:
@@ -25,21 +57,11 @@ def recompute_derived(
         whose denominator is 0 or blank is None, as the template's ``IF(N(x)=0,"",…)`` shows it.
     """
     values: dict[str, Any] = dict(inputs)
+    grades = layout.spec.grading.grades
     for placed in layout.dependencies_first():
         derive = placed.spec.derive
         assert derive is not None
-        operands = [values.get(key) for key in derive.operands]
-        if derive.verb == "constant":
-            values[placed.key] = derive.constant
-        elif derive.verb == "sum":
-            values[placed.key] = math.fsum(_number(v) for v in operands)
-        elif derive.verb == "difference":
-            values[placed.key] = _number(operands[0]) - _number(operands[1])
-        elif derive.verb == "ratio":
-            denominator = _number(operands[1])
-            values[placed.key] = None if denominator == 0 else _number(operands[0]) / denominator
-        elif derive.verb == "grade":
-            values[placed.key] = grade_for(_number(operands[0]), grades)
+        values[placed.key] = evaluate(derive, values, grades)
     return values
 
 

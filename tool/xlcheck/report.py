@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from xlcheck import __version__
 from xlcheck.findings import MailOrigin, Severity, VerificationResult
+from xlcheck.version import __version__
 
 _WORDS = {
     "zh": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,19 +16,9 @@ from xlcheck.cell_values import wrapped_lines
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import PROPERTY_SPEC_HASH, PROPERTY_TEMPLATE, PROPERTY_VERSION
 from xlcheck.formulas import excel_formula
-from xlcheck.layout import (
-    CRITERIA_COL,
-    HEADER_ROW,
-    NOTE_ROW,
-    TITLE_ROW,
-    Layout,
-    PlacedField,
-    SheetLayout,
-    lay_out,
-    scoring_sheet,
-)
+from xlcheck.layout import Layout, PlacedField, SheetLayout, lay_out
 from xlcheck.recompute import recompute_derived
-from xlcheck.spec import FormSheetSpec, ScoringSheetSpec, Spec, TableSheetSpec
+from xlcheck.spec import Spec
 
 _NUMBER_FORMATS = {
     "integer": "0",
@@ -50,11 +41,6 @@ _TYPE_NAMES = {
     "date": "日期（如 2024-07-28）",
     "text": "文本",
     "choice": "从列表中选择",
-}
-# Column widths in Excel character units; a CJK character is about two of them.
-_WIDTHS = {
-    "form": (36, 18, 8, 52),
-    "scoring": (12, 12, 22, 8, 56, 10, 30),
 }
 
 
@@ -89,6 +75,23 @@ class _Formats:
         self.label = book.add_format({**base, "text_wrap": True})
         self.section = book.add_format({**base, "bold": True, "bg_color": "#E2EFDA"})
         self.total_label = book.add_format({**base, "bold": True, "align": "center"})
+        self.heading = book.add_format({**base, "bold": True, "bg_color": "#D9E1F2"})
+        self.not_applicable = book.add_format({**base, "bg_color": "#D9D9D9", "align": "center"})
+        self.signoff = book.add_format(
+            {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "text_wrap": True}
+        )
+        self.by_style = {
+            "header": self.header,
+            "label": self.label,
+            "section": self.section,
+            "total": self.total_label,
+            "text": self.label,
+            "heading": self.heading,
+            "not_applicable": self.not_applicable,
+            "signoff": self.signoff,
+            "title": self.title,
+            "note": self.note,
+        }
         self._base = base
         self._book = book
         self._cache: dict[tuple[str, bool, bool], Format] = {}
@@ -162,65 +165,68 @@ def _add_validation(sheet: Worksheet, placed: PlacedField) -> None:
     sheet.data_validation(row, col, row, col, options)
 
 
-def _set_up_print(
-    sheet: Worksheet, sheet_layout: SheetLayout, landscape: bool, footer: str
-) -> None:
+def _set_up_print(sheet: Worksheet, sheet_layout: SheetLayout, footer: str) -> None:
     sheet.set_paper(9)  # A4
-    if landscape:
+    if sheet_layout.landscape:
         sheet.set_landscape()
     else:
         sheet.set_portrait()
     sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(TITLE_ROW - 1, HEADER_ROW - 1)
+    first, last = sheet_layout.print_title_rows
+    sheet.repeat_rows(first - 1, last - 1)
     sheet.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
     sheet.center_horizontally()
     sheet.print_area(0, 0, sheet_layout.last_row - 1, sheet_layout.last_column - 1)
     sheet.set_footer(f"&L{footer}&R第 &P 页，共 &N 页")
 
 
-def _fit_row_heights(
-    sheet: Worksheet, sheet_layout: SheetLayout, widths: tuple[int, ...], fields: list[PlacedField]
-) -> None:
+def _fit_row_heights(sheet: Worksheet, sheet_layout: SheetLayout) -> None:
     """Taller rows where wrapped text (criteria, help) needs more than one line.
 
     Excel does not grow a row for wrapped text written by a library, so long 评分标准 would
     overlap the next row when printed.
     """
-    texts = dict(sheet_layout.labels)
-    if isinstance(sheet_layout.sheet, FormSheetSpec):
-        texts.update({(f.row_number, 4): f.spec.help for f in fields if f.spec.help})
+    widths = sheet_layout.widths
     lines: dict[int, int] = {}
-    for (row, col), text in texts.items():
-        usable = widths[col - 1] if col - 1 < len(widths) else 10
-        needed = wrapped_lines(text, usable)
-        lines[row] = max(lines.get(row, 1), needed)
+    for cell in sheet_layout.cells:
+        if cell.style in ("title", "note", "section", "heading") or cell.rows > 1:
+            continue
+        first = cell.column_number - 1
+        usable = sum(widths[first : first + cell.columns]) if first < len(widths) else 10
+        needed = wrapped_lines(cell.text, usable)
+        lines[cell.row_number] = max(lines.get(cell.row_number, 1), needed)
     for row, count in lines.items():
         if count > 1:
             sheet.set_row(row - 1, 15 * count + 2)
 
 
-def _write_sheet_frame(
-    sheet: Worksheet, sheet_layout: SheetLayout, formats: _Formats, title: str
+def _write_cells(
+    sheet: Worksheet, sheet_layout: SheetLayout, formats: _Formats, title_suffix: str
 ) -> None:
-    spec = sheet_layout.sheet
-    last_col = sheet_layout.last_column - 1
-    sheet.write_string(TITLE_ROW - 1, 0, title, formats.title)
-    for col in range(1, last_col + 1):
-        sheet.write_blank(TITLE_ROW - 1, col, None, formats.title)
-    sheet.set_row(TITLE_ROW - 1, 30)
-    if spec.note:
-        # One line that runs on over the empty cells to its right.
-        sheet.write_string(NOTE_ROW - 1, 0, spec.note, formats.note)
-        sheet.set_row(NOTE_ROW - 1, 20)
-    for col, header in enumerate(sheet_layout.headers):
-        sheet.write_string(HEADER_ROW - 1, col, header, formats.header)
-    for (row, col), text in sheet_layout.labels.items():
-        bold = text in ("合计", "小计", "总分", "等级")
-        sheet.write_string(row - 1, col - 1, text, formats.total_label if bold else formats.label)
-    for row, section in sheet_layout.sections:
-        sheet.write_string(row - 1, 0, section, formats.section)
-        for col in range(1, last_col + 1):
-            sheet.write_blank(row - 1, col, None, formats.section)
+    """The fixed text: title and note, headers, labels, sections, totals."""
+    for cell in sheet_layout.cells:
+        row, col = cell.row_number - 1, cell.column_number - 1
+        cell_format = formats.by_style[cell.style]
+        text = cell.text + title_suffix if cell.style == "title" else cell.text
+        if cell.style in ("title", "section", "heading"):
+            # Centred or shaded across the columns, not merged: merged cells get in the way of
+            # units pasting data, and cost every reader time.
+            sheet.write_string(row, col, text, cell_format)
+            for other in range(col + 1, col + cell.columns):
+                sheet.write_blank(row, other, None, cell_format)
+            if cell.style == "title":
+                sheet.set_row(row, 30)
+        elif cell.style == "note":
+            sheet.write_string(row, col, text, cell_format)  # one line over the empty cells
+            sheet.set_row(row, 20)
+        elif cell.columns > 1 or cell.rows > 1:
+            sheet.merge_range(
+                row, col, row + cell.rows - 1, col + cell.columns - 1, text, cell_format
+            )
+        elif text:
+            sheet.write_string(row, col, text, cell_format)
+        else:
+            sheet.write_blank(row, col, None, cell_format)
 
 
 def write_template(
@@ -229,23 +235,31 @@ def write_template(
     *,
     prefill: Mapping[str, Any] | None = None,
     title_suffix: str = "",
-) -> Path:
-    """Write the fill-in workbook for ``spec`` to ``out``.
+    layout: Layout | None = None,
+) -> bytes:
+    """The fill-in workbook for ``spec``, as the bytes of an .xlsx file (``out`` names it in
+    messages; the caller writes it through ``output_files``).
 
     Args:
         prefill: field key → already normalised input value, written into the input cells.
         title_suffix: appended to each sheet title, e.g. "（2023 年度）".
+        layout: the layout to write (one with a sheet per project); default ``lay_out(spec)``.
 
     Raises:
-        WorkbookError: the file could not be written.
+        WorkbookError: the workbook could not be built.
     """
-    layout: Layout = lay_out(spec)
-    scoring = scoring_sheet(spec)
-    grades = scoring.grades if scoring else ()
-    values = recompute_derived(layout, dict(prefill or {}), grades)
+    layout = layout or lay_out(spec)
+    grades = spec.grading.grades
+    values = recompute_derived(layout, dict(prefill or {}))
+    buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
-        str(out),
-        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
     )
     book.set_properties(
         {"title": spec.title, "subject": f"{spec.id} {spec.version}", "comments": "由 xlcheck 生成"}
@@ -259,41 +273,17 @@ def write_template(
     for placed in layout.fields:
         fields_by_sheet.setdefault(placed.sheet, []).append(placed)
     for sheet_layout in layout.sheets:
-        sheet_spec = sheet_layout.sheet
-        sheet = book.add_worksheet(sheet_spec.name)
-        _write_sheet_frame(
-            sheet, sheet_layout, formats, f"{sheet_spec.title or spec.title}{title_suffix}"
-        )
-        if isinstance(sheet_spec, FormSheetSpec):
-            widths = _WIDTHS["form"]
-            sheet.freeze_panes(HEADER_ROW, 0)
-            for placed in fields_by_sheet.get(sheet_spec.name, []):
-                sheet.write_string(placed.row_number - 1, 3, placed.spec.help, formats.label)
-                if placed.spec.unit is None:
-                    sheet.write_blank(placed.row_number - 1, 2, None, formats.label)
-        elif isinstance(sheet_spec, TableSheetSpec):
-            widths = (
-                6,
-                *(
-                    36
-                    if c.value_type == "text" and i == 0
-                    else 14
-                    if c.value_type != "text"
-                    else 24
-                    for i, c in enumerate(sheet_spec.columns)
-                ),
-            )
-            sheet.freeze_panes(HEADER_ROW, 2)
-        else:
-            widths = _WIDTHS["scoring"]
-            sheet.freeze_panes(HEADER_ROW, CRITERIA_COL - 2)
-        for col, width in enumerate(widths):
+        sheet = book.add_worksheet(sheet_layout.name)
+        _write_cells(sheet, sheet_layout, formats, title_suffix)
+        rows, columns = sheet_layout.frozen
+        if rows or columns:
+            sheet.freeze_panes(rows, columns)
+        for col, width in enumerate(sheet_layout.widths):
             sheet.set_column(col, col, width)
-        _fit_row_heights(sheet, sheet_layout, widths, fields_by_sheet.get(sheet_spec.name, []))
-        for placed in fields_by_sheet.get(sheet_spec.name, []):
+        _fit_row_heights(sheet, sheet_layout)
+        for placed in fields_by_sheet.get(sheet_layout.name, []):
             _write_field(sheet, placed, layout, formats, values, grades)
-        landscape = isinstance(sheet_spec, ScoringSheetSpec | TableSheetSpec)
-        _set_up_print(sheet, sheet_layout, landscape, footer)
+        _set_up_print(sheet, sheet_layout, footer)
         sheet.protect(
             "",
             {
@@ -305,11 +295,11 @@ def write_template(
         )
     try:
         book.close()
-    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+    except (OSError, xlsxwriter.exceptions.XlsxWriterException) as exc:
         raise WorkbookError(
-            out, f"无法写入模板：{exc}", message_en=f"cannot write the template: {exc}"
+            out, f"无法生成模板：{exc}", message_en=f"cannot build the template: {exc}"
         ) from exc
-    return out
+    return buffer.getvalue()
 
 
 def _write_field(
@@ -322,8 +312,9 @@ def _write_field(
 ) -> None:
     row, col = placed.row_number - 1, placed.column_number - 1
     spec = placed.spec
-    bold = placed.table_row == 0 or placed.key.startswith(("subtotal", "total", "grade"))
-    cell_format = formats.value(spec.value_type, is_input=placed.is_input, bold=bold)
+    cell_format = formats.value(spec.value_type, is_input=placed.is_input, bold=placed.emphasis)
+    if placed.columns > 1:
+        sheet.merge_range(row, col, row, col + placed.columns - 1, "", cell_format)
     if placed.is_input:
         value = values.get(placed.key)
         if value is None:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from xlcheck.cell_values import is_blank, json_value, normalise
 from xlcheck.errors import OutputExistsError, TemplateMismatchError
 from xlcheck.findings import TemplateIdentity, VerificationResult
-from xlcheck.layout import lay_out, scoring_sheet
-from xlcheck.spec import Spec, builtin_spec_ids, load_spec
+from xlcheck.layout import lay_out
+from xlcheck.spec import Spec
+from xlcheck.spec_loading import builtin_spec_ids, load_spec
 
 if TYPE_CHECKING:
     from xlcheck.reader import FilledWorkbook
@@ -128,21 +129,19 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
     from xlcheck.rules import RuleContext, run_rules
 
     layout = filled.layout if filled.layout is not None else lay_out(spec)
-    scoring = scoring_sheet(layout.spec)
-    grades = scoring.grades if scoring else ()
     by_key = layout.by_key
     inputs = {
         key: normalise(cell.raw, by_key[key].spec.value_type, by_key[key].spec.unit)
         for key, cell in filled.cells.items()
         if by_key[key].is_input
     }
-    values = recompute_derived(layout, {k: n.value for k, n in inputs.items()}, grades)
+    values = recompute_derived(layout, {k: n.value for k, n in inputs.items()})
     shown = {
         key: normalise(cell.raw, by_key[key].spec.value_type, by_key[key].spec.unit).value
         for key, cell in filled.cells.items()
         if not by_key[key].is_input and cell.formula is None and not is_blank(cell.raw)
     }
-    findings = tuple(run_rules(RuleContext(layout, filled, inputs, values, shown, scoring)))
+    findings = tuple(run_rules(RuleContext(layout, filled, inputs, values, shown)))
 
     def shown_in_json(key: str) -> Any:
         spec_of = by_key[key].spec
@@ -153,6 +152,6 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
         template=TemplateIdentity(spec.id, spec.version, spec.spec_hash),
         findings=findings,
         application=filled.application,
-        values={role: shown_in_json(key) for role, key in spec.roles},
+        values={role: shown_in_json(key) for role, _ in spec.roles if (key := layout.role(role))},
         all_values={placed.key: shown_in_json(placed.key) for placed in layout.fields},
     )

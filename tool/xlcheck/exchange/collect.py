@@ -15,7 +15,7 @@ from xlcheck.cell_values import safe_text
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
 from xlcheck.layout import Layout, lay_out
-from xlcheck.spec import load_spec
+from xlcheck.spec_loading import load_spec
 
 #: Columns of the tidy table. ``value`` holds numbers; ``text`` holds text, dates and grades, so
 #: each column has one type (Parquet needs that, and pandas sums ``value`` without casting).

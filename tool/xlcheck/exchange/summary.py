@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlcheck import __version__
 from xlcheck.cell_values import safe_text
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
+from xlcheck.version import __version__
 
 SUMMARY_KIND = "xlcheck-summary"
 FORMATS = ("xlsx", "csv", "json")

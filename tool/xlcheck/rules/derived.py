@@ -7,10 +7,11 @@ from typing import Any
 
 from xlcheck.cell_values import is_blank, normalise, values_match
 from xlcheck.findings import Finding, Severity
-from xlcheck.formulas import normalise_formula, template_formulas
+from xlcheck.formula_text import normalise_formula
+from xlcheck.formulas import template_formulas
 from xlcheck.layout import PlacedField
 from xlcheck.recompute import canonical_grade
-from xlcheck.rules import RuleContext, make_finding, rule
+from xlcheck.rules.registry import RuleContext, make_finding, rule
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -84,9 +85,9 @@ GRADE_MISMATCH = rule(
     E,
     "等级与总分不符",
     "Grade does not match the score",
-    "填写的等级与总分对应的等级不同（优 ≥ 90，良 ≥ 80，中 ≥ 60，其余为差；优秀、良好等视为同一等级）。",
-    "等级应为“{grade}”（总分 {total}），实际为“{typed}”",
-    "The grade should be '{grade}' (total {total}), found '{typed}'",
+    "填写的等级与总分按模板规格的等级分档所对应的等级不同（规格里列出的别名，如优秀之于优，视为同一等级）。",
+    "等级应为“{grade}”（总分 {total}；分档：{bands}），实际为“{typed}”",
+    "The grade should be '{grade}' (total {total}; bands: {bands_en}), found '{typed}'",
 )
 
 
@@ -101,10 +102,11 @@ def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator
     derive = placed.spec.derive
     assert derive is not None
     if derive.verb == "grade":
-        grades = context.scoring.grades if context.scoring else ()
+        grades = context.grading.grades
         meant = canonical_grade(str(actual), grades) if actual is not None else None
         if expected is not None and meant != expected:
-            total = context.show(derive.operands[0], context.value_shown(derive.operands[0]))
+            total_key = derive.field_keys()[0]
+            total = context.show(total_key, context.value_shown(total_key))
             yield make_finding(
                 GRADE_MISMATCH,
                 placed,
@@ -113,6 +115,8 @@ def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator
                 total=total,
                 grade=expected,
                 typed=actual,
+                bands=context.grading.bands_text("zh"),
+                bands_en=context.grading.bands_text("en"),
             )
         return
     if expected is None and actual is None:
@@ -123,8 +127,8 @@ def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator
         "expected_text": context.show(placed.key, expected),
         "actual_text": context.show(placed.key, actual),
     }
-    if derive.verb == "ratio" and isinstance(actual, float):
-        numerator_key, denominator_key = derive.operands
+    if derive.verb == "ratio" and isinstance(actual, float) and len(derive.field_keys()) == 2:
+        numerator_key, denominator_key = derive.field_keys()
         for base in derive.alt_bases:
             numerator, denominator = context.values.get(numerator_key), context.values.get(base)
             if not (
@@ -156,8 +160,7 @@ def _check_shown(context: RuleContext, placed: PlacedField, shown: Any) -> Itera
     expected = context.values.get(placed.key)
     derive = placed.spec.derive
     if derive is not None and derive.verb == "grade":
-        grades = context.scoring.grades if context.scoring else ()
-        shown = canonical_grade(str(shown), grades) or shown
+        shown = canonical_grade(str(shown), context.grading.grades) or shown
     if expected is None and shown in (None, ""):
         return
     if values_match(expected, shown, placed.spec.decimals):

@@ -7,8 +7,9 @@ from typing import Any
 
 from xlcheck.cell_values import values_match
 from xlcheck.findings import Finding, Severity
+from xlcheck.layout import PlacedField
 from xlcheck.recompute import expected_score
-from xlcheck.rules import RuleContext, make_finding, rule
+from xlcheck.rules.registry import RuleContext, make_finding, rule
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -26,7 +27,7 @@ TOTAL_ABOVE_MAXIMUM = rule(
     E,
     "总分超过满分",
     "Total above the maximum",
-    "总分超过满分（默认 100 分；模板声明加分项时为满分加加分上限）。",
+    "总分超过模板规格的满分（规格声明了加分上限时，为满分加加分上限）。",
     "总分 {total} 超过了满分 {maximum} 分",
     "The total score {total} is above the maximum of {maximum}",
 )
@@ -35,7 +36,7 @@ BONUS_USED = rule(
     W,
     "使用了加分",
     "Bonus points used",
-    "总分超过 100 分但未超过模板允许的加分上限：请确认加分有依据。",
+    "总分超过模板规格的满分，但未超过规格允许的加分上限：请确认加分有依据。",
     "总分 {total} 超过 {base} 分，使用了加分（上限 {bonus} 分），请确认加分依据",
     "The total score {total} is above {base} using bonus points (up to {bonus}); confirm the basis",
 )
@@ -64,7 +65,7 @@ REASON_MISSING = rule(
     "Deduction not explained",
     "自评得分低于分值，但扣分原因为空。",
     "“{label}”扣了 {deducted} 分，请填写扣分原因",
-    "'{label}' lost {deducted} points; give the reason",
+    "'{label}' lost {deducted} {points_en}; give the reason",
 )
 
 
@@ -73,63 +74,19 @@ def _points(value: float) -> str:
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
-    scoring = context.scoring
-    if scoring is None:
-        return
-    by_key = context.layout.by_key
+    reasons = {f.group: f for f in context.layout.fields if f.role == "reason"}
     for placed in context.layout.fields:
-        if (
-            placed.indicator is None
-            or not placed.key.startswith("score.")
-            or placed.key not in context.workbook.cells
-        ):
+        if placed.role != "score" or placed.key not in context.workbook.cells:
             continue
-        score = context.values.get(placed.key)
-        weight = placed.weight or 0.0
-        if not isinstance(score, int | float):
+        yield from _check_score(context, placed, reasons.get(placed.group))
+    grading = context.grading
+    maximum = grading.max_score + grading.bonus_max
+    for total_field in (f for f in context.layout.fields if f.role == "total_score"):
+        if total_field.key not in context.workbook.cells:
             continue
-        if score > weight + 1e-9:
-            yield make_finding(
-                SCORE_ABOVE_WEIGHT,
-                placed,
-                expected=weight,
-                actual=score,
-                label=placed.indicator_name,
-                score=_points(score),
-                weight=_points(weight),
-            )
-        elif score < weight - 1e-9:
-            reason_key = f"reason.{placed.indicator}"
-            if (
-                context.values.get(reason_key) in (None, "")
-                and reason_key in context.workbook.cells
-            ):
-                yield make_finding(
-                    REASON_MISSING,
-                    by_key[reason_key],
-                    deducted=_points(weight - score),
-                    label=placed.indicator_name,
-                )
-        rule_ = placed.spec.rule
-        if rule_ is None or rule_.metric in context.unreliable:
+        total = context.value_shown(total_field.key)
+        if not isinstance(total, int | float):
             continue
-        metric = context.values.get(rule_.metric)
-        due = expected_score(rule_, weight, metric if isinstance(metric, int | float) else None)
-        if due is None or values_match(due, score, 2):
-            continue
-        params: dict[str, Any] = {
-            "label": placed.indicator_name,
-            "metric_label": by_key[rule_.metric].short_label,
-            "metric": context.show(rule_.metric, metric),
-            "due": _points(due),
-            "score": _points(score),
-        }
-        family = SCORE_ABOVE_RULE if score > due else SCORE_BELOW_RULE
-        yield make_finding(family, placed, expected=due, actual=score, **params)
-    total_field = by_key.get("total_score")
-    total = context.value_shown("total_score")
-    maximum = scoring.max_score + scoring.bonus_max
-    if total_field is not None and isinstance(total, int | float):
         if total > maximum + 1e-9:
             yield make_finding(
                 TOTAL_ABOVE_MAXIMUM,
@@ -139,13 +96,63 @@ def check(context: RuleContext) -> Iterator[Finding]:
                 total=_points(total),
                 maximum=_points(maximum),
             )
-        elif total > scoring.max_score + 1e-9:
+        elif total > grading.max_score + 1e-9:
             yield make_finding(
                 BONUS_USED,
                 total_field,
-                expected=scoring.max_score,
+                expected=grading.max_score,
                 actual=total,
                 total=_points(total),
-                base=_points(scoring.max_score),
-                bonus=_points(scoring.bonus_max),
+                base=_points(grading.max_score),
+                bonus=_points(grading.bonus_max),
             )
+
+
+def _check_score(
+    context: RuleContext, placed: PlacedField, reason: PlacedField | None
+) -> Iterator[Finding]:
+    """One scored row: within its weight, explained when below it, as its rule gives."""
+    score = context.values.get(placed.key)
+    weight = placed.weight or 0.0
+    if not isinstance(score, int | float):
+        return
+    if score > weight + 1e-9:
+        yield make_finding(
+            SCORE_ABOVE_WEIGHT,
+            placed,
+            expected=weight,
+            actual=score,
+            label=placed.indicator_name,
+            score=_points(score),
+            weight=_points(weight),
+        )
+    elif (
+        score < weight - 1e-9
+        and reason is not None
+        and reason.key in context.workbook.cells
+        and context.values.get(reason.key) in (None, "")
+    ):
+        deducted = weight - score
+        yield make_finding(
+            REASON_MISSING,
+            reason,
+            deducted=_points(deducted),
+            points_en="point" if deducted == 1 else "points",
+            label=placed.indicator_name,
+        )
+    rule_ = placed.spec.rule
+    if rule_ is None or rule_.metric in context.unreliable:
+        return
+    metric = context.values.get(rule_.metric)
+    due = expected_score(rule_, weight, metric if isinstance(metric, int | float) else None)
+    if due is None or values_match(due, score, 2):
+        return
+    params: dict[str, Any] = {
+        "label": placed.indicator_name,
+        "metric_label": context.layout.by_key[rule_.metric].short_label,
+        "metric": context.show(rule_.metric, metric),
+        "due": _points(due),
+        "score": _points(score),
+    }
+    family = SCORE_ABOVE_RULE if score > due else SCORE_BELOW_RULE
+    yield make_finding(family, placed, expected=due, actual=score, **params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from xlcheck.findings import CellRef, Finding, Severity
-from xlcheck.rules import RuleContext, make_finding, rule
+from xlcheck.rules.registry import RuleContext, make_finding, rule
 
 W = Severity.WARNING
 

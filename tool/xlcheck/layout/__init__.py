@@ -1,0 +1,42 @@
+"""Where every field of a spec lives: sheet, row and column, label path, resolved operands.
+
+One module per sheet kind (``form``, ``table``, ``scoring`` …) behind ``registry``; importing
+this package registers them all. ``sheets`` stacks a sheet's blocks and builds the ``Layout``.
+"""
+
+from xlcheck.layout import form, scoring, table  # noqa: F401  (each registers its kind)
+from xlcheck.layout.fitting import BlockFit, FormulaAt, Grid, Misfit, PlacementNote, SheetView
+from xlcheck.layout.model import (
+    BlockLayout,
+    BlockPlacement,
+    FixedCell,
+    Layout,
+    PlacedField,
+    SheetLayout,
+    SheetPlacement,
+)
+from xlcheck.layout.registry import Frame, kind_named, kind_names
+from xlcheck.layout.sheets import SheetPlan, build_layout, lay_out, template_plans
+
+__all__ = [
+    "BlockFit",
+    "BlockLayout",
+    "BlockPlacement",
+    "FixedCell",
+    "FormulaAt",
+    "Frame",
+    "Grid",
+    "Layout",
+    "Misfit",
+    "PlacedField",
+    "PlacementNote",
+    "SheetLayout",
+    "SheetPlacement",
+    "SheetPlan",
+    "SheetView",
+    "build_layout",
+    "kind_named",
+    "kind_names",
+    "lay_out",
+    "template_plans",
+]

@@ -1,0 +1,170 @@
+"""The rule registry: every finding code with its meaning and messages, what rules see, and how
+a finding is made. Each rule family module declares its rules with ``rule(...)`` next to its checks."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from xlcheck.cell_values import Normalised, display, excel_round, json_value
+from xlcheck.findings import CellRef, Finding, Severity
+from xlcheck.layout import Layout, PlacedField
+from xlcheck.reader import FilledWorkbook
+from xlcheck.spec import Grading
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A finding code and what it means. Messages are ``str.format`` templates."""
+
+    code: str
+    severity: Severity
+    title: str
+    title_en: str
+    description: str
+    message: str
+    message_en: str
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    severity: Severity,
+    title: str,
+    title_en: str,
+    description: str,
+    message: str,
+    message_en: str,
+) -> Rule:
+    if code in REGISTRY:
+        raise AssertionError(f"rule code {code} declared twice")
+    REGISTRY[code] = Rule(code, severity, title, title_en, description, message, message_en)
+    return REGISTRY[code]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What the rules see: the layout, the cells as read, and every value normalised or recomputed.
+
+    ``values`` holds, per field key, the value the workbook should show: inputs as normalised,
+    derived values as recomputed from the inputs. ``shown`` holds what the workbook itself shows
+    in derived cells whose formula was replaced (a typed value) and is absent otherwise.
+    """
+
+    layout: Layout
+    workbook: FilledWorkbook
+    inputs: dict[str, Normalised]
+    values: dict[str, Any]
+    shown: dict[str, Any]
+
+    @property
+    def grading(self) -> Grading:
+        return self.layout.spec.grading
+
+    @functools.cached_property
+    def unreliable(self) -> frozenset[str]:
+        """Keys whose value rests on an input that is missing though required, or unreadable.
+
+        Relations and scoring rules skip these: the missing input is reported once, at its cell,
+        instead of again through every total and check built on it.
+        """
+        bad = {
+            key
+            for key, normalised in self.inputs.items()
+            if normalised.problem is not None
+            or (normalised.value is None and self.layout.by_key[key].spec.required)
+            or self.workbook.cells[key].error is not None
+        }
+        for placed in self.layout.dependencies_first():
+            derive = placed.spec.derive
+            if derive is not None and any(operand in bad for operand in derive.field_keys()):
+                bad.add(placed.key)
+        return frozenset(bad)
+
+    @functools.cached_property
+    def downstream_of_tampering(self) -> frozenset[str]:
+        """Derived keys that use, directly or not, a derived cell whose formula is gone or changed.
+
+        What such a cell shows is a consequence of the tampering, already reported at its cell.
+        """
+        from xlcheck.formula_text import normalise_formula
+        from xlcheck.formulas import template_formulas
+
+        formulas = template_formulas(self.layout)
+        tampered: set[str] = set()
+        for key, formula in formulas.items():
+            reading = self.workbook.cells.get(key)
+            if reading is None:
+                continue
+            if reading.formula is None or normalise_formula(reading.formula) != normalise_formula(
+                formula
+            ):
+                tampered.add(key)
+        downstream: set[str] = set()
+        for placed in self.layout.dependencies_first():
+            derive = placed.spec.derive
+            if derive is not None and any(
+                o in tampered or o in downstream for o in derive.field_keys()
+            ):
+                downstream.add(placed.key)
+        return frozenset(downstream)
+
+    def value_shown(self, key: str) -> Any:
+        return self.shown[key] if key in self.shown else self.values.get(key)
+
+    def show(self, key: str, value: Any) -> str:
+        spec = self.layout.by_key[key].spec
+        return display(value, spec.value_type, spec.decimals, spec.unit)
+
+
+def make_finding(
+    rule_: Rule,
+    placed: PlacedField | None,
+    *,
+    expected: Any = None,
+    actual: Any = None,
+    severity: Severity | None = None,
+    location: CellRef | None = None,
+    **params: Any,
+) -> Finding:
+    """A finding of ``rule_`` at ``placed``'s cell; messages are filled from ``params``."""
+    expected_text = actual_text = None
+    if placed is not None:
+        params.setdefault("label", placed.short_label)
+        spec = placed.spec
+        expected_text = None if expected is None else _shown(expected, placed)
+        actual_text = None if actual is None else _shown(actual, placed)
+        expected, actual = (
+            json_value(expected, spec.value_type, spec.decimals),
+            json_value(actual, spec.value_type, spec.decimals),
+        )
+    return Finding(
+        code=rule_.code,
+        severity=severity or rule_.severity,
+        message=rule_.message.format(**params),
+        message_en=rule_.message_en.format(**params),
+        location=location or (placed.location if placed else None),
+        field=placed.key if placed else None,
+        expected=expected,
+        actual=actual,
+        label=placed.label_path if placed else None,
+        expected_text=expected_text,
+        actual_text=actual_text,
+    )
+
+
+def _shown(value: Any, placed: PlacedField) -> str:
+    """A finding's value as its cell shows it: 99.72%, 1,131.12 万元, or a formula's text."""
+    spec = placed.spec
+    if isinstance(value, str) or not isinstance(value, int | float):
+        return str(value)
+    if spec.value_type == "score":  # scores read as people say them: 5 分, 4.5 分
+        return f"{excel_round(float(value), spec.decimals or 2):g} 分"
+    return display(value, spec.value_type, spec.decimals, spec.unit, grouped=True)
+
+
+Check = Callable[[RuleContext], Iterator[Finding]]
