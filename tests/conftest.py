@@ -36,7 +36,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def seed_values() -> dict[str, Any]:
     """The seed report's numbers by field key (the shipped example's pre-fill data), typed as
     ``template --data`` types them (the date as a date)."""
-    return load_prefill(SEED_VALUES, load_spec("zhanjiang-overall"))
+    return dict(load_prefill(SEED_VALUES, load_spec("zhanjiang-overall")).values)
 
 
 def correct_seed_values() -> dict[str, Any]:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlcheck.cell_values import is_blank, normalise
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
 from xlcheck.layout import lay_out
 from xlcheck.output_files import check_output_path, write_output
+from xlcheck.prefill import Prefill, build_prefill, check_values, read_prefill
 from xlcheck.spec import Spec
 from xlcheck.spec_loading import load_spec
 from xlcheck.verification import VerifyOptions, annotated_path, verify_workbook
 
 __all__ = [
     "FieldInfo",
+    "Prefill",
     "VerifyOptions",
     "annotated_path",
     "collect_values",
@@ -94,59 +94,14 @@ def list_fields(template: str | Path = DEFAULT_TEMPLATE) -> list[FieldInfo]:
     ]
 
 
-def load_prefill(path: Path, spec: Spec) -> dict[str, Any]:
-    """Read a JSON object of field key → value for ``template --data``, checked against the spec.
-
-    Raises:
-        XlcheckError: unreadable JSON, an unknown or derived key, or a value of the wrong type.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise XlcheckError(
-            f"无法读取预填数据 {path}（{exc}）",
-            message_en=f"cannot read prefill data {path} ({exc})",
-            hint='预填数据应为 UTF-8 编码的 JSON 对象：{"字段键": 值}。',
-            hint_en='Prefill data is a UTF-8 JSON object: {"field key": value}.',
-        ) from exc
-    if not isinstance(data, dict):
-        raise XlcheckError(
-            f"{path}：预填数据应为 JSON 对象",
-            message_en=f"{path}: prefill data must be a JSON object",
-        )
-    return prefill_values(data, spec, source=str(path))
+def load_prefill(path: Path, spec: Spec) -> Prefill:
+    """Read the JSON values for ``template --data``, checked against the spec (see ``prefill``)."""
+    return read_prefill(path, spec)
 
 
-def prefill_values(
-    data: Mapping[str, Any], spec: Spec, *, source: str = "--data"
-) -> dict[str, Any]:
-    """Field key → value checked and normalised for the template's input cells."""
-    by_key = lay_out(spec).by_key
-    values: dict[str, Any] = {}
-    for key, raw in data.items():
-        placed = by_key.get(key)
-        if placed is None:
-            raise XlcheckError(
-                f"{source}：模板 {spec.id} 没有字段 {key}",
-                message_en=f"{source}: template {spec.id} has no field {key}",
-                hint="用 xlcheck fields 查看所有字段键。",
-                hint_en="List the field keys with `xlcheck fields`.",
-            )
-        if not placed.is_input:
-            raise XlcheckError(
-                f"{source}：{key}（{placed.label_path}）由公式计算，不能预填",
-                message_en=f"{source}: {key} ({placed.label_path}) is computed by a formula and cannot be pre-filled",
-            )
-        if is_blank(raw):
-            continue
-        normalised = normalise(raw, placed.spec.value_type, placed.spec.unit)
-        if normalised.problem is not None or normalised.value is None:
-            raise XlcheckError(
-                f"{source}：{key}（{placed.label_path}）的值 {raw!r} 不是{placed.spec.value_type}类型",
-                message_en=f"{source}: {key} ({placed.label_path}) value {raw!r} is not of type {placed.spec.value_type}",
-            )
-        values[key] = normalised.value
-    return values
+def prefill_values(data: Mapping[str, Any], spec: Spec, *, source: str = "--data") -> Prefill:
+    """Field key → value (lists for sheets written once per item), checked and normalised."""
+    return build_prefill(data, spec, source=source)
 
 
 def write_template(
@@ -155,7 +110,7 @@ def write_template(
     template: str | Path = DEFAULT_TEMPLATE,
     year: int | None = None,
     unit: str | None = None,
-    prefill: Mapping[str, Any] | None = None,
+    prefill: Prefill | Mapping[str, Any] | None = None,
     force: bool = False,
 ) -> Path:
     """Write a fill-in template; ``year`` and ``unit`` fill the spec's year and unit fields.
@@ -168,14 +123,17 @@ def write_template(
 
     spec = load_spec(template)
     check_output_path(out, force=force)
-    values = dict(prefill or {})
-    year_key, unit_key = spec.role("year"), spec.role("unit")
-    given = {year_key: year, unit_key: unit}
-    extra = {key: value for key, value in given.items() if key is not None and value is not None}
-    values.update(prefill_values(extra, spec, source="--year/--unit"))
+    given = prefill if isinstance(prefill, Prefill) else build_prefill(prefill or {}, spec)
+    layout = given.layout(spec)
+    values = dict(given.values)
+    year_key, unit_key = layout.role("year"), layout.role("unit")
+    extra = {k: v for k, v in ((year_key, year), (unit_key, unit)) if k and v is not None}
+    values.update(check_values(extra, spec, layout, source="--year/--unit"))
     year_shown = values.get(year_key) if year_key else None
     suffix = f"（{year_shown} 年度）" if year_shown else ""
-    content = template_writer.write_template(spec, out, prefill=values, title_suffix=suffix)
+    content = template_writer.write_template(
+        spec, out, prefill=values, title_suffix=suffix, layout=layout
+    )
     try:
         return write_output(out, content, force=force)
     except OSError as exc:
