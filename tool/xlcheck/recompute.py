@@ -49,8 +49,14 @@ def evaluate(derive: Derivation, values: Mapping[str, Any], grades: tuple[Grade,
     raise AssertionError(f"unknown derivation {derive.verb}")
 
 
-def recompute_derived(layout: Layout, inputs: Mapping[str, Any]) -> dict[str, Any]:
+def recompute_derived(
+    layout: Layout, inputs: Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Every derived value from the inputs (field key → normalised value or None).
+
+    Args:
+        overrides: derived values taken as given instead of recomputed (a typed subtotal that
+            stands for parts left blank).
 
     Returns:
         field key → value for every field: the inputs as given, derived values recomputed. A ratio
@@ -61,7 +67,10 @@ def recompute_derived(layout: Layout, inputs: Mapping[str, Any]) -> dict[str, An
     for placed in layout.dependencies_first():
         derive = placed.spec.derive
         assert derive is not None
-        values[placed.key] = evaluate(derive, values, grades)
+        if overrides and placed.key in overrides:
+            values[placed.key] = overrides[placed.key]
+        else:
+            values[placed.key] = evaluate(derive, values, grades)
     return values
 
 

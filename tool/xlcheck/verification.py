@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlcheck.cell_values import is_blank, json_value, normalise
+from xlcheck.cell_values import Normalised, is_blank, json_value, normalise
 from xlcheck.errors import OutputExistsError, TemplateMismatchError
 from xlcheck.findings import TemplateIdentity, VerificationResult
-from xlcheck.layout import lay_out
+from xlcheck.layout import Layout, lay_out
 from xlcheck.spec import Spec
 from xlcheck.spec_loading import builtin_spec_ids, load_spec
 
@@ -123,6 +124,31 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
     return dataclasses.replace(result, annotated=written)
 
 
+def typed_subtotals(
+    layout: Layout, cells: Mapping[str, Normalised], typed: Mapping[str, Any]
+) -> dict[str, float]:
+    """Sums typed as a number over input parts that are all blank: field key → typed figure.
+
+    Units often have 基本支出 from the final accounts but not its breakdown; the figure they type
+    then stands for the parts in every total above it, instead of the totals counting it as 0.
+    """
+    found: dict[str, float] = {}
+    for key, value in typed.items():
+        derive = layout.by_key[key].spec.derive
+        if derive is None or derive.verb != "sum" or not isinstance(value, int | float):
+            continue
+        parts = derive.field_keys()
+        if parts and all(
+            layout.by_key[part].is_input
+            and part in cells
+            and cells[part].value is None
+            and cells[part].problem is None
+            for part in parts
+        ):
+            found[key] = float(value)
+    return found
+
+
 def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
     """Recompute every derived value of a read workbook and run every rule on it."""
     from xlcheck.recompute import recompute_derived
@@ -130,18 +156,22 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
 
     layout = filled.layout if filled.layout is not None else lay_out(spec)
     by_key = layout.by_key
-    inputs = {
-        key: normalise(cell.raw, by_key[key].spec.value_type, by_key[key].spec.unit)
-        for key, cell in filled.cells.items()
-        if by_key[key].is_input
+    # Every cell read is normalised once, here, and handed on.
+    cells = {
+        key: normalise(reading.raw, by_key[key].spec.value_type, by_key[key].spec.unit)
+        for key, reading in filled.cells.items()
     }
-    values = recompute_derived(layout, {k: n.value for k, n in inputs.items()})
-    shown = {
-        key: normalise(cell.raw, by_key[key].spec.value_type, by_key[key].spec.unit).value
-        for key, cell in filled.cells.items()
-        if not by_key[key].is_input and cell.formula is None and not is_blank(cell.raw)
+    typed = {
+        key: cells[key].value
+        for key, reading in filled.cells.items()
+        if not by_key[key].is_input and reading.formula is None and not is_blank(reading.raw)
     }
-    findings = tuple(run_rules(RuleContext(layout, filled, inputs, values, shown)))
+    subtotals = typed_subtotals(layout, cells, typed) if filled.formulas_read else {}
+    values = recompute_derived(
+        layout, {k: n.value for k, n in cells.items() if by_key[k].is_input}, overrides=subtotals
+    )
+    context = RuleContext(layout, filled, cells, values, typed, frozenset(subtotals))
+    findings = tuple(run_rules(context))
 
     def shown_in_json(key: str) -> Any:
         spec_of = by_key[key].spec

@@ -48,6 +48,12 @@ class TableLayout(BlockLayout):
     #: Table rows (first, last) the 合计 row adds up, when not all of them.
     summed: tuple[int, int] | None = None
 
+    @property
+    def added_rows(self) -> int:
+        """How many rows a unit inserted into the table (0 when it has the template's size)."""
+        assert isinstance(self.spec, TableBlock)
+        return max(self.capacity - self.spec.capacity, 0)
+
 
 def row_key(table: str, row: int, column: str) -> str:
     return f"{table}[{row}].{column}"

@@ -4,7 +4,7 @@ catalogue ``docs/findings.md`` is generated from, so codes stay documented and u
 from __future__ import annotations
 
 from xlcheck.findings import Finding
-from xlcheck.rules import checks, derived, inputs, placement, scoring, tables, workbook
+from xlcheck.rules import bounds, checks, derived, inputs, placement, scoring, tables, workbook
 from xlcheck.rules.registry import REGISTRY, Check, Rule, RuleContext, make_finding, rule
 
 __all__ = [
@@ -23,6 +23,7 @@ FAMILIES: tuple[Check, ...] = (
     placement.check,
     inputs.check,
     derived.check,
+    bounds.check,
     scoring.check,
     checks.check,
     tables.check,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from xlcheck.cell_values import is_blank, normalise, values_match
+from xlcheck.cell_values import is_blank, values_match
 from xlcheck.findings import Finding, Severity
 from xlcheck.formula_text import normalise_formula
 from xlcheck.formulas import template_formulas
 from xlcheck.layout import PlacedField
+from xlcheck.layout.table import TableLayout
 from xlcheck.recompute import canonical_grade
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 
@@ -90,11 +91,38 @@ GRADE_MISMATCH = rule(
     "The grade should be '{grade}' (total {total}; bands: {bands_en}), found '{typed}'",
 )
 
-
-def _typed_value(context: RuleContext, placed: PlacedField, raw: Any) -> Any:
-    if placed.spec.value_type == "choice":
-        return str(raw).strip()
-    return normalise(raw, placed.spec.value_type, placed.spec.unit).value
+SUBTOTAL_WITHOUT_PARTS = rule(
+    "subtotal-without-parts",
+    W,
+    "小计直接填写、明细为空",
+    "Subtotal typed without its parts",
+    "应由各明细相加的小计被直接填了数，而各明细都空着（常见于只有决算的基本支出、没有分项）。"
+    "xlcheck 用填写的数计算上面的合计，只提示一次，不再逐项报明细为空。",
+    "“{label}”直接填了 {value}，而它的各项明细都是空的：已按 {value} 计算上面的合计；如有明细请补填并恢复公式 {formula}",
+    "'{label}' holds the typed figure {value} while all its parts are blank: the totals above use {value}; "
+    "fill the parts if known and restore the formula {formula}",
+)
+FORMULA_NOT_COPIED = rule(
+    "formula-not-copied",
+    W,
+    "插入的行没有公式",
+    "Inserted row lacks the column's formula",
+    "表格中插入的新行没有复制这一列的公式（Excel、WPS、LibreOffice 插入行时不会自动补公式）。"
+    "这一行的数据照常计入合计（在合计公式的范围内时）。",
+    "第 {row} 行是插入的行，“{column}”没有公式（应为 {expected_text}）；请从上一行复制这一列的公式（选中上一行的单元格，向下拖动填充柄）",
+    "Row {row} was inserted and '{column}' has no formula (it should be {expected_text}); copy the column's "
+    "formula down from the row above (drag the fill handle)",
+)
+RATIO_BASE_MISSING = rule(
+    "ratio-base-missing",
+    W,
+    "比率无法核对",
+    "Ratio cannot be checked",
+    "比率单元格里填了数，但它的分母为空或为 0，无法核对这个比率是否正确。",
+    "“{label}”填了 {actual_text}，但分母“{denominator}”为空或为 0，无法核对；请填写{denominator}并恢复公式",
+    "'{label}' holds {actual_text} but its base '{denominator}' is blank or 0, so it cannot be checked; "
+    "fill in the base and restore the formula",
+)
 
 
 def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator[Finding]:
@@ -122,6 +150,17 @@ def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator
     if expected is None and actual is None:
         return
     if values_match(expected, actual, placed.spec.decimals):
+        return
+    if derive.verb == "ratio" and expected is None and len(derive.field_keys()) == 2:
+        # The right base is unknown: nothing says which base the typed rate used.
+        denominator_field = context.layout.by_key[derive.field_keys()[1]]
+        yield make_finding(
+            RATIO_BASE_MISSING,
+            placed,
+            actual=actual,
+            actual_text=context.show(placed.key, actual),
+            denominator=denominator_field.short_label,
+        )
         return
     params: dict[str, Any] = {
         "expected_text": context.show(placed.key, expected),
@@ -175,20 +214,51 @@ def _check_shown(context: RuleContext, placed: PlacedField, shown: Any) -> Itera
     )
 
 
+def _rows_without_formulas(context: RuleContext) -> frozenset[str]:
+    """Derived cells of table rows a unit inserted without copying the formulas down.
+
+    A table that grew by n rows holds n new rows; rows whose derived cells are all blank and hold
+    no formula, when there are at most n of them, are those rows.
+    """
+
+    def bare(key: str) -> bool:
+        reading = context.workbook.cells.get(key)
+        return reading is not None and reading.formula is None and is_blank(reading.raw)
+
+    found: set[str] = set()
+    for sheet in context.layout.sheets:
+        for block in sheet.blocks:
+            if not isinstance(block, TableLayout) or not block.added_rows:
+                continue
+            rows: dict[int, list[str]] = {}
+            for placed in block.fields:
+                if placed.table_row and not placed.is_input:
+                    rows.setdefault(placed.table_row, []).append(placed.key)
+            without = [keys for keys in rows.values() if all(bare(key) for key in keys)]
+            if len(without) <= block.added_rows:
+                found.update(key for keys in without for key in keys)
+    return frozenset(found)
+
+
 def check(context: RuleContext) -> Iterator[Finding]:
+    new_rows = _rows_without_formulas(context) if context.workbook.formulas_read else frozenset()
     for placed in context.layout.fields:
         if placed.is_input or placed.key not in context.workbook.cells:
             continue
         reading = context.workbook.cells[placed.key]
         template_formula = template_formulas(context.layout).get(placed.key)
         if template_formula is None:  # a constant such as an indicator's weight
-            actual = _typed_value(context, placed, reading.raw)
+            actual = context.cells[placed.key].value
             if reading.formula is not None or not values_match(
                 context.values.get(placed.key), actual, placed.spec.decimals
             ):
                 yield from _compare(context, placed, actual)
             continue
         params: dict[str, Any] = {"formula": template_formula, "label": placed.short_label}
+        if placed.key in context.typed_subtotals:
+            shown = context.show(placed.key, context.values.get(placed.key))
+            yield make_finding(SUBTOTAL_WITHOUT_PARTS, placed, value=shown, **params)
+            continue
         if not context.workbook.formulas_read:
             # Only cached values could be read (formulas-unread says so): compare those alone.
             # A text result (an empty ratio, the grade) can come back as 0 there: calamine reads
@@ -198,7 +268,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
             text_due = expected is None or isinstance(expected, str)
             unreadable_text = text_due and reading.raw == 0
             if reading.error is None and not is_blank(reading.raw) and not unreadable_text:
-                yield from _compare(context, placed, _typed_value(context, placed, reading.raw))
+                yield from _compare(context, placed, context.cells[placed.key].value)
             continue
         if reading.formula is None:
             if reading.error is not None:
@@ -206,6 +276,16 @@ def check(context: RuleContext) -> Iterator[Finding]:
                 continue
             if is_blank(reading.raw):
                 expected = context.values.get(placed.key)
+                if placed.key in new_rows:
+                    yield make_finding(
+                        FORMULA_NOT_COPIED,
+                        placed,
+                        expected=expected,
+                        expected_text=context.show(placed.key, expected),
+                        row=placed.row_number,
+                        column=placed.spec.label,
+                    )
+                    continue
                 yield make_finding(
                     FORMULA_MISSING,
                     placed,
@@ -214,13 +294,13 @@ def check(context: RuleContext) -> Iterator[Finding]:
                     **params,
                 )
                 continue
-            actual = _typed_value(context, placed, reading.raw)
+            actual = context.cells[placed.key].value
             yield make_finding(FORMULA_REPLACED, placed, actual=actual, **params)
             yield from _compare(context, placed, actual)
             continue
         if normalise_formula(reading.formula) == normalise_formula(template_formula):
             if not is_blank(reading.raw) and placed.key not in context.downstream_of_tampering:
-                yield from _check_shown(context, placed, _typed_value(context, placed, reading.raw))
+                yield from _check_shown(context, placed, context.cells[placed.key].value)
             continue
         if "#REF!" in reading.formula.upper():
             yield make_finding(FORMULA_BROKEN, placed, actual_formula=reading.formula, **params)
@@ -234,4 +314,4 @@ def check(context: RuleContext) -> Iterator[Finding]:
         )
         if not is_blank(reading.raw):
             # The altered formula's cached result is the only evidence of what it shows.
-            yield from _compare(context, placed, _typed_value(context, placed, reading.raw))
+            yield from _compare(context, placed, context.cells[placed.key].value)

@@ -135,7 +135,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
         if reading.error is not None:
             yield make_finding(ERROR_VALUE, placed, actual=reading.error, text=reading.error)
             continue
-        normalised = context.inputs[placed.key]
+        normalised = context.cells[placed.key]
         text = str(reading.raw)
         if normalised.problem in _PROBLEM_RULES:
             yield make_finding(
@@ -148,7 +148,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
             continue
         value = normalised.value
         if value is None:
-            if spec.required:
+            if spec.required and placed.key not in context.excused:
                 yield make_finding(REQUIRED_MISSING, placed)
             continue
         if normalised.was_text:

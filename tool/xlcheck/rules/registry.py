@@ -12,7 +12,7 @@ from xlcheck.cell_values import Normalised, display, excel_round, json_value
 from xlcheck.findings import CellRef, Finding, Severity
 from xlcheck.layout import Layout, PlacedField
 from xlcheck.reader import FilledWorkbook
-from xlcheck.spec import Grading
+from xlcheck.spec import Derivation, Grading
 
 
 @dataclass(frozen=True)
@@ -50,20 +50,34 @@ def rule(
 class RuleContext:
     """What the rules see: the layout, the cells as read, and every value normalised or recomputed.
 
-    ``values`` holds, per field key, the value the workbook should show: inputs as normalised,
-    derived values as recomputed from the inputs. ``shown`` holds what the workbook itself shows
-    in derived cells whose formula was replaced (a typed value) and is absent otherwise.
+    ``cells`` holds every cell read, normalised once to its field's type. ``values`` holds, per
+    field key, the value the workbook should show: inputs as normalised, derived values as
+    recomputed from the inputs. ``shown`` holds what the workbook itself shows in derived cells
+    whose formula was replaced (a typed value) and is absent otherwise.
     """
 
     layout: Layout
     workbook: FilledWorkbook
-    inputs: dict[str, Normalised]
+    cells: dict[str, Normalised]
     values: dict[str, Any]
     shown: dict[str, Any]
+    #: Sums typed as a figure over parts all left blank (基本支出 from the final accounts without
+    #: its breakdown): the typed figure stands for the parts in every total above it.
+    typed_subtotals: frozenset[str] = frozenset()
 
     @property
     def grading(self) -> Grading:
         return self.layout.spec.grading
+
+    @functools.cached_property
+    def excused(self) -> frozenset[str]:
+        """Blank parts of a typed subtotal: not required once the subtotal stands for them."""
+        by_key = self.layout.by_key
+        return frozenset(
+            key
+            for subtotal in self.typed_subtotals
+            for key in (by_key[subtotal].spec.derive or Derivation("sum")).field_keys()
+        )
 
     @functools.cached_property
     def unreliable(self) -> frozenset[str]:
@@ -72,16 +86,23 @@ class RuleContext:
         Relations and scoring rules skip these: the missing input is reported once, at its cell,
         instead of again through every total and check built on it.
         """
+        by_key = self.layout.by_key
         bad = {
             key
-            for key, normalised in self.inputs.items()
-            if normalised.problem is not None
-            or (normalised.value is None and self.layout.by_key[key].spec.required)
-            or self.workbook.cells[key].error is not None
+            for key, normalised in self.cells.items()
+            if by_key[key].is_input
+            and key not in self.excused
+            and (
+                normalised.problem is not None
+                or (normalised.value is None and by_key[key].spec.required)
+                or self.workbook.cells[key].error is not None
+            )
         }
         for placed in self.layout.dependencies_first():
             derive = placed.spec.derive
-            if derive is not None and any(operand in bad for operand in derive.field_keys()):
+            if placed.key in self.typed_subtotals or derive is None:
+                continue
+            if any(operand in bad for operand in derive.field_keys()):
                 bad.add(placed.key)
         return frozenset(bad)
 

@@ -44,7 +44,7 @@ def _rows(context: RuleContext, block: TableLayout, table: str) -> Iterator[Find
                 key
                 and key in context.workbook.cells
                 and context.values.get(key) in (None, "")
-                and context.inputs[key].problem is None
+                and context.cells[key].problem is None
             ):
                 placed = context.layout.by_key[key]
                 yield make_finding(ROW_INCOMPLETE, placed, row=row, column=placed.spec.label)

@@ -1,0 +1,93 @@
+"""Values against the bounds the spec gives them: computed values within their min/max, amounts
+typed with no more decimals than their unit allows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from xlcheck.cell_values import excel_round
+from xlcheck.findings import Finding, Severity
+from xlcheck.rules.registry import RuleContext, make_finding, rule
+
+W = Severity.WARNING
+
+DERIVED_OUT_OF_RANGE = rule(
+    "derived-out-of-range",
+    W,
+    "计算结果超出规定范围",
+    "Computed value outside its bounds",
+    "由公式计算的值（如在职人员控制率）超出了模板规格给它的上下限：数据本身可能没有录错，但需要说明。",
+    "“{label}”为 {value}，超出了规定的范围（{bounds}）；请核对{inputs}，或在自评报告中说明原因",
+    "'{label}' is {value}, outside its bounds ({bounds}); check {inputs_en}, or explain it in the report",
+)
+TOO_MANY_DECIMALS = rule(
+    "too-many-decimals",
+    W,
+    "小数位数过多",
+    "More decimals than the unit allows",
+    "金额的小数位数超过了它的计量单位允许的位数（如以万元为单位的金额填了六位小数，多半是按元填的数除以一万，"
+    "或粘贴了公式结果）。表上按两位小数显示，合计可能因此对不上。",
+    "“{label}”填的是 {value}，有 {places} 位小数，超过了 {unit} 允许的 {allowed} 位；请按 {allowed} 位小数填写",
+    "'{label}' holds {value} with {places} decimals, more than the {allowed} that {unit} allows; "
+    "enter it with {allowed} decimals",
+)
+
+
+def _decimals(value: float) -> int:
+    """How many decimals a typed number has (float noise past 9 places ignored)."""
+    text = f"{excel_round(value, 9):.9f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _bounds(low: float | None, high: float | None, value_type: str) -> str:
+    def shown(number: float) -> str:
+        return f"{number * 100:g}%" if value_type == "percent" else f"{number:g}"
+
+    if low is not None and high is not None:
+        return f"{shown(low)} 到 {shown(high)}"
+    return f"不高于 {shown(high)}" if high is not None else f"不低于 {shown(low or 0)}"
+
+
+def check(context: RuleContext) -> Iterator[Finding]:
+    for placed in context.layout.fields:
+        spec = placed.spec
+        value = context.values.get(placed.key)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        if placed.is_input:
+            allowed = spec.decimals
+            if spec.value_type == "amount" and allowed is not None and placed.key in context.cells:
+                places = _decimals(float(value))
+                if places > allowed:
+                    yield make_finding(
+                        TOO_MANY_DECIMALS,
+                        placed,
+                        actual=value,
+                        value=f"{value:.{places}f}",
+                        places=places,
+                        allowed=allowed,
+                        unit=spec.unit or "金额",
+                    )
+            continue
+        if spec.minimum is None and spec.maximum is None:
+            continue
+        if placed.key in context.unreliable or placed.key not in context.workbook.cells:
+            continue
+        too_low = spec.minimum is not None and value < spec.minimum - 1e-12
+        too_high = spec.maximum is not None and value > spec.maximum + 1e-12
+        if too_low or too_high:
+            derive = spec.derive
+            parts = (
+                [context.layout.by_key[k].short_label for k in derive.field_keys()]
+                if derive
+                else []
+            )
+            yield make_finding(
+                DERIVED_OUT_OF_RANGE,
+                placed,
+                actual=value,
+                value=context.show(placed.key, value),
+                bounds=_bounds(spec.minimum, spec.maximum, spec.value_type),
+                inputs="、".join(parts) or "所用数据",
+                inputs_en=", ".join(parts) or "its inputs",
+            )
