@@ -76,6 +76,8 @@ class ReportTemplate:
             for the budget line 基本支出 against the spending figure 基本支出).
         grade_words: words that introduce a grade (自评等级为…, 自评优秀).
         counts: table key → nouns counted ("主要支出项目…等 7 项").
+        needs_context: aliases that name a field only after one of its context words (合计 is
+            the budget total only in a paragraph about 年初预算).
     """
 
     template: str
@@ -84,6 +86,7 @@ class ReportTemplate:
     contexts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     grade_words: tuple[str, ...] = ()
     counts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    needs_context: tuple[str, ...] = ()
     source: Path | None = None
 
 
@@ -145,6 +148,7 @@ def _parse_file(path_text: str, mtime_ns: int, size: int) -> ReportTemplate:
         contexts=_word_lists(raw.get("contexts", {}), "contexts", path),
         grade_words=tuple(_words(raw.get("grade_words", []), "grade_words", path)),
         counts=_word_lists(raw.get("counts", {}), "counts", path),
+        needs_context=tuple(_words(raw.get("needs_context", []), "needs_context", path)),
         source=path,
     )
 
