@@ -417,7 +417,7 @@ def report() -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="草稿 .docx 的路径，默认 <文件名>.自评报告.docx。",
+    help="草稿 .docx 的路径，默认 <文件名>-自评报告.docx。",
 )
 @click.option("-t", "--template", default=None, metavar="ID|SPEC", help="按此模板读取工作簿。")
 @click.option(
@@ -449,7 +449,7 @@ def report_draft(
     from xlcheck import report as verify_report
 
     lang = ctx.obj["lang"]
-    out = output or workbook.with_name(f"{workbook.stem}.自评报告.docx")
+    out = output or workbook.with_name(f"{workbook.stem}-自评报告.docx")
     result = api.draft_report(
         workbook, out, template=template, outline=outline, allow_errors=allow_errors, force=force
     )

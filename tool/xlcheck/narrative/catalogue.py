@@ -48,7 +48,7 @@ SUM_MISMATCH = report_rule(
     "合计与分项不符",
     "Total does not add up",
     "报告写出的合计数与同时写出的各分项之和不符，差额超出了各数四舍五入所能解释的范围。",
-    "{label} 写的是 {actual_text}，但{parts_label}之和为 {expected_text}（{parts}），差 {difference}",
+    "{label}写的是 {actual_text}，但{parts_label}之和为 {expected_text}（{parts}），差 {difference}",
     "{label} is stated as {actual_text}, but {parts_label} add up to {expected_text} ({parts}), {difference} apart",
 )
 SUM_ROUNDING = report_rule(
@@ -57,7 +57,7 @@ SUM_ROUNDING = report_rule(
     "合计与分项有舍位差",
     "Total differs by rounding",
     "合计数与各分项之和不完全相等，但差额在各数四舍五入的范围之内（舍位差），可以不改；如需一致请调整末位。",
-    "{label} 写的是 {actual_text}，各分项之和为 {expected_text}：差 {difference}，属于四舍五入的舍位差",
+    "{label}写的是 {actual_text}，各分项之和为 {expected_text}：差 {difference}，属于四舍五入的舍位差",
     "{label} is stated as {actual_text} and its parts add up to {expected_text}: {difference}, within rounding",
 )
 SHARE_MISMATCH = report_rule(

@@ -20,7 +20,7 @@ from xlcheck.cell_values import display, excel_round, json_value
 from xlcheck.layout import Layout, scoring_sheet
 from xlcheck.narrative import catalogue as rules
 from xlcheck.narrative.catalogue import ReportRule
-from xlcheck.narrative.figures import TOTAL_WORDS, UNITS, sentence_span
+from xlcheck.narrative.figures import TOTAL_WORDS, UNITS, clause_begin, sentence_span
 from xlcheck.narrative.mentions import GradeMention, Mention, field_words
 from xlcheck.narrative.outline import table_sheets
 from xlcheck.narrative.results import ReportFinding
@@ -105,10 +105,15 @@ class ReportChecks:
             return key
         return field_words(placed) or placed.label_path.split("/")[-1]
 
-    def _show(self, key: str | None, value: float) -> str:
+    def _show(self, key: str | None, value: float, like: Mention | None = None) -> str:
+        """A value as the field shows it, or (no field) as the figure ``like`` is written."""
         placed = self.layout.by_key.get(key or "")
         if placed is None:
-            return f"{excel_round(value, 2):.2f}"
+            figure = like.figure if like is not None else None
+            scale = UNITS[figure.unit][1] if figure is not None else 1.0
+            decimals = figure.decimals if figure is not None else 2
+            unit = f" {figure.unit}" if figure is not None and figure.unit else ""
+            return f"{excel_round(value / scale, decimals):,.{decimals}f}{unit}"
         spec = placed.spec
         if spec.value_type == "score":
             return f"{excel_round(value, 2):g} 分"
@@ -123,6 +128,12 @@ class ReportChecks:
                 abs(m.figure.start - anchor.figure.start),
             ),
             default=None,
+        )
+
+    def _distance(self, mention: Mention, operands: Sequence[str]) -> int:
+        nearest = [self._nearest(key, mention) for key in operands]
+        return sum(
+            abs(m.paragraph.number - mention.paragraph.number) for m in nearest if m is not None
         )
 
     def _once(self, *identity: Any) -> bool:
@@ -146,7 +157,13 @@ class ReportChecks:
             derive = placed.spec.derive
             if derive is None or derive.verb not in ("sum", "ratio"):
                 continue
-            for mention in self.by_key.get(placed.key, ()):
+            # The statement nearest to its parts first: when a relation fails it is reported once,
+            # at the total written beside the parts (合计 after the ten lines).
+            mentions = sorted(
+                self.by_key.get(placed.key, ()),
+                key=lambda m, operands=derive.operands: self._distance(m, operands),
+            )
+            for mention in mentions:
                 if derive.verb == "sum":
                     yield from self._sum(placed.key, derive.operands, mention)
                 else:
@@ -285,12 +302,12 @@ class ReportChecks:
             key=key,
             expected=point,
             actual=whole,
-            label=f"“{total.words or '合计'}”",
+            label=f"“{total.words or _clause_words(total)}”",
             parts_label="各分项",
             parts=" + ".join(p.written for p in parts),
-            expected_text=self._show(key, point),
+            expected_text=self._show(key, point, total),
             actual_text=total.written,
-            difference=self._show(key, abs(point - whole)),
+            difference=self._show(key, abs(point - whole), total),
         )
 
     # -- scores and grades ------------------------------------------------------------------
@@ -408,6 +425,12 @@ def _breakdown(parent: Mention, after: Sequence[Mention]) -> list[Mention]:
         return []  # another amount stands between: 其中 belongs to it
     stop = min((i for i in (text.find("；", marker), text.find(";", marker)) if i >= 0), default=sentence_end)
     return [m for m in after if marker < m.figure.start < min(stop, sentence_end)]
+
+
+def _clause_words(mention: Mention) -> str:
+    """The words before a figure in its clause (专项经费 for 专项经费 1,000.00 万元)."""
+    start = clause_begin(mention.text, mention.figure.start)
+    return mention.text[start : mention.figure.start].strip() or "合计"
 
 
 def _is_total(mention: Mention) -> bool:
