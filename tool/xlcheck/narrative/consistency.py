@@ -22,7 +22,7 @@ from xlcheck.narrative import catalogue as rules
 from xlcheck.narrative.catalogue import ReportRule
 from xlcheck.narrative.figures import TOTAL_WORDS, UNITS, clause_begin, sentence_span
 from xlcheck.narrative.mentions import GradeMention, Mention, field_words
-from xlcheck.narrative.outline import table_sheets
+from xlcheck.narrative.outline import filled_rows, table_sheets
 from xlcheck.narrative.results import ReportFinding
 from xlcheck.rounding import Agreement, Interval, agreement, exact, ratio_of, sum_of
 from xlcheck.spec import Grade
@@ -371,7 +371,7 @@ class ReportChecks:
         for key, mentions in self.by_key.items():
             if key.startswith("count:"):
                 table = key.removeprefix("count:")
-                rows = _filled_rows(self.workbook, tables[table])
+                rows = filled_rows(self.workbook, tables[table])
                 for mention in mentions:
                     if mention.figure.value != len(rows):
                         yield self._finding(
@@ -380,7 +380,9 @@ class ReportChecks:
                             actual_text=f"{mention.figure.value:g}", sheet=tables[table].name,
                         )  # fmt: skip
                 continue
-            placed = self.layout.by_key[key]
+            placed = self.layout.by_key.get(key)
+            if placed is None:
+                continue
             value = self.workbook.get(key)
             for mention in mentions:
                 number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -436,12 +438,3 @@ def _clause_words(mention: Mention) -> str:
 def _is_total(mention: Mention) -> bool:
     lead = mention.text[max(0, mention.figure.start - 4) : mention.figure.start]
     return (mention.words in TOTAL_WORDS) or any(word in lead for word in TOTAL_WORDS)
-
-
-def _filled_rows(values: Mapping[str, Any], sheet: Any) -> list[int]:
-    inputs = [c.key for c in sheet.columns if c.derive is None]
-    return [
-        row
-        for row in range(1, sheet.capacity + 1)
-        if any(values.get(f"{sheet.key}[{row}].{c}") not in (None, "") for c in inputs)
-    ]

@@ -15,7 +15,14 @@ from typing import Any
 
 from xlcheck.cell_values import display, excel_round
 from xlcheck.layout import Layout, scoring_sheet
-from xlcheck.narrative.outline import REFERENCE, UNIT_TEXT, Block, ReportTemplate, table_sheets
+from xlcheck.narrative.outline import (
+    REFERENCE,
+    UNIT_TEXT,
+    Block,
+    ReportTemplate,
+    filled_rows,
+    table_sheets,
+)
 from xlcheck.spec import FieldSpec
 
 
@@ -83,14 +90,9 @@ class _Filler:
         self.scoring = scoring_sheet(layout.spec)
 
     def filled_rows(self, table: str) -> list[int]:
-        """Table rows the unit used: any column that is not computed holds a value."""
-        sheet = self.tables[table]
-        inputs = [c.key for c in sheet.columns if c.derive is None]
-        return [
-            row
-            for row in range(1, sheet.capacity + 1)
-            if any(self.values.get(f"{table}[{row}].{c}") not in (None, "") for c in inputs)
-        ]
+        """Table rows the unit used (any column that is not computed holds a value), including
+        rows a unit inserted beyond the template's capacity."""
+        return filled_rows(self.values, self.tables[table])
 
     def items(self, block: Block) -> Iterator[dict[str, str]]:
         """One binding of ``*`` (and the item words) per repetition of the block."""
@@ -140,11 +142,19 @@ class _Filler:
             names = [self.values.get(f"{table}[{row}].{column}") for row in self.filled_rows(table)]
             return Span("、".join(f"“{name}”" for name in names if name not in (None, "")))
         key = reference.replace("*", item.get("*", "*"))
-        placed = self.layout.by_key[key]
         value = self.values.get(key)
         if value is None or value == "":
-            return Span(f"【待补：{placed.label_path}】", unit_text=True)
-        return Span(format_value(value, placed.spec))
+            label = self.layout.by_key[key].label_path if key in self.layout.by_key else key
+            return Span(f"【待补：{label}】", unit_text=True)
+        return Span(format_value(value, self.field_spec(key)))
+
+    def field_spec(self, key: str) -> FieldSpec:
+        """A field's spec; a table row beyond the template's capacity has its column's."""
+        if key in self.layout.by_key:
+            return self.layout.by_key[key].spec
+        table, _, column = key.partition("[")
+        column_key = column.partition("].")[2]
+        return next(c for c in self.tables[table].columns if c.key == column_key)
 
     def has_values(self, block: Block) -> bool:
         return all(self.values.get(key) not in (None, "") for key in block.when)
@@ -204,12 +214,10 @@ def _table(filler: _Filler, block: Block) -> DraftTable:
     if block.columns:
         columns.sort(key=lambda c: block.columns.index(c.key))
     header = ("序号", *(c.label + (f"（{c.unit}）" if c.unit else "") for c in columns))
+    # 序号 is the row's number in the workbook's table, so a check can find the row again.
     body = [
-        (
-            str(number),
-            *(_cell(filler, f"{table}[{row}].{c.key}") for c in columns),
-        )
-        for number, row in enumerate(filler.filled_rows(table), start=1)
+        (str(row), *(_cell(filler, f"{table}[{row}].{c.key}") for c in columns))
+        for row in filler.filled_rows(table)
     ]
     totals = [c for c in columns if f"{table}.total.{c.key}" in filler.layout.by_key]
     if totals:
@@ -229,4 +237,4 @@ def _cell(filler: _Filler, key: str) -> str:
     value = filler.values.get(key)
     if value is None or value == "":
         return ""
-    return format_value(value, filler.layout.by_key[key].spec)
+    return format_value(value, filler.field_spec(key))

@@ -39,7 +39,7 @@ _UNIT_PATTERN = "|".join(
     for u in sorted((u for u in UNITS if u), key=len, reverse=True)
 )
 _NUMBER = re.compile(
-    r"(?<![\d.])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d])"
+    r"(?<![\d.A-Za-z])(?P<number>-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))(?![\d])"
     rf"\s*(?P<unit>{_UNIT_PATTERN})?"
 )
 _CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -176,8 +176,8 @@ def find_figures(text: str) -> list[Figure]:
     for match in _NUMBER.finditer(masked):
         if any(start <= match.start() < end for start, end, *_ in found):
             continue
-        if match.start() > 0 and masked[match.start() - 1] in "-+":
-            continue  # a signed number is a change
+        if match.start() > 0 and masked[match.start() - 1] == "+":
+            continue  # +5.2% is a change
         number = match.group("number").replace(",", "")
         unit = match.group("unit") or ""
         found.append((match.start(), match.end(), float(number), decimals_written(number), unit))

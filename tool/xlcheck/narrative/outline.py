@@ -238,6 +238,26 @@ def table_sheets(layout: Layout) -> dict[str, TableSheetSpec]:
     return {s.key: s for s in layout.spec.sheets if isinstance(s, TableSheetSpec)}
 
 
+_ROW_KEY = re.compile(r"^(?P<table>[^\[]+)\[(?P<row>\d+)\]\.(?P<column>.+)$")
+
+
+def filled_rows(values: Mapping[str, Any], sheet: TableSheetSpec) -> list[int]:
+    """The rows of a table a workbook fills (any column that is not computed holds a value), by
+    their number in the workbook, rows inserted beyond the template's capacity included."""
+    inputs = {c.key for c in sheet.columns if c.derive is None}
+    rows = set()
+    for key, value in values.items():
+        match = _ROW_KEY.match(key)
+        if (
+            match
+            and match["table"] == sheet.key
+            and match["column"] in inputs
+            and value not in (None, "")
+        ):
+            rows.add(int(match["row"]))
+    return sorted(rows)
+
+
 def _check_references(template: ReportTemplate, layout: Layout) -> None:
     """Every key the template names exists in the spec, so a draft never writes a dangling {key}."""
     source = template.source or template.template
