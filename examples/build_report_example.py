@@ -36,7 +36,7 @@ SEED_DOCX = HERE / "zhanjiang-xinfang-2023-report.docx"
 WORKBOOK = HERE / "zhanjiang-xinfang-2023.xlsx"
 DRAFT = HERE / "zhanjiang-xinfang-2023-draft.docx"
 #: A paragraph ends with one of these; one that does not was cut by a page of the PDF.
-_ENDS = tuple("。；：！？”") + ("一致",)
+_ENDS = (*"。；：！？”", "一致")
 _HEADING_LEVELS = {1: "Title", 2: "Heading 1", 3: "Heading 2", 4: "Heading 3"}
 
 
@@ -89,9 +89,7 @@ def main() -> int:
     seed = api.check_report(SEED_DOCX, options=ReportCheckOptions(force=True))
     print(render_text(seed))
     draft = api.draft_report(WORKBOOK, DRAFT, allow_errors=True, force=True)
-    checked = api.check_report(
-        DRAFT, options=ReportCheckOptions(workbook=WORKBOOK, force=True)
-    )
+    checked = api.check_report(DRAFT, options=ReportCheckOptions(workbook=WORKBOOK, force=True))
     print(f"\n{draft.written}\n{render_text(checked)}")
     return 0
 

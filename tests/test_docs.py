@@ -43,9 +43,7 @@ def _findings_doc() -> str:
 def test_findings_doc_is_generated_from_the_registry(update_golden: bool) -> None:
     if update_golden:
         FINDINGS_DOC.write_text(_findings_doc(), encoding="utf-8")
-    assert FINDINGS_DOC.read_text(encoding="utf-8") == _findings_doc(), (
-        "run pytest --update-golden"
-    )
+    assert FINDINGS_DOC.read_text(encoding="utf-8") == _findings_doc(), "run pytest --update-golden"
 
 
 def _test_command() -> str:

@@ -124,7 +124,9 @@ def test_check_bonus_within_the_templates_allowance_is_a_warning(tmp_path: Path)
     report = tmp_path / "r.txt"
     report.write_text("部门整体支出绩效自评得分为 103 分，自评等级为“优”。\n", encoding="utf-8")
     result = api.check_report(report, options=ReportCheckOptions(template=spec))
-    assert [(f.code, f.severity.value) for f in result.findings] == [("report-bonus-used", "warning")]
+    assert [(f.code, f.severity.value) for f in result.findings] == [
+        ("report-bonus-used", "warning")
+    ]
 
 
 def test_check_reads_a_gb18030_text_file(tmp_path: Path) -> None:

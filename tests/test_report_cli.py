@@ -28,7 +28,9 @@ def _explain(result: Result) -> str:
 
 
 @pytest.mark.parametrize(
-    "command", [["report"], ["report", "draft"], ["report", "check"]], ids=["group", "draft", "check"]
+    "command",
+    [["report"], ["report", "draft"], ["report", "check"]],
+    ids=["group", "draft", "check"],
 )
 def test_report_commands_have_help(command: list[str]) -> None:
     result = run(*command, "--help")
@@ -59,9 +61,27 @@ def test_report_check_json_has_verifys_shape() -> None:
     result = run("report", "check", str(SEED_TEXT), "--format", "json", "--lang", "en")
     document = json.loads(result.stdout)
     (entry,) = document["results"]
-    assert {"path", "template", "status", "errors", "warnings", "annotated", "reason", "findings"} <= set(entry)
+    assert {
+        "path",
+        "template",
+        "status",
+        "errors",
+        "warnings",
+        "annotated",
+        "reason",
+        "findings",
+    } <= set(entry)
     finding = entry["findings"][0]
-    assert set(finding) == {"code", "severity", "paragraph", "sentence", "field", "message", "expected", "actual"}
+    assert set(finding) == {
+        "code",
+        "severity",
+        "paragraph",
+        "sentence",
+        "field",
+        "message",
+        "expected",
+        "actual",
+    }
     assert finding["message"].startswith("The stated score")
 
 

@@ -32,7 +32,9 @@ def correct_workbook(tmp_path: Path) -> Path:
     return fill_cells(path, correct_seed_values())
 
 
-def test_draft_writes_figures_from_the_verified_values(correct_workbook: Path, tmp_path: Path) -> None:
+def test_draft_writes_figures_from_the_verified_values(
+    correct_workbook: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "draft.docx"
     result = api.draft_report(correct_workbook, out)
     assert result.written == out and not result.refused
@@ -61,7 +63,9 @@ def test_draft_uses_the_outlines_headings(correct_workbook: Path, tmp_path: Path
     out = tmp_path / "draft.docx"
     api.draft_report(correct_workbook, out)
     headings = [
-        p.text for p in docx.Document(str(out)).paragraphs if p.style.name.startswith("Heading 1")
+        p.text
+        for p in docx.Document(str(out)).paragraphs
+        if p.style is not None and (p.style.name or "").startswith("Heading 1")
     ]
     assert headings == [
         "一、单位基本情况", "二、自评工作开展情况", "三、绩效自评情况", "四、部门整体支出绩效管理存在问题及改进措施",
@@ -72,7 +76,10 @@ def test_draft_refuses_a_workbook_with_errors(tmp_path: Path) -> None:
     out = tmp_path / "draft.docx"
     result = api.draft_report(WORKBOOK, out)
     assert result.refused and not out.exists()
-    assert {f.code for f in result.verification.findings} >= {"total-above-maximum", "ratio-wrong-base"}
+    assert {f.code for f in result.verification.findings} >= {
+        "total-above-maximum",
+        "ratio-wrong-base",
+    }
 
 
 def test_draft_existing_output_needs_force(correct_workbook: Path, tmp_path: Path) -> None:
@@ -103,8 +110,13 @@ def test_draft_blank_figure_is_a_placeholder_not_a_zero(tmp_path: Path) -> None:
     ids=["unknown-key", "other-template"],
 )
 def test_outline_errors_name_the_file_and_key_path(tmp_path: Path, edit: str, where: str) -> None:
-    source = (ROOT / "workbook_templates" / "reports" / "zhanjiang-overall.yaml").read_text(encoding="utf-8")
-    replacement = {"{budget_total}": "{budget_totl}", "template: zhanjiang-overall": "template: national-project"}[edit]
+    source = (ROOT / "workbook_templates" / "reports" / "zhanjiang-overall.yaml").read_text(
+        encoding="utf-8"
+    )
+    replacement = {
+        "{budget_total}": "{budget_totl}",
+        "template: zhanjiang-overall": "template: national-project",
+    }[edit]
     outline = tmp_path / "outline.yaml"
     outline.write_text(source.replace(edit, replacement, 1), encoding="utf-8")
     with pytest.raises(SpecError, match=where):
@@ -117,7 +129,9 @@ WORKBOOKS_OWN = {"report-score-above-maximum", "report-score-above-weight", "rep
 
 
 @pytest.mark.parametrize("case_dir", GOLDEN, ids=[c.name for c in GOLDEN])
-def test_every_golden_workbooks_draft_checks_clean_against_it(case_dir: Path, tmp_path: Path) -> None:
+def test_every_golden_workbooks_draft_checks_clean_against_it(
+    case_dir: Path, tmp_path: Path
+) -> None:
     workbook = _build(case_dir, tmp_path)
     draft = tmp_path / "draft.docx"
     drafted = api.draft_report(workbook, draft, allow_errors=True)

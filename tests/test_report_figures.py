@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from xlcheck.layout import lay_out
@@ -29,9 +27,19 @@ def _figures(text: str) -> list[tuple[float, int, str]]:
         ("整体支出 99.93％", [(99.93, 2, "%")]),
         ("内设 5 个科（室），分别为办公室", [(5.0, 0, "个")]),
     ],
-    ids=["separators", "full-width", "yuan", "percent-in-words", "percent-words-digits", "full-width-percent", "not-fen-bie"],
+    ids=[
+        "separators",
+        "full-width",
+        "yuan",
+        "percent-in-words",
+        "percent-words-digits",
+        "full-width-percent",
+        "not-fen-bie",
+    ],
 )
-def test_find_figures_reads_the_forms_people_write(text: str, expected: list[tuple[float, int, str]]) -> None:
+def test_find_figures_reads_the_forms_people_write(
+    text: str, expected: list[tuple[float, int, str]]
+) -> None:
     assert _figures(text) == expected
 
 
@@ -51,7 +59,9 @@ def test_find_figures_masks_numbers_that_are_not_figures(text: str) -> None:
 
 
 def test_find_figures_marks_changes_and_weights() -> None:
-    figures = find_figures("实际支出 1130.30 万元，比上年增长 5.2%，下降 2.1 个百分点；预算编制部分得 20 分（分值 20 分）。")
+    figures = find_figures(
+        "实际支出 1130.30 万元，比上年增长 5.2%，下降 2.1 个百分点；预算编制部分得 20 分（分值 20 分）。"
+    )
     assert [(f.value, f.change, f.weight) for f in figures] == [
         (1130.30, False, False), (5.2, True, False), (2.1, True, False), (20.0, False, False), (20.0, False, True),
     ]  # fmt: skip
@@ -70,7 +80,9 @@ def labeller() -> Labeller:
     return Labeller(lay_out(spec), load_report_template(spec))
 
 
-def _keys(labeller: Labeller, *texts: str, heading: str | None = None) -> list[tuple[str | None, str]]:
+def _keys(
+    labeller: Labeller, *texts: str, heading: str | None = None
+) -> list[tuple[str | None, str]]:
     paragraphs = [ReportParagraph(1, heading, heading=True)] if heading else []
     paragraphs += [ReportParagraph(len(paragraphs) + i + 1, t) for i, t in enumerate(texts)]
     return [(m.key, m.written) for m in labeller.mentions(paragraphs)]
@@ -91,18 +103,24 @@ def test_labels_leave_an_undecidable_figure_unnamed(labeller: Labeller) -> None:
 
 def test_labels_total_word_needs_its_context(labeller: Labeller) -> None:
     assert _keys(labeller, "三公经费合计 5.00 万元。") == [(None, "5.00 万元")]
-    assert _keys(labeller, "年初预算：公用经费 47.48 万元；合计 1133.49 万元。")[-1] == ("budget_total", "1133.49 万元")
+    assert _keys(labeller, "年初预算：公用经费 47.48 万元；合计 1133.49 万元。")[-1] == (
+        "budget_total",
+        "1133.49 万元",
+    )
 
 
 def test_labels_skip_last_years_figures_and_changes(labeller: Labeller) -> None:
-    assert _keys(labeller, "上年实际支出 1074.43 万元，本年实际支出 1130.30 万元，同比增长 5.2%。") == [
-        ("spend_total", "1130.30 万元")
-    ]
+    assert _keys(
+        labeller, "上年实际支出 1074.43 万元，本年实际支出 1130.30 万元，同比增长 5.2%。"
+    ) == [("spend_total", "1130.30 万元")]
 
 
 def test_labels_need_the_label_right_before_the_figure(labeller: Labeller) -> None:
     # 领导职数 names 4 posts; "设局长 1 名" states one of them.
-    assert _keys(labeller, "局领导职数设局长 1 名、副局长 3 名。") == [(None, "1 名"), (None, "3 名")]
+    assert _keys(labeller, "局领导职数设局长 1 名、副局长 3 名。") == [
+        (None, "1 名"),
+        (None, "3 名"),
+    ]
 
 
 def test_labels_shares_and_counts(labeller: Labeller) -> None:
@@ -135,5 +153,3 @@ def test_grades_stated(labeller: Labeller, text: str, grades: list[str]) -> None
     assert scoring is not None
     found = labeller.grades([ReportParagraph(1, text)], scoring.grades)
     assert [g.grade for g in found] == grades
-
-

@@ -17,11 +17,20 @@ def test_join_lines_closes_a_number_cut_by_a_line_break() -> None:
 
 def test_join_lines_closes_a_paragraph_cut_by_a_page() -> None:
     lines = ["年初预算按基本支出和项目支出编制，按功能分类科目，基", "", "", "本支出 489.82 万元。"]
-    assert join_lines(lines) == [("年初预算按基本支出和项目支出编制，按功能分类科目，基本支出 489.82 万元。", False)]
+    assert join_lines(lines) == [
+        ("年初预算按基本支出和项目支出编制，按功能分类科目，基本支出 489.82 万元。", False)
+    ]
 
 
 def test_join_lines_keeps_short_lines_and_headings_apart() -> None:
-    lines = ["评价年度：2023 年度", "", "评价单位：湛江市信访局", "", "## 二、自评工作开展情况", "正文。"]
+    lines = [
+        "评价年度：2023 年度",
+        "",
+        "评价单位：湛江市信访局",
+        "",
+        "## 二、自评工作开展情况",
+        "正文。",
+    ]
     assert join_lines(lines) == [
         ("评价年度：2023 年度", False),
         ("评价单位：湛江市信访局", False),
@@ -58,5 +67,8 @@ def test_read_report_docx_reads_tables_in_order_and_closes_line_breaks(tmp_path:
         "一、单位基本情况", "实际支出 1,130.30 万元。", "一级指标", "自评得分", "预算编制", "20", "结束。",
     ]  # fmt: skip
     assert paragraphs[0].heading
-    assert paragraphs[5].cell is not None and (paragraphs[5].cell.row, paragraphs[5].cell.column) == (1, 1)
+    assert paragraphs[5].cell is not None and (
+        paragraphs[5].cell.row,
+        paragraphs[5].cell.column,
+    ) == (1, 1)
     assert [p.number for p in paragraphs] == list(range(1, 8))

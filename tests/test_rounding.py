@@ -32,13 +32,27 @@ def test_stated_percentage_scales_to_a_fraction() -> None:
 @pytest.mark.parametrize(
     ("total", "decimals", "parts", "expected"),
     [
-        (1133.49, 2, [(v, 2) for v in (489.82, 57.85, 64.33, 32.16, 0.30, 17.63, 2.27, 64.96, 47.48, 356.69)], Agreement.EXACT),
+        (
+            1133.49,
+            2,
+            [
+                (v, 2)
+                for v in (489.82, 57.85, 64.33, 32.16, 0.30, 17.63, 2.27, 64.96, 47.48, 356.69)
+            ],
+            Agreement.EXACT,
+        ),
         (1000.00, 2, [(333.33, 2)] * 3, Agreement.ROUNDING),
         (20.08, 2, [(10.00, 2), (10.00, 2)], Agreement.MISMATCH),
         (818.78, 2, [(708.63, 2), (65.45, 2), (44.78, 2)], Agreement.MISMATCH),
         (1130, 0, [(818.78, 2), (311.52, 2)], Agreement.EXACT),
     ],
-    ids=["seed-budget-lines", "thirds-of-a-thousand", "two-parts-0.08-off", "breakdown-0.08-off", "total-in-whole-units"],
+    ids=[
+        "seed-budget-lines",
+        "thirds-of-a-thousand",
+        "two-parts-0.08-off",
+        "breakdown-0.08-off",
+        "total-in-whole-units",
+    ],
 )
 def test_total_agreement(
     total: float, decimals: int, parts: list[tuple[float, int]], expected: Agreement

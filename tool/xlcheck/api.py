@@ -348,9 +348,7 @@ def draft_report(
     )
 
 
-def check_report(
-    report: Path, *, options: ReportCheckOptions | None = None
-) -> ReportCheckResult:
+def check_report(report: Path, *, options: ReportCheckOptions | None = None) -> ReportCheckResult:
     """Check the figures of a written report (.docx/.txt/.md/.pdf); see ``narrative.report_check``.
 
     Raises:

@@ -475,7 +475,9 @@ def report_draft(
 
 
 @report.command("check")
-@click.argument("report_path", metavar="REPORT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "report_path", metavar="REPORT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--workbook",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

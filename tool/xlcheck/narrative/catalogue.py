@@ -38,7 +38,9 @@ def report_rule(
 ) -> ReportRule:
     if code in REPORT_RULES:
         raise AssertionError(f"report rule code {code} declared twice")
-    REPORT_RULES[code] = ReportRule(code, severity, title, title_en, description, message, message_en)
+    REPORT_RULES[code] = ReportRule(
+        code, severity, title, title_en, description, message, message_en
+    )
     return REPORT_RULES[code]
 
 

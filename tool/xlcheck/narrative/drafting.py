@@ -110,7 +110,11 @@ class _Filler:
                     score = self.values.get(f"score.{indicator.key}")
                     if isinstance(score, int | float) and score < indicator.weight:
                         deducted = excel_round(indicator.weight - float(score), 2)
-                        yield {"*": indicator.key, "indicator": indicator.name, "deducted": f"{deducted:g}"}
+                        yield {
+                            "*": indicator.key,
+                            "indicator": indicator.name,
+                            "deducted": f"{deducted:g}",
+                        }
         else:
             for row in self.filled_rows(block.each):
                 yield {"*": str(row)}
@@ -177,7 +181,10 @@ def fill_template(
             elements.append(
                 DraftParagraph(
                     "paragraph",
-                    (Span(block.lead, bold=True), Span(f"【由单位填写：{block.text}】", unit_text=True)),
+                    (
+                        Span(block.lead, bold=True),
+                        Span(f"【由单位填写：{block.text}】", unit_text=True),
+                    ),
                 )
             )
         else:
@@ -205,7 +212,11 @@ def _table(filler: _Filler, block: Block) -> DraftTable:
                 )
             )
         rows.append(
-            ("总分", filler.reference("total_weight", {}).text, filler.reference("total_score", {}).text)
+            (
+                "总分",
+                filler.reference("total_weight", {}).text,
+                filler.reference("total_score", {}).text,
+            )
         )
         return DraftTable(("一级指标", "分值", "自评得分"), tuple(rows))
     table = str(block.table)
@@ -224,10 +235,7 @@ def _table(filler: _Filler, block: Block) -> DraftTable:
         body.append(
             (
                 "合计",
-                *(
-                    _cell(filler, f"{table}.total.{c.key}") if c in totals else ""
-                    for c in columns
-                ),
+                *(_cell(filler, f"{table}.total.{c.key}") if c in totals else "" for c in columns),
             )
         )
     return DraftTable(header, tuple(body))

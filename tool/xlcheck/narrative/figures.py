@@ -42,7 +42,20 @@ _NUMBER = re.compile(
     r"(?<![\d.A-Za-z])(?P<number>-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))(?![\d])"
     rf"\s*(?P<unit>{_UNIT_PATTERN})?"
 )
-_CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CHINESE_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _PERCENT_WORDS = re.compile(r"百分之\s*(?P<number>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百点]+)")
 
 #: Not figures: masked before numbers are read (replaced by □, keeping every offset).

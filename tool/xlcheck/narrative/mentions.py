@@ -28,7 +28,9 @@ from xlcheck.spec import Grade
 
 #: What may stand between a label and its figure: 自评得分为 101 分, 预算编制部分得 20 分.
 #: Anything else (局领导职数设局长 1 名) means the number is not the labelled figure.
-_GAP = re.compile(r"^(?:为|是|达到|达|约|共计|共|合计|总计|有|计|仅|分别为|部分得|部分|得分|得|总额|金额|的|[:：\s])*$")
+_GAP = re.compile(
+    r"^(?:为|是|达到|达|约|共计|共|合计|总计|有|计|仅|分别为|部分得|部分|得分|得|总额|金额|的|[:：\s])*$"
+)
 #: Field kinds each figure kind can state; a bare number only right after its label.
 _COMPATIBLE = {
     "amount": ("amount", "number"),
@@ -152,7 +154,9 @@ class Labeller:
         if previous_word_before(masked, start + at):
             return None  # last year's figure: not this report's to check
         if figure.kind == "bare" and lead[at + len(words) :].strip(" :："):
-            return Mention(paragraph, text, figure, None)  # a bare number only right after its label
+            return Mention(
+                paragraph, text, figure, None
+            )  # a bare number only right after its label
         context = headings + "\n" + masked[: start + at]
         key = self._choose(words, figure, context)
         if key is not None and figure.kind == "percent" and self._kind(key) != "percent":
@@ -190,7 +194,10 @@ class Labeller:
         needs_context = any(label.needs_context for label in candidates)
         if len(keys) == 1 and not needs_context:
             return keys[0]
-        placed = {key: max(context.rfind(word) for word in self.contexts.get(key, ("\0",))) for key in keys}
+        placed = {
+            key: max(context.rfind(word) for word in self.contexts.get(key, ("\0",)))
+            for key in keys
+        }
         ranked = sorted(placed.items(), key=lambda item: -item[1])
         if not ranked or ranked[0][1] < 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
             return None
@@ -247,10 +254,14 @@ class Labeller:
     def _kind(self, key: str) -> str:
         return self.layout.by_key[key].spec.value_type
 
-    def grades(self, paragraphs: Sequence[ReportParagraph], grades: Sequence[Grade]) -> list[GradeMention]:
+    def grades(
+        self, paragraphs: Sequence[ReportParagraph], grades: Sequence[Grade]
+    ) -> list[GradeMention]:
         """Grades stated in the report (自评等级为“良”, 自评优秀), by the spec's grade names."""
         names = {g.name: g.name for g in grades} | {a: g.name for g in grades for a in g.aliases}
-        words = "|".join(re.escape(w) for w in sorted(self.template.grade_words, key=len, reverse=True))
+        words = "|".join(
+            re.escape(w) for w in sorted(self.template.grade_words, key=len, reverse=True)
+        )
         tokens = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         if not words or not tokens:
             return []
@@ -264,7 +275,9 @@ class Labeller:
                 grade = match.group("grade")
                 if len(grade) == 1 and match.group("after") is None:
                     continue  # 自评中发现…: 中 here is not a grade
-                found.append(GradeMention(paragraph, text, match.start("grade"), names[grade], grade))
+                found.append(
+                    GradeMention(paragraph, text, match.start("grade"), names[grade], grade)
+                )
         return found
 
 
@@ -275,7 +288,9 @@ def _labels(layout: Layout, template: ReportTemplate) -> Iterator[_Label]:
     needs = set(template.needs_context)
     tables = table_sheets(layout)
     for placed in layout.fields:
-        if placed.table in tables or placed.key.startswith(("weight.", "subtotal_weight.", "reason.")):
+        if placed.table in tables or placed.key.startswith(
+            ("weight.", "subtotal_weight.", "reason.")
+        ):
             continue
         words = field_words(placed)
         for word in {words, *template.aliases.get(placed.key, ())}:
@@ -312,7 +327,9 @@ class _TableReader:
         grids: dict[int, dict[tuple[int, int], ReportParagraph]] = {}
         for paragraph in paragraphs:
             if paragraph.cell is not None:
-                grids.setdefault(paragraph.cell.table, {})[(paragraph.cell.row, paragraph.cell.column)] = paragraph
+                grids.setdefault(paragraph.cell.table, {})[
+                    (paragraph.cell.row, paragraph.cell.column)
+                ] = paragraph
         found: list[Mention] = []
         for grid in grids.values():
             found.extend(self._grid(grid))
@@ -333,7 +350,14 @@ class _TableReader:
                 continue  # a name or a note that holds a number, not a figure
             unit = _header_unit(grid[(0, column)].text) if (0, column) in grid else ""
             if figure.kind == "bare" and unit:
-                figure = Figure(figure.start, figure.end, figure.value, figure.decimals, unit, "amount" if unit.endswith("元") else "bare")
+                figure = Figure(
+                    figure.start,
+                    figure.end,
+                    figure.value,
+                    figure.decimals,
+                    unit,
+                    "amount" if unit.endswith("元") else "bare",
+                )
             first = grid.get((row, 0))
             row_label = normalise_text(first.text).strip() if first else ""
             if table is not None and column in columns:
@@ -351,8 +375,8 @@ class _TableReader:
             if heading.endswith(("分值", "满分", "权重")):
                 continue
             hit = self.labeller._closest_label(row_label + " ")
-            key = self.labeller._choose(hit[0], figure, heading) if hit else None
-            yield Mention(paragraph, text, figure, key, row_label)
+            named = self.labeller._choose(hit[0], figure, heading) if hit else None
+            yield Mention(paragraph, text, figure, named, row_label)
 
     def _spec_table(self, header: Mapping[int, str]) -> tuple[str | None, dict[int, str]]:
         for key, sheet in self.tables.items():

@@ -143,7 +143,10 @@ def _parse_file(path_text: str, mtime_ns: int, size: int) -> ReportTemplate:
         raise SpecError(path, "", "报告模板应为一个映射（template、outline、aliases……）")
     return ReportTemplate(
         template=_text(raw, "template", path),
-        blocks=tuple(_block(item, f"outline[{i}]", path) for i, item in enumerate(_list(raw, "outline", path))),
+        blocks=tuple(
+            _block(item, f"outline[{i}]", path)
+            for i, item in enumerate(_list(raw, "outline", path))
+        ),
         aliases=_word_lists(raw.get("aliases", {}), "aliases", path),
         contexts=_word_lists(raw.get("contexts", {}), "contexts", path),
         grade_words=tuple(_words(raw.get("grade_words", []), "grade_words", path)),
@@ -276,7 +279,9 @@ def _check_references(template: ReportTemplate, layout: Layout) -> None:
     for block in template.blocks:
         each = block.each
         if each is not None and each not in REPEATS and each not in tables:
-            raise SpecError(source, f"{block.path}.each", f"只能是 {'、'.join((*REPEATS, *tables))}")
+            raise SpecError(
+                source, f"{block.path}.each", f"只能是 {'、'.join((*REPEATS, *tables))}"
+            )
         if block.part is not None and block.part not in parts:
             raise SpecError(source, f"{block.path}.part", f"评分表没有部分 {block.part}")
         if each in REPEATS and scoring is None:

@@ -20,7 +20,7 @@ from xlcheck.errors import FileProblemError
 #: The report formats ``report check`` reads.
 SUFFIXES = (".docx", ".txt", ".md", ".pdf")
 #: A paragraph ends with one of these; a line without one continues on the next line or page.
-_TERMINAL = tuple("。；：！？…”」』）)") + (".",)
+_TERMINAL = tuple("。；：！？…”」』")
 _HEADING = re.compile(
     r"^\s*(?:#+\s*)?(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、](?!\d))"
 )
@@ -80,9 +80,13 @@ def read_report(path: Path) -> list[ReportParagraph]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        text = path.read_bytes().decode("gb18030", errors="replace")  # WPS/Notepad on Chinese Windows
+        text = path.read_bytes().decode(
+            "gb18030", errors="replace"
+        )  # WPS/Notepad on Chinese Windows
     except OSError as exc:
-        raise FileProblemError(path, f"无法读取（{exc}）", message_en=f"cannot be read ({exc})") from exc
+        raise FileProblemError(
+            path, f"无法读取（{exc}）", message_en=f"cannot be read ({exc})"
+        ) from exc
     lines = text.splitlines()
     if suffix == ".md":
         lines = [_markdown_line(line) for line in lines]
@@ -139,7 +143,14 @@ def join_lines(lines: list[str]) -> list[tuple[str, bool]]:
 
 def _glue(left: str, right: str) -> str:
     """Two pieces of one paragraph: no space, except between two Latin words."""
-    if left and right and left[-1].isascii() and left[-1].isalpha() and right[0].isascii() and right[0].isalpha():
+    if (
+        left
+        and right
+        and left[-1].isascii()
+        and left[-1].isalpha()
+        and right[0].isascii()
+        and right[0].isalpha()
+    ):
         return f"{left} {right}"
     return left + right
 

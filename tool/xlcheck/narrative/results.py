@@ -8,9 +8,9 @@ finding names its ``sheet`` and ``cell``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,9 @@ class ReportCheckResult:
         return {
             "path": str(self.path),
             "template": (
-                {"id": self.template.id, "version": self.template.version} if self.template else None
+                {"id": self.template.id, "version": self.template.version}
+                if self.template
+                else None
             ),
             "status": self.status,
             "errors": self.errors,
@@ -147,7 +149,11 @@ def render_text(result: ReportCheckResult, lang: str = "zh") -> str:
             else f"  compared with: {result.workbook} ({result.workbook_errors} errors of its own; see xlcheck verify)"
         )
     for finding in result.findings:
-        severity = ("错误" if finding.severity is Severity.ERROR else "警告") if zh else finding.severity.value
+        severity = (
+            ("错误" if finding.severity is Severity.ERROR else "警告")
+            if zh
+            else finding.severity.value
+        )
         where = f"第 {finding.paragraph} 段" if zh else f"paragraph {finding.paragraph}"
         lines.append(f"  {severity:<4} {where}  {finding.message_in(lang)}  [{finding.code}]")
         lines.append(f"         “{_quote(finding.sentence)}”")
@@ -160,5 +166,7 @@ def render_text(result: ReportCheckResult, lang: str = "zh") -> str:
     else:
         lines.append("  未发现问题。" if zh else "  No problems found.")
     if result.annotated is not None:
-        lines.append(f"  批注副本：{result.annotated}" if zh else f"  annotated copy: {result.annotated}")
+        lines.append(
+            f"  批注副本：{result.annotated}" if zh else f"  annotated copy: {result.annotated}"
+        )
     return "\n".join(lines)

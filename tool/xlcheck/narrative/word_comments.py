@@ -49,7 +49,9 @@ def annotate_report(
         if not runs:
             continue
         suffix = f"（xlcheck · {finding.code}）" if lang != "en" else f" (xlcheck · {finding.code})"
-        document.add_comment(runs, text=finding.message_in(lang) + suffix, author=AUTHOR, initials=INITIALS)
+        document.add_comment(
+            runs, text=finding.message_in(lang) + suffix, author=AUTHOR, initials=INITIALS
+        )
 
     def save(stream: BinaryIO) -> None:
         document.save(stream)
