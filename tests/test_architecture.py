@@ -91,3 +91,15 @@ def test_help_does_not_import_heavy_libraries() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert completed.stdout.strip() == "[]"
+
+
+def test_openpyxl_stays_on_the_defused_standard_parser() -> None:
+    """python-docx brings lxml, which openpyxl would switch to (bypassing defusedxml)."""
+    import subprocess
+    import sys
+
+    probe = "import xlcheck, openpyxl.xml as x; print(x.LXML, x.DEFUSEDXML)"
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.split() == ["False", "True"]
