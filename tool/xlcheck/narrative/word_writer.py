@@ -91,14 +91,34 @@ def _paragraph(document: Any, element: DraftParagraph) -> None:
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
+#: The page's text width (A4 less the margins), shared out among a table's columns.
+TEXT_WIDTH = Cm(21 - 2 * 2.8)
+
+
+def _column_widths(header: Sequence[str]) -> list[Any]:
+    """A narrow 序号, a wide first text column (the project's name), the rest alike."""
+    count = len(header)
+    if count < 3 or header[0] != "序号":
+        return [int(TEXT_WIDTH / count)] * count
+    number, name = Cm(1.3), Cm(5.2)
+    rest = int((TEXT_WIDTH - number - name) / (count - 2))
+    return [number, name, *([rest] * (count - 2))]
+
+
 def _table(document: Any, element: DraftTable) -> None:
     table = document.add_table(rows=1 + len(element.rows), cols=len(element.header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = _column_widths(element.header)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width  # the grid LibreOffice lays out by; Word reads the cells' widths
     for row_index, cells in enumerate((element.header, *element.rows)):
         for column_index, text in enumerate(cells):
             cell = table.cell(row_index, column_index)
+            cell.width = widths[column_index]
             paragraph = cell.paragraphs[0]
+            paragraph.paragraph_format.line_spacing = 1.0
             run = paragraph.add_run(text)
             run.font.size = Pt(11)
             if row_index == 0:
