@@ -1,7 +1,8 @@
 """A written report (.docx, .txt, .md, .pdf) → its paragraphs in reading order, as plain text.
 
-Paragraphs are numbered from 1 over the non-empty ones, body and table cells in reading order, so
-a finding's ``paragraph`` is the same number whichever format the report came in. Text extracted
+Paragraphs are numbered from 1 over the non-empty ones, body and table cells in reading order
+(a .docx and the same text as .md number alike; a PDF's extracted text may group lines into
+paragraphs differently, so its numbers can differ). Text extracted
 from a PDF, or pasted from one, breaks lines (and pages) in mid-sentence, even in mid-number:
 such lines are joined back into their paragraph before any figure is read.
 """
