@@ -1,0 +1,1 @@
+"""xlcheck's tests."""

@@ -21,7 +21,13 @@ THIRD_PARTY_HOMES = {
     # The reader calls calamine directly (see reader._calamine_values); pandas shapes tables.
     "pandas": {"exchange.collect"},
     "python_calamine": {"reader", "exchange.batch"},
-    "yaml": {"spec_loading"},
+    "yaml": {"spec_loading", "narrative.outline"},
+    "docx": {
+        "narrative.word_writer",
+        "narrative.word_comments",
+        "narrative.report_text",
+    },
+    "pypdf": {"narrative.report_text"},
     "defusedxml": {"package"},
 }
 #: Modules that import nothing else from xlcheck (the bottom of the dependency graph).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from xlcheck.narrative import catalogue as report_catalogue
 from xlcheck.rules import all_rules, render_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,12 +26,24 @@ def test_rule_codes_are_unique_kebab_case_and_documented() -> None:
         )
 
 
+def test_report_codes_are_unique_kebab_case_documented_and_apart_from_the_rules() -> None:
+    codes = [r.code for r in report_catalogue.all_report_rules()]
+    assert not set(codes) & {r.code for r in all_rules()}
+    for entry in report_catalogue.all_report_rules():
+        assert re.fullmatch(r"report(-[a-z0-9]+)+", entry.code), entry.code
+        assert entry.title and entry.title_en and entry.description
+        assert entry.message and entry.message_en
+
+
+def _findings_doc() -> str:
+    """The workbook rules' catalogue, then the report findings' (``report check``)."""
+    return render_catalogue() + "\n" + report_catalogue.render_catalogue()
+
+
 def test_findings_doc_is_generated_from_the_registry(update_golden: bool) -> None:
     if update_golden:
-        FINDINGS_DOC.write_text(render_catalogue(), encoding="utf-8")
-    assert FINDINGS_DOC.read_text(encoding="utf-8") == render_catalogue(), (
-        "run pytest --update-golden"
-    )
+        FINDINGS_DOC.write_text(_findings_doc(), encoding="utf-8")
+    assert FINDINGS_DOC.read_text(encoding="utf-8") == _findings_doc(), "run pytest --update-golden"
 
 
 def _test_command() -> str:
@@ -45,7 +58,13 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_readme_names_every_command_and_exit_code() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("xlcheck template", "xlcheck fields", "xlcheck verify"):
+    for command in (
+        "xlcheck template",
+        "xlcheck fields",
+        "xlcheck verify",
+        "xlcheck report draft",
+        "xlcheck report check",
+    ):
         assert command in readme
     for code in ("0", "1", "2", "3"):
         assert re.search(rf"^\|\s*{code}\s*\|", readme, re.MULTILINE), code

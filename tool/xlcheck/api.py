@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
@@ -16,12 +16,19 @@ from xlcheck.spec import Spec
 from xlcheck.spec_loading import load_spec
 from xlcheck.verification import VerifyOptions, annotated_path, verify_workbook
 
+if TYPE_CHECKING:
+    from xlcheck.narrative.report_check import ReportCheckOptions
+    from xlcheck.narrative.report_draft import DraftResult
+    from xlcheck.narrative.results import ReportCheckResult
+
 __all__ = [
     "FieldInfo",
     "Prefill",
     "VerifyOptions",
     "annotated_path",
+    "check_report",
     "collect_values",
+    "draft_report",
     "list_fields",
     "load_prefill",
     "merge_summaries",
@@ -280,3 +287,41 @@ def collect_values(
         collect.collect_rows(results, template), out, output_format=output_format, force=force
     )
     return results
+
+
+def draft_report(
+    workbook: Path,
+    out: Path,
+    *,
+    template: str | Path | None = None,
+    outline: Path | None = None,
+    allow_errors: bool = False,
+    force: bool = False,
+) -> DraftResult:
+    """Draft the 自评报告 (.docx) from a verified workbook; see ``narrative.report_draft``.
+
+    A workbook with errors is refused (``result.refused``, nothing written) unless ``allow_errors``.
+
+    Raises:
+        WorkbookError, TemplateMismatchError: the workbook cannot be verified.
+        SpecError: no (or a malformed) report template for the workbook's template.
+        OutputExistsError: ``out`` exists and ``force`` is false.
+    """
+    from xlcheck.narrative import report_draft
+
+    return report_draft.draft_report(
+        workbook, out, template=template, outline=outline, allow_errors=allow_errors, force=force
+    )
+
+
+def check_report(report: Path, *, options: ReportCheckOptions | None = None) -> ReportCheckResult:
+    """Check the figures of a written report (.docx/.txt/.md/.pdf); see ``narrative.report_check``.
+
+    Raises:
+        FileProblemError: the report cannot be read.
+        WorkbookError, TemplateMismatchError: ``options.workbook`` cannot be verified.
+        OutputExistsError: the annotated copy exists and ``options.force`` is false.
+    """
+    from xlcheck.narrative import report_check
+
+    return report_check.check_report(report, options=options)

@@ -405,6 +405,162 @@ def summary_merge(
     )
 
 
+@cli.group()
+def report() -> None:
+    """自评报告：从工作簿起草、核对报告里的数字 / draft the 自评报告, check a report's figures."""
+
+
+@report.command("draft")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="草稿 .docx 的路径，默认 <文件名>-自评报告.docx。",
+)
+@click.option("-t", "--template", default=None, metavar="ID|SPEC", help="按此模板读取工作簿。")
+@click.option(
+    "--outline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="报告模板（.yaml），默认用工作簿模板自带的。",
+)
+@click.option("--allow-errors", is_flag=True, help="工作簿有错误时也起草（默认拒绝并列出错误）。")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@click.pass_context
+def report_draft(
+    ctx: click.Context,
+    workbook: Path,
+    output: Path | None,
+    template: str | None,
+    outline: Path | None,
+    allow_errors: bool,
+    force: bool,
+) -> NoReturn:
+    """按校验过的工作簿起草自评报告（.docx）/ draft the report from a verified workbook.
+
+    \b
+    每个数字都取自校验（重新计算）后的工作簿；只有单位能写的内容以黄底【……】标出。
+    Every figure comes from the verified workbook; what only the unit can write is a
+    highlighted 【……】 placeholder. A workbook with errors is refused unless --allow-errors.
+    """
+    from xlcheck import api
+    from xlcheck import report as verify_report
+
+    lang = ctx.obj["lang"]
+    out = output or workbook.with_name(f"{workbook.stem}-自评报告.docx")
+    result = api.draft_report(
+        workbook, out, template=template, outline=outline, allow_errors=allow_errors, force=force
+    )
+    errors = result.verification.errors
+    if result.refused:
+        click.echo(verify_report.render_text([result.verification], lang))
+        click.echo(
+            f"未起草：工作簿有 {errors} 个错误；请改正后重试，或加 --allow-errors 照样起草。"
+            if lang == "zh"
+            else f"Not drafted: the workbook has {errors} errors; fix them, or add --allow-errors.",
+            err=True,
+        )
+        ctx.exit(ExitCode.FINDINGS)
+    if errors:
+        click.echo(
+            f"注意：工作簿有 {errors} 个错误（xlcheck verify 查看），草稿里相应的数字也会有错。"
+            if lang == "zh"
+            else f"Note: the workbook has {errors} errors (see xlcheck verify); the draft repeats them.",
+            err=True,
+        )
+    click.echo(str(result.written))
+    ctx.exit(ExitCode.OK)
+
+
+@report.command("check")
+@click.argument(
+    "report_path", metavar="REPORT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--workbook",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="与这份填好的工作簿逐个核对数字。",
+)
+@click.option(
+    "-t",
+    "--template",
+    default=None,
+    metavar="ID|SPEC",
+    help="没有 --workbook 时按此模板认数字，默认 zhanjiang-overall。",
+)
+@click.option(
+    "--outline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="报告模板（.yaml），默认用工作簿模板自带的。",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="批注副本（仅 .docx），默认 <文件名>.checked.docx。",
+)
+@click.option("--no-annotate", is_flag=True, help="不写批注副本。")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="提示语言 / language.")
+@click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
+@click.pass_context
+def report_check(
+    ctx: click.Context,
+    report_path: Path,
+    workbook: Path | None,
+    template: str | None,
+    outline: Path | None,
+    output: Path | None,
+    no_annotate: bool,
+    output_format: str,
+    lang: str | None,
+    force: bool,
+) -> NoReturn:
+    """核对自评报告里的数字 / check the figures of a written report.
+
+    \b
+    REPORT 为 .docx、.txt、.md 或 .pdf（需 pip install 'xlcheck[pdf]'）。核对报告自身的
+    合计与分项、占比、比率的分母、得分与满分、等级与得分；加 --workbook 时逐个对照工作簿。
+    .docx 另写一份批注副本，在每个问题所在的句子上加批注。
+    """
+    from xlcheck import api
+    from xlcheck.narrative import results
+    from xlcheck.narrative.report_check import ReportCheckOptions
+
+    lang = lang or ctx.obj["lang"]
+    ctx.obj["lang"] = lang
+    if output is not None and report_path.suffix.lower() != ".docx":
+        raise click.UsageError(
+            "-o 只用于 .docx 报告的批注副本 / -o names the annotated copy of a .docx report"
+        )
+    options = ReportCheckOptions(
+        workbook=workbook,
+        template=template,
+        outline=outline,
+        output=output,
+        annotate=not no_annotate,
+        force=force,
+        lang=lang,
+    )
+    result = api.check_report(report_path, options=options)
+    if output_format == "json":
+        click.echo(results.render_json([result], lang))
+    else:
+        click.echo(results.render_text(result, lang))
+    ctx.exit(exit_code_for([result.status]))
+
+
 def main() -> None:
     # Importing pandas and openpyxl allocates millions of objects; with CPython's default
     # generation-0 threshold (700) the collector runs thousands of times during start-up, about a

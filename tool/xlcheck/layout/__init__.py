@@ -16,7 +16,7 @@ from xlcheck.layout.model import (
     SheetPlacement,
 )
 from xlcheck.layout.registry import Frame, kind_named, kind_names
-from xlcheck.layout.sheets import SheetPlan, build_layout, lay_out, template_plans
+from xlcheck.layout.sheets import SheetPlan, build_layout, lay_out, spec_blocks, template_plans
 
 __all__ = [
     "BlockFit",
@@ -38,5 +38,6 @@ __all__ = [
     "kind_named",
     "kind_names",
     "lay_out",
+    "spec_blocks",
     "template_plans",
 ]

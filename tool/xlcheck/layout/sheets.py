@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from xlcheck.layout.model import (
     BlockLayout,
@@ -20,7 +21,9 @@ from xlcheck.layout.model import (
     SheetPlacement,
 )
 from xlcheck.layout.registry import Frame, kind_named
-from xlcheck.spec.model import SheetSpec, Spec
+from xlcheck.spec.model import BlockSpec, SheetSpec, Spec
+
+B = TypeVar("B", bound=BlockSpec)
 
 TITLE_ROW = 1
 NOTE_ROW = 2
@@ -144,3 +147,8 @@ def lay_out(spec: Spec, instances: tuple[tuple[str, tuple[str, ...]], ...] = ())
         instances: for sheets written once per item, (repeat key, the sheet names) pairs.
     """
     return build_layout(spec, template_plans(spec, dict(instances)))
+
+
+def spec_blocks(spec: Spec, block_type: type[B]) -> list[B]:
+    """Every block of one kind in the spec, in sheet order (the 评分表's scoring block …)."""
+    return [b for sheet in spec.sheets for b in sheet.blocks if isinstance(b, block_type)]
