@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from xlcheck.cell_values import is_blank, json_value, normalise
 from xlcheck.errors import OutputExistsError, TemplateMismatchError
 from xlcheck.findings import TemplateIdentity, VerificationResult
-from xlcheck.layout import lay_out, scoring_sheet
-from xlcheck.spec import Spec, builtin_spec_ids, load_spec
+from xlcheck.layout import CRITERIA_COL, HEADER_ROW, Layout, lay_out, scoring_sheet
+from xlcheck.spec import ScoringSheetSpec, Spec, TableSheetSpec, builtin_spec_ids, load_spec
 
 if TYPE_CHECKING:
     from xlcheck.reader import FilledWorkbook
@@ -109,17 +109,35 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
             return result
         from xlcheck.annotator import annotate_workbook
 
-        # A read-only input folder moves the default copy elsewhere; None: openpyxl cannot load
-        # the package, which the formulas-unread finding reports. The annotator marks the
-        # workbook the reader loaded, so the file is parsed once.
+        # A read-only input folder moves the default copy elsewhere; None: not an Office Open
+        # XML package (.xls), which the formulas-unread finding reports.
+        # TODO(#9): pass the bytes the reader read once (Package.data) when it holds them.
         written = annotate_workbook(
             result,
             out,
+            source=path.read_bytes(),
             lang=options.lang,
+            force=options.force,
             may_relocate=out == annotated_path(path),
-            document=filled.document,
+            frozen=frozen_panes(filled.layout or layout),
         )
     return dataclasses.replace(result, annotated=written)
+
+
+def frozen_panes(layout: Layout) -> dict[str, tuple[int, int]]:
+    """Sheet name (in the workbook) → (rows, columns) the template freezes, as template_writer does:
+    the header rows on every sheet, plus the 序号 and first columns of a table sheet and the
+    indicator columns of the scoring sheet."""
+    panes = {}
+    for sheet in layout.sheets:
+        if isinstance(sheet.sheet, TableSheetSpec):
+            columns = 2
+        elif isinstance(sheet.sheet, ScoringSheetSpec):
+            columns = CRITERIA_COL - 2
+        else:
+            columns = 0
+        panes[sheet.sheet.name] = (HEADER_ROW, columns)
+    return panes
 
 
 def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
