@@ -96,7 +96,7 @@ def comments_part(existing: bytes | None, notes: dict[Cell, list[Run]]) -> bytes
             f"<commentList>{comments}</commentList></comments>"
         ).encode()
     data = as_utf8(existing)
-    root = parse(data, depth=3, keep=("t",))
+    root = parse(data, depth=3, keep=("t", "r", "rPh", "phoneticPr"))
     p = prefix_of(data, root)
     authors = root.child("authors")
     comment_list = root.child("commentList")
@@ -116,18 +116,27 @@ def comments_part(existing: bytes | None, notes: dict[Cell, list[Run]]) -> bytes
     by_ref = {c.attributes.get("ref", "").upper(): c for c in comment_list.all("comment")}
     added = []
     for cell in sorted(notes):
-        runs = [Run("\n\n"), *notes[cell]]
         comment = by_ref.get(refs[cell])
-        text = comment.child("text") if comment is not None else None
-        if comment is None or text is None or text.is_empty:
+        if comment is None:
             added.append(_comment(refs[cell], author, notes[cell], p))
             continue
-        close = data.rfind(b"</", text.start, text.end)
+        text = comment.child("text")
+        # A cell holds one comment: an empty one, or one an earlier annotation wrote, is replaced.
+        if text is None or text.is_empty or comment.attributes.get("authorId") == str(author):
+            ours = _comment(refs[cell], author, notes[cell], p).encode()
+            edits.append((comment.start, comment.end, ours))
+            continue
+        # The unit's text stays first; ours follows, before any phonetic runs (schema order).
+        at = next(
+            (c.start for c in text.children if c.name in ("rPh", "phoneticPr")),
+            data.rfind(b"</", text.start, text.end),
+        )
         plain = text.child("t")
         if plain is not None:  # text without runs: its <t> becomes the first run
             edits.append((plain.start, plain.start, f"<{p}r>".encode()))
             edits.append((plain.end, plain.end, f"</{p}r>".encode()))
-        edits.append((close, close, "".join(_run(run, p) for run in runs).encode()))
+        runs = [Run("\n\n"), *notes[cell]]
+        edits.append((at, at, "".join(_run(run, p) for run in runs).encode()))
     if added:
         close = data.rfind(b"</", comment_list.start, comment_list.end)
         edits.append((close, close, "".join(added).encode("utf-8")))
