@@ -7,7 +7,10 @@ chart, a picture (a stand-in for a scanned seal), a rectangle with text, a text 
 "Calc MS Excel 2007 XML" filter: a package written by LibreOffice itself, not simulated.
 
 The tests call ``add_objects`` (below the ``__main__`` guard it imports nothing from UNO), which
-runs this file in a subprocess with a private LibreOffice profile.
+runs this file in a subprocess with a private LibreOffice profile. ``build_fixture`` makes the
+committed ``tests/fixtures/libreoffice-objects.xlsx`` (see tests/fixtures/README.md):
+
+    PYTHONPATH=tool python -c "from tests.libreoffice_objects import build_fixture; build_fixture()"
 """
 
 from __future__ import annotations
@@ -58,6 +61,27 @@ def add_objects(source: Path, target: Path, picture: Path, *, timeout: float = 2
     if done.returncode != 0 or not target.exists():
         raise RuntimeError(f"LibreOffice did not add the objects: {done.stdout} {done.stderr}")
     return target
+
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "libreoffice-objects.xlsx"
+
+
+def build_fixture(target: Path = FIXTURE) -> Path:
+    """The template filled with the seed's correct values (openpyxl), then the objects added and
+    the workbook saved by LibreOffice."""
+    from PIL import Image
+
+    from tests.conftest import correct_seed_values, fill_cells
+    from xlcheck import write_template
+
+    with tempfile.TemporaryDirectory(prefix="xlcheck-fixture-") as scratch:
+        filled = Path(scratch) / "filled.xlsx"
+        write_template(filled, force=True)
+        fill_cells(filled, correct_seed_values())
+        seal = Path(scratch) / "seal.png"
+        Image.new("RGB", (48, 48), (200, 0, 0)).save(seal)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return add_objects(filled, target, seal)
 
 
 def _main(source: str, target: str, picture: str, scratch: str) -> None:  # pragma: no cover

@@ -202,6 +202,8 @@ class _Annotation:
         return self._zip()
 
     def _write_rels(self, name: str, relationships: Relationships) -> None:
+        if not relationships.changed:
+            return
         if name in self.package:
             self.copy.changed[name] = relationships.to_bytes()
         else:

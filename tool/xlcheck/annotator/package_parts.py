@@ -69,6 +69,8 @@ class Relationships:
     """A relationships part: every relationship kept, in order."""
 
     items: list[Relationship] = field(default_factory=list)
+    #: Whether a relationship was added or removed since the part was read.
+    changed: bool = False
 
     @classmethod
     def read(cls, data: bytes | None) -> Relationships:
@@ -101,9 +103,11 @@ class Relationships:
         while f"rId{number}" in taken:
             number += 1
         self.items.append(Relationship(f"rId{number}", relationship_type, target))
+        self.changed = True
         return f"rId{number}"
 
     def remove(self, relationship_id: str) -> None:
+        self.changed = self.changed or any(r.id == relationship_id for r in self.items)
         self.items = [r for r in self.items if r.id != relationship_id]
 
     def to_bytes(self) -> bytes:
