@@ -147,9 +147,10 @@ def test_libreoffice_copy_keeps_formulas_and_values(converted: Converted) -> Non
     before = openpyxl.load_workbook(FIXTURE)
     after = openpyxl.load_workbook(converted.copy)
     for sheet in before.worksheets:
-        size = {"max_row": sheet.max_row, "max_col": sheet.max_column}
-        assert [[c.value for c in r] for r in sheet.iter_rows(**size)] == [
-            [c.value for c in r] for r in after[sheet.title].iter_rows(**size)
+        rows, columns = sheet.max_row, sheet.max_column
+        assert [[c.value for c in r] for r in sheet.iter_rows(max_row=rows, max_col=columns)] == [
+            [c.value for c in r]
+            for r in after[sheet.title].iter_rows(max_row=rows, max_col=columns)
         ], sheet.title
     # Recalculated by LibreOffice, the copy shows the same values as the unit's workbook.
     original = python_calamine.CalamineWorkbook.from_path(str(FIXTURE))
