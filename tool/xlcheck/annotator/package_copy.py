@@ -248,7 +248,7 @@ class _Annotation:
         if not findings and name not in self.frozen and not unselect:
             return
         try:
-            sheet = SheetPart(data)
+            sheet = SheetPart(data, cells=bool(findings))
         except NotAWorksheet:
             return
         if name in self.frozen:

@@ -8,23 +8,26 @@ pane; the legacy drawing that shows comments); values, formulas and everything e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from xlcheck.annotator.sheet_rows import Row, cell_position, index_rows
 from xlcheck.annotator.xml_parts import (
     RELATIONSHIP_NAMESPACE,
     Element,
     XmlPartError,
     as_utf8,
+    check_well_formed,
     opened,
     parse,
     prefix_of,
+    shift,
     splice,
     start_tag,
     with_attributes,
 )
 from xlcheck.findings import column_letters
 
-_CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+_SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData(?=[\s/>])[^>]*>")
+_SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>")
 _TRUE = ("1", "true")
 #: Children of a worksheet that come after legacyDrawing, in schema order.
 _AFTER_LEGACY_DRAWING = (
@@ -47,13 +50,7 @@ Cell = tuple[int, int]
 
 def parse_cell_ref(ref: str) -> Cell | None:
     """(row_number, column_number) of ``B7``, or None."""
-    match = _CELL_REF.fullmatch(ref.strip())
-    if match is None:
-        return None
-    column = 0
-    for letter in match.group(1).upper():
-        column = column * 26 + ord(letter) - 64
-    return int(match.group(2)), column
+    return cell_position(ref)
 
 
 def _range(ref: str) -> tuple[Cell, Cell] | None:
@@ -64,41 +61,30 @@ def _range(ref: str) -> tuple[Cell, Cell] | None:
     return top_left, bottom_right
 
 
-@dataclass
-class _Row:
-    element: Element
-    number: int
-    #: column_number → the cell's element, in document order.
-    cells: dict[int, Element] = field(default_factory=dict)
-
-
 class NotAWorksheet(Exception):
     """A sheet part that is a chart sheet or dialog sheet: it has no cells to mark."""
 
 
 class SheetPart:
-    """A worksheet part, parsed once, with the edits the marks ask for collected until ``to_bytes``."""
+    """A worksheet part, parsed once, with the edits the marks ask for collected until ``to_bytes``.
 
-    def __init__(self, data: bytes) -> None:
+    Args:
+        cells: whether cells will be marked. Without, only the part before sheetData (the sheet
+            view) is parsed: a sheet whose frozen panes or tab selection change is not read whole.
+    """
+
+    def __init__(self, data: bytes, *, cells: bool = True) -> None:
         self.data = as_utf8(data)
-        self.root = parse(self.data, depth=3)
+        opening = _SHEET_DATA.search(self.data)
+        if opening is None or b"<!--" in self.data or b"<![CDATA[" in self.data:
+            self._parse_whole()
+        elif not cells:
+            self._parse_head(opening.start())
+        else:
+            self._parse_with_rows(opening)
         if self.root.name != "worksheet":
             raise NotAWorksheet(self.root.name)
         self.prefix = prefix_of(self.data, self.root)
-        self.sheet_data = self.root.child("sheetData")
-        if self.sheet_data is None:
-            raise XmlPartError("worksheet without sheetData")
-        self.rows: dict[int, _Row] = {}
-        number = 0
-        for element in self.sheet_data.all("row"):
-            declared = element.attributes.get("r", "")
-            number = int(declared) if declared.isdigit() else number + 1
-            row = self.rows.setdefault(number, _Row(element, number))
-            column = 0
-            for cell in element.all("c"):
-                place = parse_cell_ref(cell.attributes.get("r", ""))
-                column = place[1] if place else column + 1
-                row.cells[column] = cell
         self.merged: list[tuple[Cell, Cell]] = []
         merges = self.root.child("mergeCells")
         for element in merges.all("mergeCell") if merges else ():
@@ -115,6 +101,50 @@ class SheetPart:
         self._frozen: tuple[int, int] | None = None
         self._unselect = False
         self._legacy_drawing: str | None = None
+
+    def _parse_whole(self) -> None:
+        """Every element through the parser: for parts with comments or CDATA (rare)."""
+        self.root = parse(self.data, depth=3)
+        self.sheet_data = self.root.child("sheetData")
+        self.rows: dict[int, Row] = {}
+        number = 0
+        for element in self.sheet_data.all("row") if self.sheet_data else ():
+            declared = element.attributes.get("r", "")
+            number = int(declared) if declared.isdigit() else number + 1
+            cells: dict[int, Element] = {}
+            column = 0
+            for cell in element.all("c"):
+                place = parse_cell_ref(cell.attributes.get("r", ""))
+                column = place[1] if place else column + 1
+                cells[column] = cell
+            self.rows.setdefault(number, Row(self.data, element, number, cells))
+
+    def _parse_head(self, sheet_data_start: int) -> None:
+        """The part up to sheetData, closed where sheetData would begin."""
+        head = self.data[:sheet_data_start]
+        root = re.search(rb"<([^\s/>?!]+)", head)
+        if root is None:
+            raise XmlPartError("worksheet without a root element")
+        self.root = parse(head + b"</" + root.group(1) + b">", depth=3)
+        self.sheet_data = None
+        self.rows = {}
+
+    def _parse_with_rows(self, opening: re.Match[bytes]) -> None:
+        """Structure through the parser with sheetData's content cut out; rows and cells by
+        ``sheet_rows`` (after the whole part is checked well-formed)."""
+        check_well_formed(self.data)
+        content_start = opening.end()
+        if opening.group(0).endswith(b"/>"):
+            content_end = content_start
+        else:
+            closing = _SHEET_DATA_END.search(self.data, content_start)
+            if closing is None:
+                raise XmlPartError("sheetData without its end tag")
+            content_end = closing.start()
+        self.root = parse(self.data[:content_start] + self.data[content_end:], depth=3)
+        shift(self.root, content_start, content_end - content_start)
+        self.sheet_data = self.root.child("sheetData")
+        self.rows = index_rows(self.data, content_start, content_end)
 
     # Reading ---------------------------------------------------------------------------------
 
@@ -236,7 +266,8 @@ class SheetPart:
                 at = next((e.start for col, e in row.cells.items() if col > cell[1]), close)
                 edits.append((at, at, self._new_cell(cell, self._styles[cell])))
         sheet_data = self.sheet_data
-        assert sheet_data is not None
+        if sheet_data is None:
+            raise XmlPartError("worksheet without sheetData")
         created = b""
         for number in sorted(new_rows):
             content = b"".join(self._new_cell(c, self._styles[c]) for c in new_rows[number])
