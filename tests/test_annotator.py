@@ -8,6 +8,7 @@ import re
 import stat
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -607,3 +608,49 @@ def test_annotator_refuses_to_write_onto_its_input(make_workbook: FillWorkbook) 
     with pytest.raises(OutputRefusedError):
         annotate_workbook(result, path, source=before, force=True)
     assert path.read_bytes() == before
+
+
+def _rewrite_sheet(
+    source: Path, target: Path, sheet: str, change: Callable[[bytes], bytes]
+) -> Path:
+    entry = sheet_entry(source, sheet)
+    return rewrite_package(source, target, lambda n, d: change(d) if n == entry else d)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # An XML comment and CDATA in sheetData: the parser reads the sheet, not a pattern.
+        lambda d: d.replace(b"<sheetData>", b'<sheetData><!-- <row r="5"><c r="B5"/></row> -->', 1),
+        # A '>' inside an attribute value of a cell (legal XML, written by no app).
+        lambda d: re.sub(rb'<c r="B5"', b'<c odd="a>b" r="B5"', d, count=1),
+        # Rows and cells without r: numbered after the previous one.
+        lambda d: re.sub(rb'(<row r="\d+")', lambda m: m.group(1).split(b" ")[0], d),
+    ],
+    ids=["comment-in-sheet-data", "angle-bracket-in-attribute", "implicit-row-numbers"],
+)
+def test_annotator_reads_unusual_sheet_xml(
+    make_workbook: FillWorkbook, tmp_path: Path, change: Callable[[bytes], bytes]
+) -> None:
+    source = _rewrite_sheet(make_workbook(), tmp_path / "odd.xlsx", "基本信息", change)
+    copy = annotate(
+        source, [finding("基本信息", "B5"), finding("基本信息", "H40")], tmp_path / "copy.xlsx"
+    )
+    sheet = openpyxl.load_workbook(copy)["基本信息"]
+    before = openpyxl.load_workbook(source)["基本信息"]
+    assert sheet["B5"].value == before["B5"].value and sheet["B5"].comment is not None
+    assert hue(_fill(sheet["B5"])) >= 340 and sheet["H40"].comment is not None
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_annotator_prefixed_spreadsheetml(tmp_path: Path) -> None:
+    sample = SHARED_SAMPLES / "wps-prefixed-xml-wrong-dimension.xlsx"
+    if not sample.is_file():
+        pytest.skip(f"client sample not present: {sample}")
+    name = openpyxl.load_workbook(sample).sheetnames[0]
+    copy = annotate(sample, [finding(name, "B2"), finding(name, "C300")], tmp_path / "copy.xlsx")
+    with zipfile.ZipFile(copy) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    assert b'<x:c r="C300"' in xml and b'<x:row r="300">' in xml
+    sheet = openpyxl.load_workbook(copy)[name]
+    assert sheet["B2"].comment is not None and sheet["C300"].comment is not None
