@@ -654,3 +654,15 @@ def test_annotator_prefixed_spreadsheetml(tmp_path: Path) -> None:
     assert b'<x:c r="C300"' in xml and b'<x:row r="300">' in xml
     sheet = openpyxl.load_workbook(copy)[name]
     assert sheet["B2"].comment is not None and sheet["C300"].comment is not None
+
+
+def test_annotator_finding_on_a_missing_sheet_is_listed_without_a_link(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    path = make_workbook()
+    gone = finding("已删除的表", "A1", code="sheet-missing", field=None, sheet_index=9)
+    copy = annotate(path, [gone, finding("数据表", "B5", sheet_index=1)], tmp_path / "copy.xlsx")
+    sheet = openpyxl.load_workbook(copy)[RESULTS_SHEET]
+    links = {c.hyperlink.location for row in sheet.iter_rows() for c in row if c.hyperlink}
+    assert links == {"'数据表'!B5"}
+    assert "sheet-missing" in [row[7] for row in sheet.iter_rows(min_row=8, values_only=True)]

@@ -146,6 +146,18 @@ def test_libreoffice_opens_the_copy_with_marks_comments_and_objects(converted: C
     assert data["A1"].comment is not None and "sheet-renamed" in data["A1"].comment.text
 
 
+def test_libreoffice_saved_copy_annotated_again_has_one_results_sheet(
+    converted: Converted, tmp_path: Path
+) -> None:
+    # Saved by LibreOffice, the results sheet's title moved to the shared strings.
+    again = annotate(
+        converted.xlsx, [finding("数据表", "B5", sheet_index=2)], tmp_path / "again.xlsx"
+    )
+    names = openpyxl.load_workbook(again).sheetnames
+    assert names[0] == RESULTS_SHEET and names.count(RESULTS_SHEET) == 1
+    assert len(names) == len(openpyxl.load_workbook(FIXTURE).sheetnames) + 1
+
+
 def test_libreoffice_copy_keeps_formulas_and_values(converted: Converted) -> None:
     before = openpyxl.load_workbook(FIXTURE)
     after = openpyxl.load_workbook(converted.copy)
@@ -258,7 +270,11 @@ def sample_copies(
     resaved = recalculate_many(
         {copy: folder / "resaved" / copy.name for copy in copies.values()}, convert_to=XLSX_FILTER
     )
-    return {name: Converted(copy, resaved[copy], copy) for name, copy in copies.items()}
+    printed = recalculate_many(
+        {copy: folder / "printed" / f"{copy.stem}.pdf" for copy in copies.values()},
+        convert_to="pdf",
+    )
+    return {name: Converted(copy, resaved[copy], printed[copy]) for name, copy in copies.items()}
 
 
 def _opens(path: Path) -> bool:
@@ -292,3 +308,5 @@ def test_libreoffice_client_sample_copy(sample: Path, sample_copies: dict[str, C
     assert marked["Z99"].comment is not None and "测试问题" in marked["Z99"].comment.text
     results = [row[7] for row in book[RESULTS_SHEET].iter_rows(min_row=8, values_only=True)]
     assert len(results) == len(_sample_findings(sample))
+    first_page = _pages(converted.pdf)[0]
+    assert "xlcheck 校验结果" in first_page and "第 1 页" in first_page

@@ -55,9 +55,6 @@ _SEVERITY_WORDS = {"zh": ("错误", "警告", "应为"), "en": ("error", "warnin
 #: Our own comment text stops here, below Excel's limit for a comment, with the unit's text.
 _MAX_NOTE = MAX_CELL_TEXT // 2
 
-#: What an earlier annotation's results sheet holds in A1 (recognised after an app re-saved it).
-_RESULTS_TITLES = (b"xlcheck \xe6\xa0\xa1\xe9\xaa\x8c\xe7\xbb\x93\xe6\x9e\x9c", b"xlcheck findings")
-
 
 @dataclass
 class _Copy:
@@ -220,14 +217,9 @@ class _Annotation:
         return write_package(entries)
 
     def _is_earlier_results(self, name: str, part: str) -> bool:
-        if name not in (RESULTS_SHEET, RESULTS_SHEET_EN):
-            return False
-        data = self.package.read(part)
-        if b"xlcheck" in data[:4096]:
-            return True
-        # Re-saved by an app, the title moved to the shared strings.
-        shared = [n for n in self.package.names if n.lower().endswith("sharedstrings.xml")]
-        return any(t in self.package.read(n) for n in shared for t in _RESULTS_TITLES)
+        """An earlier annotation's results sheet: our name, and "xlcheck" in its cells or, once
+        an app re-saved it (the title then sits in the shared strings), in its page header."""
+        return name in (RESULTS_SHEET, RESULTS_SHEET_EN) and b"xlcheck" in self.package.read(part)
 
     def _remove_earlier_results(self) -> None:
         for entry in self.workbook.sheets:
@@ -330,7 +322,8 @@ class _Annotation:
         while name.lower() in taken:
             name, number = f"{base} {number}", number + 1
         part = self.copy.free_name(self.package, "xl/worksheets/xlcheck-results{}.xml")
-        self.copy.added[part] = results_sheet(self.result, self.lang, self.styles)
+        present = [s.name for s in self.workbook.sheets if not self.workbook.is_removed(s.position)]
+        self.copy.added[part] = results_sheet(self.result, self.lang, self.styles, present)
         self.types.set(part, WORKSHEET_TYPE)
         relationship_id = self.workbook_rels.add(WORKSHEET, relative(self.workbook_name, part))
         self.workbook.add_first_sheet(name, relationship_id, f"${HEADER_ROW}:${HEADER_ROW}")

@@ -9,6 +9,7 @@ page header and 第 N 页，共 M 页 in the footer, in 宋体 (SimSun).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,8 +164,15 @@ class _Rows:
         )
 
 
-def results_sheet(result: VerificationResult, lang: str, styles: StylesPart) -> bytes:
-    """The results sheet's part (inline strings, so the shared strings part stays untouched)."""
+def results_sheet(
+    result: VerificationResult, lang: str, styles: StylesPart, sheets: Collection[str]
+) -> bytes:
+    """The results sheet's part (inline strings, so the shared strings part stays untouched).
+
+    Args:
+        sheets: the workbook's sheet names: a finding's cell links to its sheet only when the
+            sheet is there (a missing sheet's finding has no link to follow).
+    """
     formats = _formats(styles)
     severity_names = _SEVERITY_NAMES[lang]
     unit = str(result.values.get("unit") or "")
@@ -210,7 +218,7 @@ def results_sheet(result: VerificationResult, lang: str, styles: StylesPart) -> 
     row = HEADER_ROW
     for number, finding in enumerate(result.findings, start=1):
         row += 1
-        _finding_row(rows, row, number, finding, lang, formats)
+        _finding_row(rows, row, number, finding, lang, formats, sheets)
     if not result.findings:
         row += 1
         rows.add(row, [(1, nothing, formats.info)])
@@ -239,9 +247,16 @@ def results_sheet(result: VerificationResult, lang: str, styles: StylesPart) -> 
 
 
 def _finding_row(
-    rows: _Rows, row: int, number: int, finding: Finding, lang: str, formats: _Formats
+    rows: _Rows,
+    row: int,
+    number: int,
+    finding: Finding,
+    lang: str,
+    formats: _Formats,
+    sheets: Collection[str],
 ) -> None:
     location = finding.location
+    linked = location is not None and location.sheet in sheets
     label = finding.label or finding.field or (location.sheet if location else "")
     message = finding.message_in(lang)
     expected = _shown(finding.expected_text, finding.expected)
@@ -262,7 +277,7 @@ def _finding_row(
         [
             (1, number, formats.centred),
             (2, _SEVERITY_NAMES[lang][finding.severity], severity_format),
-            (3, place, formats.link if location else formats.body),
+            (3, place, formats.link if linked else formats.body),
             (_LABEL_COLUMN, label, formats.body),
             (_MESSAGE_COLUMN, message, formats.body),
             (6, expected, formats.body),
@@ -271,5 +286,5 @@ def _finding_row(
         ],
         height=min(lines * _LINE_HEIGHT + _ROW_PADDING, _MAX_ROW_HEIGHT),
     )
-    if location is not None:
+    if linked and location is not None:
         rows.link(f"C{row}", sheet_reference(location.sheet, location.cell_ref), place)
