@@ -58,6 +58,11 @@ class Run:
     bold: bool = False
 
 
+def lines_of(runs: Sequence[Run]) -> int:
+    """About how many lines a note's text takes in its box (some 40 characters a line)."""
+    return sum(len(r.text) for r in runs) // 40 + sum(r.text.count("\n") for r in runs) + 1
+
+
 def _run(run: Run, prefix: str = "") -> str:
     p = prefix
     bold = f"<{p}b/>" if run.bold else ""

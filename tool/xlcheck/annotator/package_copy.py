@@ -295,7 +295,7 @@ class _Annotation:
         old_vml = self.package.read(vml_name) if vml_name else None
         shown = comment_parts.note_cells(old_vml) if old_vml else set()
         shapes = [
-            (cell, sum(len(r.text) for r in runs) // 40 + runs_lines(runs))
+            (cell, comment_parts.lines_of(runs))
             for cell, runs in sorted(notes.items())
             if cell not in shown
         ]
@@ -360,10 +360,6 @@ class _Annotation:
             if n.lower().endswith(".bin") and self.copy.changed.get(n, b"") is not None
         ):
             del self.types.defaults["bin"]
-
-
-def runs_lines(runs: Sequence[comment_parts.Run]) -> int:
-    return sum(r.text.count("\n") for r in runs) + 1
 
 
 def annotated_package(

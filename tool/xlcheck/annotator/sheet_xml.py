@@ -216,18 +216,19 @@ class SheetPart:
         self._cell_edits(edits)
         self._view_edits(edits)
         if self._legacy_drawing is not None:
-            at = next(
-                (c.start for c in self.root.children if c.name in _AFTER_LEGACY_DRAWING),
-                self._root_close(),
-            )
-            edits.append(
-                (
-                    at,
-                    at,
-                    f'<{self.prefix}legacyDrawing xmlns:r="{RELATIONSHIP_NAMESPACE}" '
-                    f'r:id="{self._legacy_drawing}"/>'.encode(),
+            drawing = (
+                f'<{self.prefix}legacyDrawing xmlns:r="{RELATIONSHIP_NAMESPACE}" '
+                f'r:id="{self._legacy_drawing}"/>'
+            ).encode()
+            existing = self.root.child("legacyDrawing")
+            if existing is not None:  # one that pointed nowhere: a sheet has at most one
+                edits.append((existing.start, existing.end, drawing))
+            else:
+                at = next(
+                    (c.start for c in self.root.children if c.name in _AFTER_LEGACY_DRAWING),
+                    self._root_close(),
                 )
-            )
+                edits.append((at, at, drawing))
         return splice(self.data, edits) if edits else self.data
 
     def _root_close(self) -> int:
