@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from xlcheck import VerifyOptions, verify_workbook
 from xlcheck.annotator import annotate_workbook
 from xlcheck.findings import CellRef, Finding, Severity, VerificationResult
 
@@ -90,6 +91,11 @@ def annotate(
     )
     assert written is not None
     return written
+
+
+def verified_copy(path: Path, out: Path) -> VerificationResult:
+    """``xlcheck verify`` of ``path`` with its annotated copy at ``out``."""
+    return verify_workbook(path, options=VerifyOptions(output=out, force=True))
 
 
 def _linear(channel: float) -> float:
