@@ -17,7 +17,7 @@ MODULES = {
 THIRD_PARTY_HOMES = {
     "click": {"cli"},
     "xlsxwriter": {"template_writer", "exchange.summary_workbook"},
-    "openpyxl": {"reader", "annotator", "exchange.batch"},
+    "openpyxl": {"reader", "exchange.batch"},
     # The reader calls calamine directly (see reader._calamine_values); pandas shapes tables.
     "pandas": {"exchange.collect"},
     "python_calamine": {"reader", "exchange.batch"},

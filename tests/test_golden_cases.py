@@ -112,7 +112,6 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "formulas-unread": "tests/test_robustness.py",
     "macros-present": "tests/test_robustness.py",
     "sheet-hidden": "tests/test_robustness.py",
-    "validation-dropped": "tests/test_reader.py",
 }
 
 

@@ -185,25 +185,3 @@ def test_reader_cjk_builtin_date_format_reads_a_date(
         for c, where in _codes(path)
         if where.endswith(placed.cell_ref) and where.startswith(placed.sheet)
     ]
-
-
-def test_reader_x14_validation_is_reported_as_dropped(
-    make_workbook: FillWorkbook, tmp_path: Path
-) -> None:
-    source = make_workbook()
-    entry = sheet_entry(source, "基本信息")
-    x14 = (
-        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
-        b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
-        b'<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
-        b"<x14:dataValidation type=\"list\"><x14:formula1><xm:f>'\xe8\xaf\x84\xe5\x88\x86\xe8\xa1\xa8'!$A$1:$A$3</xm:f>"
-        b"</x14:formula1><xm:sqref>B5</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst></worksheet>"
-    )
-    path = rewrite_package(
-        source,
-        tmp_path / "x14.xlsx",
-        lambda n, d: d.replace(b"</worksheet>", x14) if n == entry else d,
-    )
-    result = api.verify_workbook(path)
-    assert "validation-dropped" in [f.code for f in result.findings]
-    assert result.annotated is not None and result.annotated.is_file()

@@ -8,6 +8,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -306,12 +307,28 @@ def test_robustness_interrupted_save_leaves_no_file(
     make_workbook: FillWorkbook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = make_workbook()
+    real_fdopen = os.fdopen
 
-    def crash(self: object, filename: str) -> None:
-        Path(filename).write_bytes(b"PK half a file")
-        raise OSError(28, "No space left on device")
+    class FullDisk:
+        """A file that takes half of what is written, then reports a full disk."""
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", crash)
+        def __init__(self, stream: Any) -> None:
+            self.stream = stream
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc_info: object) -> None:
+            self.stream.close()
+
+        def write(self, data: bytes) -> int:
+            self.stream.write(data[: len(data) // 2])
+            raise OSError(28, "No space left on device")
+
+    def half_written(fd: int, *args: Any, **kwargs: Any) -> Any:
+        return FullDisk(real_fdopen(fd, *args, **kwargs))
+
+    monkeypatch.setattr(os, "fdopen", half_written)
     result = _verify(path, lang="en")
     assert result.status == "unreadable"
     assert "No space left" in (result.unreadable_reason or "")
@@ -370,7 +387,11 @@ def test_robustness_backslash_zip_paths_read_values(
     assert "formulas-unread" in codes
     assert "score-above-weight" in codes
     assert "formula-replaced" not in codes
-    assert result.annotated is None
+    # The copy is made at the package level, with '/' in its entry names: apps can open it.
+    assert result.annotated is not None
+    with zipfile.ZipFile(result.annotated) as archive:
+        assert not any("\\" in name for name in archive.namelist())
+    assert openpyxl.load_workbook(result.annotated)["评分表"]["F25"].comment is not None
 
 
 def test_robustness_hidden_sheet_is_a_warning(make_workbook: FillWorkbook) -> None:

@@ -111,15 +111,17 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
             return result
         from xlcheck.annotator import annotate_workbook
 
-        # A read-only input folder moves the default copy elsewhere; None: openpyxl cannot load
-        # the package, which the formulas-unread finding reports. The annotator marks the
-        # workbook the reader loaded, so the file is parsed once.
+        # A read-only input folder moves the default copy elsewhere; None: not an Office Open
+        # XML package (.xls), which the formulas-unread finding reports.
+        # TODO(#9): pass the bytes the reader read once (Package.data) when it holds them.
         written = annotate_workbook(
             result,
             out,
+            source=path.read_bytes(),
             lang=options.lang,
+            force=options.force,
             may_relocate=out == annotated_path(path),
-            document=filled.document,
+            frozen=frozen_panes(filled.layout or layout),
         )
     return dataclasses.replace(result, annotated=written)
 
@@ -147,6 +149,11 @@ def typed_subtotals(
         ):
             found[key] = float(value)
     return found
+
+
+def frozen_panes(layout: Layout) -> dict[str, tuple[int, int]]:
+    """Sheet name (in the workbook) → (rows, columns) the template freezes on it."""
+    return {sheet.name: sheet.frozen for sheet in layout.sheets if any(sheet.frozen)}
 
 
 def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:

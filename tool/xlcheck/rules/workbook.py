@@ -1,4 +1,4 @@
-"""How the file itself came back: formulas unreadable, hidden sheets, macros, links, dropped validation."""
+"""How the file itself came back: formulas unreadable, hidden sheets, macros, links."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ FORMULAS_UNREAD = rule(
     "公式无法读取",
     "Formulas not read",
     "工作簿的文件结构特殊（如旧版 .xls、zip 内路径用反斜杠、某些数据透视表），只能读出单元格的值，"
-    "读不出公式：已按显示的值校验，公式是否被改动未检查，也无法写出批注副本。",
-    "只能读出单元格的值，读不出公式（{reason}）：已按显示的值校验，未检查公式，未写批注副本；"
+    "读不出公式：已按显示的值校验，公式是否被改动未检查。旧版 .xls 没有 Office Open XML 包，不写批注副本。",
+    "只能读出单元格的值，读不出公式（{reason}）：已按显示的值校验，未检查公式{copy}；"
     "请在 Excel、WPS 或 LibreOffice 中另存为 .xlsx 后再校验",
-    "Only cell values could be read, not formulas ({reason}): values were checked, formulas were not, "
-    "and no annotated copy was written; save it as .xlsx in Excel, WPS or LibreOffice and verify again",
+    "Only cell values could be read, not formulas ({reason}): values were checked, formulas were not{copy_en}; "
+    "save it as .xlsx in Excel, WPS or LibreOffice and verify again",
 )
 SHEET_HIDDEN = rule(
     "sheet-hidden",
@@ -35,9 +35,10 @@ MACROS_PRESENT = rule(
     W,
     "含有宏",
     "Contains macros",
-    "工作簿含有 VBA 宏。xlcheck 从不运行宏；批注副本为 .xlsm 时保留宏，为 .xlsx 时去掉宏。",
-    "工作簿含有 VBA 宏（xlcheck 不会运行）；{kept}",
-    "The workbook contains VBA macros (xlcheck never runs them); {kept_en}",
+    "工作簿含有 VBA 宏。xlcheck 从不运行宏；批注副本为 .xlsx（默认）时不含宏，用 -o 指定 .xlsm 文件名时原样保留。",
+    "工作簿含有 VBA 宏（xlcheck 不会运行）；.xlsx 批注副本不含宏，用 -o 指定 .xlsm 文件名可原样保留",
+    "The workbook contains VBA macros (xlcheck never runs them); an .xlsx annotated copy leaves them out, "
+    "an .xlsm one (name it with -o) keeps them as they are",
 )
 EXTERNAL_LINKS = rule(
     "external-links",
@@ -49,22 +50,20 @@ EXTERNAL_LINKS = rule(
     "The workbook links to {count} external files; xlcheck did not open them and used the values cached at save; "
     "paste the linked data as values",
 )
-VALIDATION_DROPPED = rule(
-    "validation-dropped",
-    W,
-    "批注副本丢失部分数据验证",
-    "Some data validation not kept",
-    "工作簿用到了 Excel 扩展格式（x14）的数据验证（如引用其他工作表的下拉列表），"
-    "批注副本无法保留这些下拉列表；原文件不受影响。",
-    "工作簿含有扩展格式（x14）的数据验证，批注副本中这些下拉列表会丢失；原文件不受影响",
-    "The workbook uses extended (x14) data validation, which the annotated copy cannot keep; the original is unchanged",
-)
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
     workbook = context.workbook
     if not workbook.formulas_read:
-        yield make_finding(FORMULAS_UNREAD, None, reason=workbook.formula_problem or "")
+        # Only a package that is not Office Open XML (a legacy .xls) gets no annotated copy.
+        no_copy = workbook.package is not None and workbook.package.kind not in ("xlsx", "xlsm")
+        yield make_finding(
+            FORMULAS_UNREAD,
+            None,
+            reason=workbook.formula_problem or "",
+            copy="，此格式不写批注副本" if no_copy else "",
+            copy_en=", and no annotated copy is written for this format" if no_copy else "",
+        )
     sheet_index = {s.sheet.name: s.index for s in context.layout.sheets}
     for name in workbook.hidden_sheets:
         if name in sheet_index:
@@ -75,17 +74,6 @@ def check(context: RuleContext) -> Iterator[Finding]:
     if package is None:
         return
     if package.has_macros:
-        yield make_finding(
-            MACROS_PRESENT,
-            None,
-            kept="批注副本为 .xlsm 时保留宏，为 .xlsx 时不含宏"
-            if workbook.path.suffix.lower() != ".xlsm"
-            else "批注副本（.xlsm）原样保留了宏",
-            kept_en="an .xlsm annotated copy keeps them, an .xlsx copy leaves them out"
-            if workbook.path.suffix.lower() != ".xlsm"
-            else "the .xlsm annotated copy keeps them as they are",
-        )
+        yield make_finding(MACROS_PRESENT, None)
     if package.external_links:
         yield make_finding(EXTERNAL_LINKS, None, count=len(package.external_links))
-    if package.has_x14_validation and workbook.formulas_read:
-        yield make_finding(VALIDATION_DROPPED, None)
