@@ -68,3 +68,25 @@ def test_readme_names_every_command_and_exit_code() -> None:
         assert command in readme
     for code in ("0", "1", "2", "3"):
         assert re.search(rf"^\|\s*{code}\s*\|", readme, re.MULTILINE), code
+
+
+def test_findings_doc_marks_every_code_a_spec_check_raises_as_spec_set() -> None:
+    """A spec's checks choose their severity; the catalogue must not promise a fixed one."""
+    from xlcheck.rules import checks
+    from xlcheck.spec_loading import CHECK_VERBS, load_spec
+
+    raised_by_checks = {
+        checks.CROSS_CHECK_MISMATCH,
+        checks.LIMIT_EXCEEDED,
+        checks.DATE_OUTSIDE_YEAR,
+        checks.DATE_NOT_YEAR_END,
+        checks.ROW_COUNT_MISMATCH,
+    }
+    assert len(raised_by_checks) == len(CHECK_VERBS)
+    assert {r.code for r in all_rules() if r.severity_from_spec} == {
+        r.code for r in raised_by_checks
+    }
+    # The catalogue's example is true of the shipped spec.
+    shipped = load_spec("zhanjiang-overall")
+    assert any(c.relation == "at_most" and c.severity == "warning" for c in shipped.checks)
+    assert "emits `limit-exceeded` as a warning" in FINDINGS_DOC.read_text(encoding="utf-8")

@@ -49,12 +49,16 @@ def render_catalogue() -> str:
         "",
         "Generated from the rule registry (`xlcheck.rules.render_catalogue`); a test keeps it current.",
         "Codes are stable: scripts may rely on them. Severity `error` makes `verify` exit 1.",
+        "A severity marked “spec” is the default for a check a template spec declares: the spec may",
+        "set `severity: warning` (or `error`) per check, so the same code can come as either; the",
+        "built-in `zhanjiang-overall` spec, for one, emits `limit-exceeded` as a warning.",
         "",
         "| code | severity | 含义 | meaning | message |",
         "| --- | --- | --- | --- | --- |",
     ]
     for entry in all_rules():
+        severity = entry.severity.value + (" (spec)" if entry.severity_from_spec else "")
         lines.append(
-            f"| `{entry.code}` | {entry.severity.value} | {entry.title}：{entry.description} | {entry.title_en} | {entry.message} |"
+            f"| `{entry.code}` | {severity} | {entry.title}：{entry.description} | {entry.title_en} | {entry.message} |"
         )
     return "\n".join(lines) + "\n"

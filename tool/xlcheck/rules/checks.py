@@ -22,6 +22,7 @@ CROSS_CHECK_MISMATCH = rule(
     "模板规定应相等的两个数（常在不同工作表上，如项目支出表合计与数据表的项目支出）不相等。",
     "{message}：{left_label} 为 {left}，{right_label} 为 {right}",
     "{message_en}: {left_label} is {left}, {right_label} is {right}",
+    severity_from_spec=True,
 )
 LIMIT_EXCEEDED = rule(
     "limit-exceeded",
@@ -31,6 +32,7 @@ LIMIT_EXCEEDED = rule(
     "模板规定不应超过另一个数的值超过了它（如实际支出超过可用资金）。",
     "{message}：{left_label} 为 {left}，{right_label} 为 {right}",
     "{message_en}: {left_label} is {left}, {right_label} is {right}",
+    severity_from_spec=True,
 )
 DATE_OUTSIDE_YEAR = rule(
     "date-outside-year",
@@ -40,6 +42,7 @@ DATE_OUTSIDE_YEAR = rule(
     "模板规定某个日期应在评价年度内（或评价年度的下一年，如填报日期），而填写的日期不在该年。",
     "“{label}”为 {date}，应在 {year} 年内（{which}）",
     "'{label}' is {date}; it should fall in {year} ({which_en})",
+    severity_from_spec=True,
 )
 DATE_NOT_YEAR_END = rule(
     "date-not-year-end",
@@ -49,6 +52,7 @@ DATE_NOT_YEAR_END = rule(
     "模板规定某个日期应为评价年度的年末（12 月 31 日），如年末人数的统计时点。",
     "“{label}”应为评价年度年末 {year_end}，实际为 {date}",
     "'{label}' should be the evaluated year's end, {year_end}; found {date}",
+    severity_from_spec=True,
 )
 ROW_COUNT_MISMATCH = rule(
     "row-count-mismatch",
@@ -58,6 +62,7 @@ ROW_COUNT_MISMATCH = rule(
     "表中填写的行数与另一处写明的个数不同（如项目个数写 7 个，项目表只填了 5 行）。",
     "“{label}”写的是 {stated} 个，但“{table}”中填写了 {filled} 行",
     "'{label}' states {stated}, but {filled} rows of '{table}' are filled",
+    severity_from_spec=True,
 )
 
 #: Default wording of the two relations, when the spec gives no message of its own.

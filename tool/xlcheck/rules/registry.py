@@ -26,6 +26,8 @@ class Rule:
     description: str
     message: str
     message_en: str
+    #: The spec may set this code's severity for each check it declares (``severity: warning``).
+    severity_from_spec: bool = False
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -39,10 +41,14 @@ def rule(
     description: str,
     message: str,
     message_en: str,
+    *,
+    severity_from_spec: bool = False,
 ) -> Rule:
     if code in REGISTRY:
         raise AssertionError(f"rule code {code} declared twice")
-    REGISTRY[code] = Rule(code, severity, title, title_en, description, message, message_en)
+    REGISTRY[code] = Rule(
+        code, severity, title, title_en, description, message, message_en, severity_from_spec
+    )
     return REGISTRY[code]
 
 
