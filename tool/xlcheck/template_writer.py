@@ -195,9 +195,12 @@ def _fit_row_heights(sheet: Worksheet, sheet_layout: SheetLayout) -> None:
         usable = sum(widths[first : first + cell.columns]) if first < len(widths) else 10
         needed = wrapped_lines(cell.text, usable)
         lines[cell.row_number] = max(lines.get(cell.row_number, 1), needed)
-    for row, count in lines.items():
-        if count > 1:
-            sheet.set_row(row - 1, 15 * count + 2)
+    heights = {row: 15.0 * count + 2 for row, count in lines.items() if count > 1}
+    for block in sheet_layout.blocks:
+        for row, height in block.row_heights:
+            heights[row] = max(heights.get(row, 0.0), height)
+    for row, height in heights.items():
+        sheet.set_row(row - 1, height)
 
 
 def _write_cells(

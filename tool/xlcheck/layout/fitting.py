@@ -80,6 +80,26 @@ class SheetView:
                 return row_number
         return None
 
+    def find_cells(
+        self,
+        wanted: Sequence[tuple[int, str]],
+        start_row: int,
+        *,
+        prefix: bool = False,
+    ) -> int | None:
+        """The first row at or after ``start_row`` where each (column number, text) of ``wanted``
+        holds that text (or, with ``prefix``, begins with it), compared without white space."""
+        target = [(column, cell_text(text)) for column, text in wanted]
+        for row_number in range(max(start_row, 1), len(self.grid) + 1):
+            row = self.row(row_number)
+            found = (row[column - 1] if len(row) >= column else "" for column, _ in target)
+            if all(
+                (have.startswith(text) if prefix else have == text)
+                for have, (_, text) in zip(found, target, strict=True)
+            ):
+                return row_number
+        return None
+
     def is_blank(self) -> bool:
         return not any(cell_text(v) for row in self.grid for v in row)
 

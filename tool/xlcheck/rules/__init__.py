@@ -4,7 +4,16 @@ catalogue ``docs/findings.md`` is generated from, so codes stay documented and u
 from __future__ import annotations
 
 from xlcheck.findings import Finding
-from xlcheck.rules import checks, derived, inputs, placement, scoring, tables, workbook
+from xlcheck.rules import (
+    checks,
+    derived,
+    indicators,
+    inputs,
+    placement,
+    scoring,
+    tables,
+    workbook,
+)
 from xlcheck.rules.registry import REGISTRY, Check, Rule, RuleContext, make_finding, rule
 
 __all__ = [
@@ -24,6 +33,7 @@ FAMILIES: tuple[Check, ...] = (
     inputs.check,
     derived.check,
     scoring.check,
+    indicators.check,
     checks.check,
     tables.check,
     workbook.check,
