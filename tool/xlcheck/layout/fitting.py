@@ -53,6 +53,9 @@ class SheetView:
     formula_at: FormulaAt
     #: The index of the template sheet being looked for (findings about it sort by it).
     sheet_index: int = 0
+    #: Rows the blocks above the one being fitted grew (or shrank) by, as their kind lets a unit
+    #: grow them (indicator rows): the block is expected that much lower, which moves nothing.
+    shift: int = 0
 
     def column(self, column_number: int) -> list[str]:
         """The texts of one column, top to bottom (row 1 first)."""
@@ -134,10 +137,13 @@ def fit_from_rows(
     inserted = frozenset(r for a, b in itertools.pairwise(images) for r in range(a + 1, b))
     deleted = len(expected) - len(rows)
     in_place = all(r == image for r, image in rows.items()) and not inserted and not deleted
+    shifted = all(r + view.shift == image for r, image in rows.items())
     notes: tuple[PlacementNote, ...] = ()
-    if not in_place:
-        above = images[0] - min(rows) if images else 0
-        first_moved = next((image for r, image in sorted(rows.items()) if r != image), images[0])
+    if not (shifted and not inserted and not deleted):
+        above = images[0] - min(rows) - view.shift if images else 0
+        first_moved = next(
+            (image for r, image in sorted(rows.items()) if r + view.shift != image), images[0]
+        )
         notes = (
             PlacementNote(
                 "rows-moved",
