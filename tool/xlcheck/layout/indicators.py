@@ -447,8 +447,7 @@ def _row_fields(
                         frame.sheet,
                         block.label,
                         level.name,
-                        group.name,
-                        f"第{number}行",
+                        f"{group.name}第{number}行",
                         spec.label,
                     )
                     if p

@@ -48,7 +48,7 @@ INDICATOR_ABOVE_RULE = rule(
     "Indicator scored above its rule",
     "定量指标按年度指标值、指标性质和实际完成值（定性指标按实际完成的等级）算出的得分低于自评得分："
     "达到指标值得满分，未达到的按比例得分（≥：实际 ÷ 指标值 × 分值；≤：指标值 ÷ 实际 × 分值）。",
-    "“{label}”年度指标值 {target_value}、实际完成值 {actual_value}，按评分规则应得 {due} 分，自评 {score} 分偏高",
+    "“{label}”{target_label} {target_value}、{actual_label} {actual_value}，按评分规则应得 {due} 分，自评 {score} 分偏高",
     "'{label}' (target {target_value}, actual {actual_value}) earns {due} by the scoring rule; the self-score {score} is too high",
 )
 INDICATOR_BELOW_RULE = rule(
@@ -57,7 +57,7 @@ INDICATOR_BELOW_RULE = rule(
     "指标得分低于评分规则",
     "Indicator scored below its rule",
     "自评得分低于按评分规则算出的得分：可能另有扣分原因，请确认。",
-    "“{label}”年度指标值 {target_value}、实际完成值 {actual_value}，按评分规则可得 {due} 分，自评 {score} 分；如另有扣分原因请写明",
+    "“{label}”{target_label} {target_value}、{actual_label} {actual_value}，按评分规则可得 {due} 分，自评 {score} 分；如另有扣分原因请写明",
     "'{label}' (target {target_value}, actual {actual_value}) earns {due} by the scoring rule; self-score {score}; state any other reason",
 )
 VALUE_UNREADABLE = rule(
@@ -198,8 +198,9 @@ def _total_weights(context: RuleContext, sheet: SheetLayout) -> Iterator[Finding
 
 @dataclass(frozen=True)
 class _Unscorable:
-    what: str
-    what_en: str
+    """Why a row's score cannot be worked out: which cell (by role), what it says, why."""
+
+    role: str
     text: str
     why: str
     why_en: str
@@ -223,12 +224,12 @@ def expected_share(
     actual: IndicatorValue,
     direction_text: str = "",
     unit: str = "",
+    target_label: str = "年度指标值",
 ) -> float | _Unscorable:
     """The share of 分值 a row earns, or why it cannot be worked out."""
     stated = direction_named(direction_text) if direction_text else None
     if direction_text and stated is None:
         return _Unscorable(
-            "指标性质",
             "direction",
             direction_text,
             "不是 ≥、≤、= 或 定性",
@@ -237,10 +238,9 @@ def expected_share(
     if stated == "qualitative" or (
         stated is None and not target.is_quantitative and not target.unreadable
     ):
-        return _qualitative(scoring, target, actual)
+        return _qualitative(scoring, target, actual, target_label)
     if not target.is_quantitative:
         return _Unscorable(
-            "年度指标值",
             "target",
             target.text,
             "读不出一个数值（请写成 ≥50个、100%、≤90万元 这样的形式）",
@@ -248,8 +248,7 @@ def expected_share(
         )
     if not actual.is_quantitative:
         return _Unscorable(
-            "实际完成值",
-            "actual value",
+            "actual",
             actual.text,
             "读不出一个数值（请写成 50个、98.5% 这样的形式）",
             "is not one number (write it like 50个, 98.5%)",
@@ -257,7 +256,6 @@ def expected_share(
     assert target.number is not None and actual.number is not None
     if stated and target.direction and stated != target.direction:
         return _Unscorable(
-            "年度指标值",
             "target",
             target.text,
             f"与指标性质“{direction_text}”的方向相反",
@@ -267,17 +265,16 @@ def expected_share(
     numbers = comparable(target, actual, unit)
     if numbers is None:
         return _Unscorable(
-            "实际完成值",
-            "actual value",
+            "actual",
             actual.text,
-            f"的单位与年度指标值“{target.text}”不同，无法比较",
+            f"单位与{target_label}“{_with_unit(target, unit)}”不同，无法比较",
             f"is in another unit than the target '{target.text}'",
         )
     return share_earned(direction, *numbers, scoring.method(direction))
 
 
 def _qualitative(
-    scoring: IndicatorScoring, target: IndicatorValue, actual: IndicatorValue
+    scoring: IndicatorScoring, target: IndicatorValue, actual: IndicatorValue, target_label: str
 ) -> float | _Unscorable:
     said = "".join(actual.text.split())
     if said == "".join(target.text.split()):
@@ -287,12 +284,28 @@ def _qualitative(
             return grade.share
     names = "、".join(g.name for g in scoring.qualitative)
     return _Unscorable(
-        "实际完成值",
-        "actual value",
+        "actual",
         actual.text,
-        f"不是定性指标的完成等级（{names}），也不同于年度指标值",
+        f"不是定性指标的完成等级（{names}），也不同于{target_label}",
         f"is none of the qualitative grades ({', '.join(g.name for g in scoring.qualitative)})",
     )
+
+
+#: Default words for the cells a row is scored from, in Chinese and English.
+_WORDS = {
+    "target": ("年度指标值", "target"),
+    "actual": ("实际完成值", "actual value"),
+    "direction": ("指标性质", "direction"),
+}
+
+
+def _label(placed: PlacedField | None, default: str) -> str:
+    return placed.spec.label if placed is not None else default
+
+
+def _with_unit(value: IndicatorValue, unit: str) -> str:
+    """A value as the row states it: its text, with the 度量单位 column's unit if it has none."""
+    return value.text if value.unit or not unit else f"{value.text}{unit}"
 
 
 def _against_rule(context: RuleContext, row: _Row, scoring: IndicatorScoring) -> Iterator[Finding]:
@@ -301,22 +314,24 @@ def _against_rule(context: RuleContext, row: _Row, scoring: IndicatorScoring) ->
     target, actual = _reading(context, row.field("target")), _reading(context, row.field("actual"))
     if score_field is None or weight is None or score is None or target is None or actual is None:
         return
+    if score > weight + 1e-9:
+        return  # score-above-weight says it
+    direction_field = row.field("direction")
+    direction = _text(context, direction_field)
+    if direction_field is not None and direction and direction not in direction_field.spec.choices:
+        return  # not one of the column's choices: invalid-choice reports it at its cell
     label = _text(context, row.field("indicator_name")) or score_field.indicator_name
-    share = expected_share(
-        scoring,
-        target,
-        actual,
-        _text(context, row.field("direction")),
-        _text(context, row.field("measure")),
-    )
+    unit = _text(context, row.field("measure"))
+    target_label = _label(row.field("target"), "年度指标值")
+    share = expected_share(scoring, target, actual, direction, unit, target_label)
     if isinstance(share, _Unscorable):
-        at = {"年度指标值": "target", "实际完成值": "actual", "指标性质": "direction"}[share.what]
+        at = row.field(share.role)
         yield make_finding(
             VALUE_UNREADABLE,
-            row.field(at) or score_field,
+            at or score_field,
             label=label,
-            what=share.what,
-            what_en=share.what_en,
+            what=_label(at, _WORDS[share.role][0]),
+            what_en=_WORDS[share.role][1],
             text=share.text,
             why=share.why,
             why_en=share.why_en,
@@ -327,8 +342,10 @@ def _against_rule(context: RuleContext, row: _Row, scoring: IndicatorScoring) ->
         return
     params: dict[str, Any] = {
         "label": label,
-        "target_value": target.text,
-        "actual_value": actual.text,
+        "target_label": target_label,
+        "actual_label": _label(row.field("actual"), "实际完成值"),
+        "target_value": _with_unit(target, unit),
+        "actual_value": _with_unit(actual, unit),
         "due": _points(due),
         "score": _points(score),
     }
