@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from tests import sheet_edits
 from tests.conftest import fill_cells
 from xlcheck import SpecError, VerifyOptions, load_spec, verify_workbook, write_template
 from xlcheck.formulas import template_formulas
@@ -236,14 +237,15 @@ def test_written_template_merges_labels_and_sizes_text_rows(tmp_path: Path) -> N
 
 def test_signoff_is_found_when_a_name_is_written_into_its_label(tmp_path: Path) -> None:
     path = write_template(tmp_path / "t.xlsx", template="national-project")
-    fill_cells(
-        path,
-        {"project[1].project_name": "甲项目"},
-        template="national-project",
-        cells={f"{SHEET}!E28": "单位负责人：张三"},
-    )
+    fill_cells(path, {"project[1].project_name": "甲项目"}, template="national-project")
+    book = openpyxl.load_workbook(path)
+    sheet_edits.insert_rows(book, SHEET, 1)  # everything one row lower
+    book[SHEET]["E29"] = "单位负责人：张三"  # the name written into the label cell
+    book[SHEET]["F30"] = "0759-1234567"  # 联系电话, one row below its template place
+    book.save(path)
     result = verify_workbook(path, options=VerifyOptions(annotate=False))
-    assert not {f.code for f in result.findings} & {"rows-unrecognised", "rows-moved"}
+    assert {f.code for f in result.findings} & {"rows-unrecognised", "rows-moved"} == {"rows-moved"}
+    assert result.all_values["project[1].sign_phone"] == "0759-1234567"
 
 
 def test_indicator_group_grows_to_the_rows_a_unit_inserted() -> None:
