@@ -9,6 +9,7 @@ from xlcheck.rules import (
     derived,
     indicators,
     inputs,
+    links,  # noqa: F401  (declares the rules xlcheck.cross_workbook applies to a run)
     placement,
     scoring,
     tables,
