@@ -14,7 +14,7 @@ from tests import sheet_edits
 from tests.conftest import fill_cells
 from xlcheck import SpecError, VerifyOptions, load_spec, verify_workbook, write_template
 from xlcheck.formulas import template_formulas
-from xlcheck.layout import SheetView, kind_named, lay_out
+from xlcheck.layout import SheetView, kind_named, kind_names, lay_out
 from xlcheck.layout.fitting import BlockFit
 from xlcheck.layout.grid import NOT_APPLICABLE_TEXT
 from xlcheck.spec_loading import parse_spec
@@ -291,3 +291,26 @@ def test_indicator_group_grows_to_the_rows_a_unit_inserted() -> None:
     assert rows["quality"] == (18, 19)
     assert rows["served"] == (27,)
     assert fit.next_row == 28
+
+
+SPEC_FORMAT = Path(__file__).resolve().parent.parent / "docs" / "spec-format.md"
+
+
+def _documented_keys(kind: str) -> set[str]:
+    """The keys in the first table under ``### `kind: <kind>``` of docs/spec-format.md."""
+    text = SPEC_FORMAT.read_text(encoding="utf-8")
+    lines = text.split(f"### `kind: {kind}`", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| key |"))
+    keys = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        keys.add(line.split("`")[1])
+    return keys
+
+
+@pytest.mark.parametrize("kind", kind_names())
+def test_spec_format_lists_every_key_of_every_kind(kind: str) -> None:
+    registered = kind_named(kind)
+    assert registered is not None
+    assert _documented_keys(kind) == set(registered.spec_keys) | {"kind", "title"}
