@@ -307,6 +307,9 @@ def write_template(
                 "format_rows": True,
                 "select_locked_cells": True,
                 "select_unlocked_cells": True,
+                # Units add rows where a table or an indicator group needs more (relocation reads
+                # them); deleting rows stays locked.
+                "insert_rows": True,
             },
         )
     try:
