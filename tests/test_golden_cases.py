@@ -132,6 +132,10 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "macros-present": "tests/test_robustness.py",
     "sheet-hidden": "tests/test_robustness.py",
     "validation-dropped": "tests/test_reader.py",
+    # Across the workbooks of one run, not within one workbook.
+    "project-amount-differs": "tests/test_cross_workbook.py",
+    "project-sheet-missing": "tests/test_cross_workbook.py",
+    "project-total-differs": "tests/test_cross_workbook.py",
 }
 
 
