@@ -17,7 +17,8 @@ from xlcheck.indicator_values import (
     share_earned,
 )
 from xlcheck.layout import PlacedField, SheetLayout
-from xlcheck.layout.indicators import IndicatorsBlock, IndicatorScoring, IndicatorsLayout
+from xlcheck.layout.indicator_spec import IndicatorsBlock, IndicatorScoring
+from xlcheck.layout.indicators import IndicatorsLayout
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 from xlcheck.rules.tables import ROW_INCOMPLETE
 
