@@ -96,3 +96,17 @@ def test_renamed_and_reordered_project_sheets_are_still_verified(tmp_path: Path)
     )
     assert result.exit_code == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["results"][0]["findings"] == []
+
+
+def test_cli_template_year_and_unit_fill_every_project_sheet(tmp_path: Path) -> None:
+    out = tmp_path / "projects.xlsx"
+    result = CliRunner().invoke(
+        cli,
+        ["template", "-t", "national-project", "--data", str(DATA), "-o", str(out)]
+        + ["--year", "2023", "--unit", "某单位"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    book = openpyxl.load_workbook(out)
+    assert [(s["H3"].value, s["F4"].value) for s in book.worksheets] == [(2023, "某单位")] * 2
+    assert all("（2023 年度）" in str(s["A1"].value) for s in book.worksheets)

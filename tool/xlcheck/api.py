@@ -141,8 +141,14 @@ def write_template(
     given = prefill if isinstance(prefill, Prefill) else build_prefill(prefill or {}, spec)
     layout = given.layout(spec)
     values = dict(given.values)
-    year_key, unit_key = layout.role("year"), layout.role("unit")
-    extra = {k: v for k, v in ((year_key, year), (unit_key, unit)) if k and v is not None}
+    year_key = layout.role("year")
+    # On a sheet written once per item (one per project) every item takes the year and unit.
+    extra = {
+        key: value
+        for role, value in (("year", year), ("unit", unit))
+        if value is not None
+        for key in layout.instances_of(spec.role(role) or "")
+    }
     values.update(check_values(extra, spec, layout, source="--year/--unit"))
     year_shown = values.get(year_key) if year_key else None
     suffix = f"（{year_shown} 年度）" if year_shown else ""
