@@ -102,8 +102,10 @@ def test_cli_template_year_and_unit_fill_every_project_sheet(tmp_path: Path) -> 
     out = tmp_path / "projects.xlsx"
     result = CliRunner().invoke(
         cli,
-        ["template", "-t", "national-project", "--data", str(DATA), "-o", str(out)]
-        + ["--year", "2023", "--unit", "某单位"],
+        [
+            *("template", "-t", "national-project", "--data", str(DATA), "-o", str(out)),
+            *("--year", "2023", "--unit", "某单位"),
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.stdout + result.stderr
