@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from xlcheck import load_prefill, write_template
-from xlcheck.layout import lay_out
+from xlcheck.layout import Layout, lay_out
 from xlcheck.spec_loading import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,14 +52,16 @@ def fill_cells(
     *,
     template: str = "zhanjiang-overall",
     cells: Mapping[str, Any] | None = None,
+    layout: Layout | None = None,
 ) -> Path:
     """Write values into a workbook with openpyxl, as a unit filling it by hand would.
 
     Args:
         values: field key → value, written to that field's cell (over a formula too).
         cells: ``"Sheet!B7"`` → value, for cells that are not fields.
+        layout: the workbook's layout when it has a sheet per project (``Prefill.layout``).
     """
-    layout = lay_out(load_spec(template))
+    layout = layout or lay_out(load_spec(template))
     book = openpyxl.load_workbook(path)
     for key, value in values.items():
         placed = layout.by_key[key]

@@ -85,10 +85,10 @@ def build_fixture(target: Path = FIXTURE) -> Path:
 
 
 def _main(source: str, target: str, picture: str, scratch: str) -> None:  # pragma: no cover
-    import uno  # type: ignore[import-not-found]
-    from com.sun.star.awt import Point, Size  # type: ignore[import-not-found]
-    from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
-    from com.sun.star.table import CellAddress, CellRangeAddress  # type: ignore[import-not-found]
+    import uno
+    from com.sun.star.awt import Point, Size
+    from com.sun.star.beans import PropertyValue
+    from com.sun.star.table import CellAddress, CellRangeAddress
 
     def prop(name: str, value: object) -> PropertyValue:
         item = PropertyValue()

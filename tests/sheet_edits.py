@@ -1,8 +1,9 @@
 """Edits units make to a template, done with openpyxl the way Excel does them.
 
-openpyxl's ``insert_rows``/``delete_rows`` move cells but leave formula text alone; Excel moves
-every reference to the rows that moved, and a range grows or shrinks when rows are inserted or
-deleted strictly inside it. ``insert_rows`` and ``delete_rows`` here do both.
+openpyxl's ``insert_rows``/``delete_rows`` move cells but leave formula text and merged ranges
+alone; Excel moves every reference to the rows that moved, a range grows or shrinks when rows are
+inserted or deleted strictly inside it, and so does a merged range (a 二级指标 label merged over
+its rows grows with a row inserted among them). ``insert_rows`` and ``delete_rows`` here do all.
 """
 
 from __future__ import annotations
@@ -53,14 +54,36 @@ def _rewrite_formulas(book: Any, sheet: str, move: Move) -> None:
     for worksheet in book.worksheets:
         for row in worksheet.iter_rows():
             for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
+                # Text that only begins with "=" (a target typed as =8个) is not a formula.
+                if cell.data_type == "f" and isinstance(cell.value, str):
                     cell.value = _shift_formula(cell.value, worksheet.title, sheet, move)
 
 
+def _move_merged(worksheet: Any, move: Move, edit: Callable[[], None]) -> None:
+    """Do ``edit`` (a row insertion or deletion) and move the sheet's merged ranges with it."""
+    ranges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in worksheet.merged_cells.ranges]
+    for first_row, first_col, last_row, last_col in ranges:
+        worksheet.unmerge_cells(
+            start_row=first_row, start_column=first_col, end_row=last_row, end_column=last_col
+        )
+    edit()
+    for first_row, first_col, last_row, last_col in ranges:
+        start, end = move(first_row, "start"), move(last_row, "end")
+        if start and end >= start and (end > start or last_col > first_col):
+            worksheet.merge_cells(
+                start_row=start, start_column=first_col, end_row=end, end_column=last_col
+            )
+
+
 def insert_rows(book: Any, sheet: str, row_number: int, count: int = 1) -> None:
-    """Insert ``count`` rows before ``row_number`` as Excel does (references follow)."""
-    book[sheet].insert_rows(row_number, count)
-    _rewrite_formulas(book, sheet, lambda r, _kind: r + count if r >= row_number else r)
+    """Insert ``count`` rows before ``row_number`` as Excel does (references and merged
+    ranges follow; a range with the row strictly inside it grows)."""
+
+    def move(r: int, _kind: str) -> int:
+        return r + count if r >= row_number else r
+
+    _move_merged(book[sheet], move, lambda: book[sheet].insert_rows(row_number, count))
+    _rewrite_formulas(book, sheet, move)
 
 
 def delete_rows(book: Any, sheet: str, row_number: int, count: int = 1) -> None:
@@ -74,5 +97,5 @@ def delete_rows(book: Any, sheet: str, row_number: int, count: int = 1) -> None:
             return r
         return {"single": 0, "start": row_number, "end": row_number - 1}[kind]
 
-    book[sheet].delete_rows(row_number, count)
+    _move_merged(book[sheet], move, lambda: book[sheet].delete_rows(row_number, count))
     _rewrite_formulas(book, sheet, move)

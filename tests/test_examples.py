@@ -62,3 +62,43 @@ def test_readme_quickstart_verify_runs_on_the_example(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "总分 101 超过了满分 100 分" in result.stdout
     assert copy.with_name("zhanjiang-xinfang-2023.checked.xlsx").is_file()
+
+
+NATIONAL_EXAMPLE = EXAMPLES / "national-project-2022.xlsx"
+NATIONAL_ANNOTATED = EXAMPLES / "national-project-2022.checked.xlsx"
+
+
+def test_national_example_reports_the_typed_zero_totals_of_both_published_forms() -> None:
+    result = verify_workbook(NATIONAL_EXAMPLE, options=VerifyOptions(annotate=False))
+    found = {(f.code, str(f.location)) for f in result.findings}
+    expected = {
+        (code, f"{sheet}!{cell}")
+        for sheet in ("委托业务项目", "村级补助及运转经费")
+        for cell in ("D6", "E6", "F6", "H6", "I6")
+        for code in ("derived-mismatch", "formula-replaced")
+    } | {
+        ("too-many-decimals", f"{sheet}!{cell}")
+        for sheet in ("委托业务项目", "村级补助及运转经费")
+        for cell in ("E7", "F7")
+    }
+    assert found == expected
+    score = next(
+        f
+        for f in result.findings
+        if f.code == "derived-mismatch" and f.field == "project[1].funds.total.score"
+    )
+    assert (score.expected, score.actual) == (10, 0)
+    assert result.application and "LibreOffice" in result.application
+
+
+def test_national_shipped_annotated_copy_lists_the_current_findings(tmp_path: Path) -> None:
+    shipped = openpyxl.load_workbook(NATIONAL_ANNOTATED)["校验结果"]
+    fresh_path = verify_workbook(
+        NATIONAL_EXAMPLE, options=VerifyOptions(output=tmp_path / "fresh.xlsx")
+    ).annotated
+    assert fresh_path is not None
+    fresh = openpyxl.load_workbook(fresh_path)["校验结果"]
+    rows = [row for row in shipped.iter_rows(min_row=4, values_only=True)]
+    assert rows == [row for row in fresh.iter_rows(min_row=4, values_only=True)], (
+        "rebuild with: python examples/build_national_example.py"
+    )

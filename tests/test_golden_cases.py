@@ -4,7 +4,10 @@ A case folder holds ``case.yaml``:
 
     description: what the case shows
     base: correct | seed | empty      # the seed's numbers with a total of 100 | 101 | nothing
+                                      # | national: examples/national-project-2022.json as data
     spec: spec.yaml                   # optional: a spec beside the case instead of the default
+    template: national-project        # optional: a built-in template instead of the default
+    data: {…}                         # optional: ``template --data`` values (a list per repeat key)
     values: {field key: value}        # typed into the field's cell with openpyxl (formulas too)
     cells: {"Sheet!B7": value}        # typed into any cell
     delete_sheets: [Sheet]            # sheets removed after filling
@@ -31,22 +34,38 @@ import pytest
 import yaml
 
 from tests import sheet_edits
-from tests.conftest import correct_seed_values, fill_cells, seed_values
-from xlcheck import VerifyOptions, verify_workbook, write_template
+from tests.conftest import EXAMPLES, correct_seed_values, fill_cells, seed_values
+from xlcheck import VerifyOptions, load_spec, verify_workbook, write_template
+from xlcheck.api import prefill_values
 
 CASES = Path(__file__).resolve().parent / "cases"
+NATIONAL_DATA = EXAMPLES / "national-project-2022.json"
 CASE_DIRS = sorted(p for p in CASES.iterdir() if (p / "case.yaml").is_file())
+
+
+def _template(case: dict[str, Any], case_dir: Path) -> str:
+    if "spec" in case:
+        return str(case_dir / case["spec"])
+    return str(case.get("template", "zhanjiang-overall"))
 
 
 def _build(case_dir: Path, tmp_path: Path) -> Path:
     case: dict[str, Any] = yaml.safe_load((case_dir / "case.yaml").read_text(encoding="utf-8"))
-    template = str(case_dir / case["spec"]) if "spec" in case else "zhanjiang-overall"
-    base = {"correct": correct_seed_values, "seed": seed_values, "empty": dict}[
-        case.get("base", "correct")
-    ]()
+    template = _template(case, case_dir)
+    name = case.get("base", "correct")
+    base = {"correct": correct_seed_values, "seed": seed_values}.get(name, dict)()
+    data = json.loads(NATIONAL_DATA.read_text(encoding="utf-8")) if name == "national" else None
+    data = case.get("data", data)
     path = tmp_path / f"{case_dir.name}.xlsx"
-    write_template(path, template=template)
-    fill_cells(path, {**base, **case.get("values", {})}, template=template, cells=case.get("cells"))
+    prefill = prefill_values(data, load_spec(template)) if data is not None else None
+    write_template(path, template=template, prefill=prefill)
+    fill_cells(
+        path,
+        {**base, **case.get("values", {})},
+        template=template,
+        cells=case.get("cells"),
+        layout=prefill.layout(load_spec(template)) if prefill else None,
+    )
     if case.get("delete_sheets"):
         book = openpyxl.load_workbook(path)
         for name in case["delete_sheets"]:
@@ -83,7 +102,7 @@ def _edit(book: Any, edit: dict[str, Any]) -> None:
 
 def _findings(case_dir: Path, tmp_path: Path) -> list[dict[str, Any]]:
     case = yaml.safe_load((case_dir / "case.yaml").read_text(encoding="utf-8"))
-    template = str(case_dir / case["spec"]) if "spec" in case else None
+    template = _template(case, case_dir) if "spec" in case or "template" in case else None
     result = verify_workbook(
         _build(case_dir, tmp_path), options=VerifyOptions(template=template, annotate=False)
     )
@@ -112,6 +131,10 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "formulas-unread": "tests/test_robustness.py",
     "macros-present": "tests/test_robustness.py",
     "sheet-hidden": "tests/test_robustness.py",
+    # Across the workbooks of one run, not within one workbook.
+    "project-amount-differs": "tests/test_cross_workbook.py",
+    "project-sheet-missing": "tests/test_cross_workbook.py",
+    "project-total-differs": "tests/test_cross_workbook.py",
 }
 
 

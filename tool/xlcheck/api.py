@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.findings import VerificationResult
-from xlcheck.layout import lay_out
+from xlcheck.layout import PlacedField, lay_out
 from xlcheck.output_files import check_output_path, write_output
 from xlcheck.prefill import Prefill, build_prefill, check_values, read_prefill
 from xlcheck.spec import Spec
@@ -59,6 +59,10 @@ class FieldInfo:
     min: float | None
     max: float | None
     choices: tuple[str, ...]
+    #: On a sheet written once per item: its repeat key (``project``) and the field naming each
+    #: sheet; ``key`` then reads ``project[n].…`` (``project[1].…``, ``project[2].…`` in results).
+    repeat: str | None = None
+    name_field: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -77,15 +81,24 @@ class FieldInfo:
             data["max"] = self.max
         if self.choices:
             data["choices"] = list(self.choices)
+        if self.repeat:
+            data["repeat"] = {"key": self.repeat, "name_field": self.name_field}
         return data
 
 
 def list_fields(template: str | Path = DEFAULT_TEMPLATE) -> list[FieldInfo]:
-    """Every input and derived cell of a template, in sheet order."""
+    """Every input and derived cell of a template, in sheet order; on a sheet written once per
+    item the key reads ``project[n].…`` and ``repeat`` names the list ``--data`` takes."""
     layout = lay_out(load_spec(template))
+    repeats = {s.index: (s.key_prefix, s.sheet.repeat) for s in layout.sheets if s.sheet.repeat}
+
+    def key_of(f: PlacedField) -> str:
+        prefix, repeat = repeats.get(f.sheet_index, ("", None))
+        return f"{repeat.key}[n].{f.key.removeprefix(prefix)}" if repeat else f.key
+
     return [
         FieldInfo(
-            key=f.key,
+            key=key_of(f),
             label=f.label_path,
             sheet=f.sheet,
             cell=f.cell_ref,
@@ -96,6 +109,8 @@ def list_fields(template: str | Path = DEFAULT_TEMPLATE) -> list[FieldInfo]:
             min=f.spec.minimum,
             max=f.spec.maximum,
             choices=f.spec.choices,
+            repeat=repeat.key if (repeat := repeats.get(f.sheet_index, ("", None))[1]) else None,
+            name_field=repeat.name_field if repeat else None,
         )
         for f in layout.fields
     ]
@@ -133,8 +148,14 @@ def write_template(
     given = prefill if isinstance(prefill, Prefill) else build_prefill(prefill or {}, spec)
     layout = given.layout(spec)
     values = dict(given.values)
-    year_key, unit_key = layout.role("year"), layout.role("unit")
-    extra = {k: v for k, v in ((year_key, year), (unit_key, unit)) if k and v is not None}
+    year_key = layout.role("year")
+    # On a sheet written once per item (one per project) every item takes the year and unit.
+    extra = {
+        key: value
+        for role, value in (("year", year), ("unit", unit))
+        if value is not None
+        for key in layout.instances_of(spec.role(role) or "")
+    }
     values.update(check_values(extra, spec, layout, source="--year/--unit"))
     year_shown = values.get(year_key) if year_key else None
     suffix = f"（{year_shown} 年度）" if year_shown else ""

@@ -172,7 +172,14 @@ def fields(template: str, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps([i.to_dict() for i in infos], ensure_ascii=False, indent=2))
         return
+    repeat = None
     for info in infos:
+        if info.repeat and info.repeat != repeat:
+            click.echo(
+                f'# “{info.sheet}”每项一张：--data 写 {{"{info.repeat}": [{{…}}, …]}}，每个对象一张表，'
+                f"以 {info.name_field} 命名；结果中的字段键为 {info.repeat}[1].…、{info.repeat}[2].…"
+            )
+        repeat = info.repeat
         kind = "填写" if info.kind == "input" else "计算"
         unit = f" [{info.unit}]" if info.unit else ""
         click.echo(

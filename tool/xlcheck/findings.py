@@ -155,6 +155,9 @@ class VerificationResult:
     #: Every field's value (inputs as normalised, derived values recomputed), field key → value;
     #: for ``xlcheck collect``. Left out of ``to_dict`` to keep the JSON output small.
     all_values: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Where each field stands in this workbook (field key → cell), so checks across workbooks
+    #: can name the other file's cell.
+    locations: dict[str, CellRef] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def errors(self) -> int:

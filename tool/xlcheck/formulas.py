@@ -96,7 +96,13 @@ def _expression(
         denominator = parts[1]
         return f'IF(N({denominator})=0,"",{parts[0]}/{denominator})'
     if derive.verb in ("min", "max"):
-        return f"{derive.verb.upper()}({','.join(parts)})"
+        # MIN and MAX skip text and blanks in referenced cells (an empty ratio's "" would make
+        # MIN(rate,1) give 1): N() counts them as 0, as SUM does and recompute does.
+        counted = [
+            part if isinstance(o, float) else f"N({part})"
+            for o, part in zip(derive.operands, parts, strict=True)
+        ]
+        return f"{derive.verb.upper()}({','.join(counted)})"
     if derive.verb == "round":
         return f"ROUND({parts[0]},{derive.decimals})"
     if derive.verb == "grade":

@@ -10,6 +10,7 @@ matched with confidence is read at the template's positions, as it was laid out.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -54,10 +55,11 @@ def _fit_sheet(sheet_layout: SheetLayout, view: SheetView) -> _SheetFit | Misfit
     notes: list[PlacementNote] = []
     in_place = True
     start_row = 1
+    shift = 0
     for block in sheet_layout.blocks:
         kind = kind_named(block.kind)
         assert kind is not None
-        fit = kind.fit(block, view, start_row)
+        fit = kind.fit(block, dataclasses.replace(view, shift=shift), start_row)
         if isinstance(fit, Misfit):
             return fit
         assert isinstance(fit, BlockFit)
@@ -65,6 +67,8 @@ def _fit_sheet(sheet_layout: SheetLayout, view: SheetView) -> _SheetFit | Misfit
         notes.extend(fit.notes)
         in_place = in_place and fit.in_place
         start_row = fit.next_row
+        # The blocks below stand lower by what this one grew (noted by it, if at all).
+        shift = fit.next_row - (block.last_row + 1)
     placement = SheetPlacement(view.name, tuple(placements))
     return _SheetFit(placement, tuple(notes), in_place)
 

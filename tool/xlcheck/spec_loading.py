@@ -17,6 +17,7 @@ from xlcheck.spec.model import (
     CheckSpec,
     Grade,
     Grading,
+    LinkSpec,
     RepeatSpec,
     SheetSpec,
     Spec,
@@ -101,7 +102,18 @@ def _parse_spec_file(path_text: str, mtime_ns: int, size: int) -> Spec:
 def parse_spec(raw: Any, source: Path, *, spec_hash: str = "") -> Spec:
     """Validate raw YAML data and build the spec, cross-checking every field key it mentions."""
     root = SpecNode(raw, "", source).mapping(
-        {"id", "version", "title", "year", "description", "roles", "grading", "sheets", "checks"}
+        {
+            "id",
+            "version",
+            "title",
+            "year",
+            "description",
+            "roles",
+            "grading",
+            "sheets",
+            "checks",
+            "links",
+        }
     )
     spec = Spec(
         id=root.need("id", text),
@@ -113,6 +125,7 @@ def parse_spec(raw: Any, source: Path, *, spec_hash: str = "") -> Spec:
         description=root.get("description", text, ""),
         roles=root.get("roles", _roles, ()),
         grading=root.get("grading", _grading, Grading()),
+        links=tuple(_link(n) for n in root.get("links", lambda n: n.items(), [])),
         spec_hash=spec_hash,
         source=source,
     )
@@ -168,6 +181,18 @@ def _repeat(node: SpecNode) -> RepeatSpec:
     if not 1 <= maximum <= 250:
         raise node.child("max").fail("max 应在 1 到 250 之间（一个工作簿的工作表数有限）")
     return RepeatSpec(node.need("key", key), node.need("name_field", text), maximum)
+
+
+def _link(node: SpecNode) -> LinkSpec:
+    node.mapping({"table", "name", "amount", "template", "detail_name", "detail_amount"})
+    return LinkSpec(
+        table=node.need("table", key),
+        name=node.need("name", key),
+        amount=node.need("amount", key),
+        template=node.need("template", text),
+        detail_name=node.need("detail_name", text),
+        detail_amount=node.need("detail_amount", text),
+    )
 
 
 def _grading(node: SpecNode) -> Grading:
@@ -275,6 +300,12 @@ def check_references(spec: Spec, root: SpecNode | None = None) -> Layout:
         for operand in wanted:
             if not layout.instances_of(operand):
                 raise SpecError(source, f"checks[{index}]", f"引用了不存在的字段 {operand}")
+    for index, link in enumerate(spec.links):
+        for column in (link.name, link.amount):
+            if f"{link.table}[1].{column}" not in known:
+                raise SpecError(
+                    source, f"links[{index}]", f"没有表 {link.table}，或表中没有列 {column}"
+                )
     for role, field_key in spec.roles:
         if layout.role(role) is None:
             raise SpecError(source, f"roles.{role}", f"引用了不存在的字段 {field_key}")

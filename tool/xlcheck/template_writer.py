@@ -180,24 +180,40 @@ def _set_up_print(sheet: Worksheet, sheet_layout: SheetLayout, footer: str) -> N
     sheet.set_footer(f"&L{footer}&R第 &P 页，共 &N 页")
 
 
-def _fit_row_heights(sheet: Worksheet, sheet_layout: SheetLayout) -> None:
-    """Taller rows where wrapped text (criteria, help) needs more than one line.
+def _fit_row_heights(
+    sheet: Worksheet,
+    sheet_layout: SheetLayout,
+    fields: list[PlacedField],
+    values: Mapping[str, Any],
+) -> None:
+    """Taller rows where wrapped text (criteria, help, pre-filled text) needs more than one line.
 
-    Excel does not grow a row for wrapped text written by a library, so long 评分标准 would
-    overlap the next row when printed.
+    Excel does not grow a row for wrapped text written by a library, so long 评分标准 (or a
+    pre-filled 三级指标 name) would overlap the next row when printed.
     """
     widths = sheet_layout.widths
     lines: dict[int, int] = {}
-    for cell in sheet_layout.cells:
-        if cell.style in ("title", "note", "section", "heading") or cell.rows > 1:
-            continue
-        first = cell.column_number - 1
-        usable = sum(widths[first : first + cell.columns]) if first < len(widths) else 10
-        needed = wrapped_lines(cell.text, usable)
-        lines[cell.row_number] = max(lines.get(cell.row_number, 1), needed)
-    for row, count in lines.items():
-        if count > 1:
-            sheet.set_row(row - 1, 15 * count + 2)
+    texts = [
+        (c.row_number, c.column_number, c.columns, c.text)
+        for c in sheet_layout.cells
+        if c.style not in ("title", "note", "section", "heading") and c.rows == 1
+    ]
+    texts += [
+        (f.row_number, f.column_number, f.columns, value)
+        for f in fields
+        if isinstance(value := values.get(f.key), str)
+    ]
+    for row_number, column_number, columns, text in texts:
+        first = column_number - 1
+        usable = sum(widths[first : first + columns]) if first < len(widths) else 10
+        needed = wrapped_lines(text, usable)
+        lines[row_number] = max(lines.get(row_number, 1), needed)
+    heights = {row: 15.0 * count + 2 for row, count in lines.items() if count > 1}
+    for block in sheet_layout.blocks:
+        for row, height in block.row_heights:
+            heights[row] = max(heights.get(row, 0.0), height)
+    for row, height in heights.items():
+        sheet.set_row(row - 1, height)
 
 
 def _write_cells(
@@ -280,7 +296,7 @@ def write_template(
             sheet.freeze_panes(rows, columns)
         for col, width in enumerate(sheet_layout.widths):
             sheet.set_column(col, col, width)
-        _fit_row_heights(sheet, sheet_layout)
+        _fit_row_heights(sheet, sheet_layout, fields_by_sheet.get(sheet_layout.name, []), values)
         for placed in fields_by_sheet.get(sheet_layout.name, []):
             _write_field(sheet, placed, layout, formats, values, grades)
         _set_up_print(sheet, sheet_layout, footer)
@@ -291,6 +307,9 @@ def write_template(
                 "format_rows": True,
                 "select_locked_cells": True,
                 "select_unlocked_cells": True,
+                # Units add rows where a table or an indicator group needs more (relocation reads
+                # them); deleting rows stays locked.
+                "insert_rows": True,
             },
         )
     try:

@@ -191,4 +191,5 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
         application=filled.application,
         values={role: shown_in_json(key) for role, _ in spec.roles if (key := layout.role(role))},
         all_values={placed.key: shown_in_json(placed.key) for placed in layout.fields},
+        locations={placed.key: placed.location for placed in layout.fields},
     )

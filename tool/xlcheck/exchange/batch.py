@@ -130,4 +130,8 @@ def verify_inputs(
                 results[futures[future]] = future.result()
                 if progress is not None:
                     progress(done, total)
-    return [r for r in results if r is not None]
+    from xlcheck.cross_workbook import add_cross_workbook_findings
+
+    return add_cross_workbook_findings(
+        [r for r in results if r is not None], template=options.template
+    )

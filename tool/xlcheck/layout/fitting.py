@@ -53,6 +53,9 @@ class SheetView:
     formula_at: FormulaAt
     #: The index of the template sheet being looked for (findings about it sort by it).
     sheet_index: int = 0
+    #: Rows the blocks above the one being fitted grew (or shrank) by, as their kind lets a unit
+    #: grow them (indicator rows): the block is expected that much lower, which moves nothing.
+    shift: int = 0
 
     def column(self, column_number: int) -> list[str]:
         """The texts of one column, top to bottom (row 1 first)."""
@@ -77,6 +80,26 @@ class SheetView:
         last = column_number - 1 + len(target)
         for row_number in range(max(start_row, 1), len(self.grid) + 1):
             if self.row(row_number)[column_number - 1 : last] == target:
+                return row_number
+        return None
+
+    def find_cells(
+        self,
+        wanted: Sequence[tuple[int, str]],
+        start_row: int,
+        *,
+        prefix: bool = False,
+    ) -> int | None:
+        """The first row at or after ``start_row`` where each (column number, text) of ``wanted``
+        holds that text (or, with ``prefix``, begins with it), compared without white space."""
+        target = [(column, cell_text(text)) for column, text in wanted]
+        for row_number in range(max(start_row, 1), len(self.grid) + 1):
+            row = self.row(row_number)
+            found = (row[column - 1] if len(row) >= column else "" for column, _ in target)
+            if all(
+                (have.startswith(text) if prefix else have == text)
+                for have, (_, text) in zip(found, target, strict=True)
+            ):
                 return row_number
         return None
 
@@ -114,10 +137,13 @@ def fit_from_rows(
     inserted = frozenset(r for a, b in itertools.pairwise(images) for r in range(a + 1, b))
     deleted = len(expected) - len(rows)
     in_place = all(r == image for r, image in rows.items()) and not inserted and not deleted
+    shifted = all(r + view.shift == image for r, image in rows.items())
     notes: tuple[PlacementNote, ...] = ()
-    if not in_place:
-        above = images[0] - min(rows) if images else 0
-        first_moved = next((image for r, image in sorted(rows.items()) if r != image), images[0])
+    if not (shifted and not inserted and not deleted):
+        above = images[0] - min(rows) - view.shift if images else 0
+        first_moved = next(
+            (image for r, image in sorted(rows.items()) if r + view.shift != image), images[0]
+        )
         notes = (
             PlacementNote(
                 "rows-moved",

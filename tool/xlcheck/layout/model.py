@@ -126,6 +126,8 @@ class BlockLayout:
     inserted_rows: frozenset[int] = frozenset()
     #: Wide enough to print on A4 landscape rather than portrait.
     landscape: bool = False
+    #: Rows drawn taller than one line (row number, height in points): free-text areas.
+    row_heights: tuple[tuple[int, float], ...] = ()
 
     @property
     def last_column(self) -> int:

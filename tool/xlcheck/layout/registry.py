@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView
-from xlcheck.layout.model import BlockLayout, BlockPlacement
+from xlcheck.layout.model import BlockLayout, BlockPlacement, PlacedField
 from xlcheck.spec.model import BlockSpec, Derivation, Grading
 from xlcheck.spec.nodes import SpecNode
 
@@ -30,6 +30,8 @@ class Frame:
     sheet_keys: frozenset[str] = frozenset()
     #: The spec's grading (maximum, bonus, grade bands), for kinds that total a score.
     grading: Grading = field(default_factory=Grading)
+    #: The fields of the blocks above on the same sheet, for kinds that total them (总分).
+    earlier: tuple[PlacedField, ...] = ()
 
     def key(self, key: str) -> str:
         return self.key_prefix + key

@@ -29,6 +29,8 @@ TITLE_ROW = 1
 NOTE_ROW = 2
 #: The first block starts here: rows 1 and 2 hold the title and the note.
 FIRST_BLOCK_ROW = 3
+#: Width (Excel character units) of a column no block asks a width for.
+DEFAULT_WIDTH = 10.0
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,25 @@ def _lay_out_blocks(
     plan: SheetPlan, index: int, spec: Spec, sheet_keys: frozenset[str]
 ) -> list[BlockLayout]:
     blocks: list[BlockLayout] = []
+    earlier: list[PlacedField] = []
     row = FIRST_BLOCK_ROW
     for position, block in enumerate(plan.sheet.blocks):
         kind = kind_named(block.kind)
         assert kind is not None, block.kind  # the loader accepts registered kinds only
         if block.title:
             row += 1  # the block's heading row
-        frame = Frame(plan.name, index, row, plan.key_prefix, sheet_keys, spec.grading)
+        frame = Frame(
+            plan.name, index, row, plan.key_prefix, sheet_keys, spec.grading, tuple(earlier)
+        )
         placement = plan.placement.blocks[position] if plan.placement else None
-        laid = replace(kind.lay_out(block, frame, placement), position=position)
+        # Frames are in the template's rows: a placement maps the template's rows to the
+        # workbook's, so the next block starts below this one as the template has it.
+        as_template = kind.lay_out(block, frame, None)
+        laid = as_template if placement is None else kind.lay_out(block, frame, placement)
+        laid = replace(laid, position=position)
         blocks.append(laid)
-        row = laid.last_row + 1
+        earlier.extend(laid.fields)
+        row = as_template.last_row + 1
     return blocks
 
 
@@ -84,6 +94,9 @@ def lay_out_sheet(plan: SheetPlan, index: int, spec: Spec) -> SheetLayout:
                 widths[column] = max(widths[column], width)
             else:
                 widths.append(width)
+    # A column no block claims a width for (one only merged cells cover) gets the default.
+    widths = [w or DEFAULT_WIDTH for w in widths]
+    widths += [DEFAULT_WIDTH] * (last_column - len(widths))
     title = plan.sheet.title or spec.title
     cells = [FixedCell(TITLE_ROW, 1, title, "title", columns=last_column)]
     if plan.sheet.note:

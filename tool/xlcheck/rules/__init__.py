@@ -4,7 +4,18 @@ catalogue ``docs/findings.md`` is generated from, so codes stay documented and u
 from __future__ import annotations
 
 from xlcheck.findings import Finding
-from xlcheck.rules import bounds, checks, derived, inputs, placement, scoring, tables, workbook
+from xlcheck.rules import (
+    bounds,
+    checks,
+    derived,
+    indicators,
+    inputs,
+    links,  # noqa: F401  (declares the rules xlcheck.cross_workbook applies to a run)
+    placement,
+    scoring,
+    tables,
+    workbook,
+)
 from xlcheck.rules.registry import REGISTRY, Check, Rule, RuleContext, make_finding, rule
 
 __all__ = [
@@ -25,6 +36,7 @@ FAMILIES: tuple[Check, ...] = (
     derived.check,
     bounds.check,
     scoring.check,
+    indicators.check,
     checks.check,
     tables.check,
     workbook.check,

@@ -59,11 +59,13 @@ def check(context: RuleContext) -> Iterator[Finding]:
             if spec.value_type == "amount" and allowed is not None and placed.key in context.cells:
                 places = _decimals(float(value))
                 if places > allowed:
+                    typed = f"{value:.{places}f}"
+                    # As typed (a number would be rounded to the two decimals the cell shows).
                     yield make_finding(
                         TOO_MANY_DECIMALS,
                         placed,
-                        actual=value,
-                        value=f"{value:.{places}f}",
+                        actual=typed,
+                        value=typed,
                         places=places,
                         allowed=allowed,
                         unit=spec.unit or "金额",

@@ -63,8 +63,8 @@ REASON_MISSING = rule(
     W,
     "未写扣分原因",
     "Deduction not explained",
-    "自评得分低于分值，但扣分原因为空。",
-    "“{label}”扣了 {deducted} 分，请填写扣分原因",
+    "自评得分低于分值，但扣分原因（指标表的偏差原因分析及改进措施）为空。",
+    "“{label}”扣了 {deducted} 分，请填写{reason}",
     "'{label}' lost {deducted} {points_en}; give the reason",
 )
 
@@ -74,11 +74,19 @@ def _points(value: float) -> str:
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
-    reasons = {f.group: f for f in context.layout.fields if f.role == "reason"}
+    by_role: dict[str, dict[str | None, PlacedField]] = {"reason": {}, "weight": {}, "name": {}}
+    for placed in context.layout.fields:
+        role = "name" if placed.role == "indicator_name" else placed.role
+        if role in by_role and placed.group is not None:
+            by_role[role][placed.group] = placed
     for placed in context.layout.fields:
         if placed.role != "score" or placed.key not in context.workbook.cells:
             continue
-        yield from _check_score(context, placed, reasons.get(placed.group))
+        weight = _weight(context, placed, by_role["weight"].get(placed.group))
+        if weight is None:
+            continue
+        label = _row_name(context, by_role["name"].get(placed.group)) or placed.indicator_name
+        yield from _check_score(context, placed, weight, label, by_role["reason"].get(placed.group))
     grading = context.grading
     maximum = grading.max_score + grading.bonus_max
     for total_field in (f for f in context.layout.fields if f.role == "total_score"):
@@ -108,12 +116,33 @@ def check(context: RuleContext) -> Iterator[Finding]:
             )
 
 
+def _weight(
+    context: RuleContext, placed: PlacedField, weight_field: PlacedField | None
+) -> float | None:
+    """What a score is out of: its fixed weight, else the row's own 分值 cell (indicator rows)."""
+    if placed.weight is not None:
+        return placed.weight
+    if weight_field is None or weight_field.key in context.unreliable:
+        return None
+    value = context.values.get(weight_field.key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _row_name(context: RuleContext, name_field: PlacedField | None) -> str | None:
+    """The name a unit wrote for its own indicator row (三级指标), if any."""
+    value = context.values.get(name_field.key) if name_field is not None else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def _check_score(
-    context: RuleContext, placed: PlacedField, reason: PlacedField | None
+    context: RuleContext,
+    placed: PlacedField,
+    weight: float,
+    label: str,
+    reason: PlacedField | None,
 ) -> Iterator[Finding]:
     """One scored row: within its weight, explained when below it, as its rule gives."""
     score = context.values.get(placed.key)
-    weight = placed.weight or 0.0
     if not isinstance(score, int | float):
         return
     if score > weight + 1e-9:
@@ -122,7 +151,7 @@ def _check_score(
             placed,
             expected=weight,
             actual=score,
-            label=placed.indicator_name,
+            label=label,
             score=_points(score),
             weight=_points(weight),
         )
@@ -138,7 +167,8 @@ def _check_score(
             reason,
             deducted=_points(deducted),
             points_en="point" if deducted == 1 else "points",
-            label=placed.indicator_name,
+            label=label,
+            reason=reason.spec.label,
         )
     rule_ = placed.spec.rule
     if rule_ is None or rule_.metric in context.unreliable:
@@ -148,7 +178,7 @@ def _check_score(
     if due is None or values_match(due, score, 2):
         return
     params: dict[str, Any] = {
-        "label": placed.indicator_name,
+        "label": label,
         "metric_label": context.layout.by_key[rule_.metric].short_label,
         "metric": context.show(rule_.metric, metric),
         "due": _points(due),

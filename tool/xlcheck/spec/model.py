@@ -198,6 +198,24 @@ class CheckSpec:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class LinkSpec:
+    """Figures that must agree with workbooks of another template verified in the same run.
+
+    This spec's table ``table`` lists items (projects) by ``name`` with a figure ``amount``; each
+    item has its own sheet of template ``template`` (same unit and year) whose ``detail_name``
+    field names it and whose ``detail_amount`` must equal the listed figure, and the table's
+    total must equal the sum of the items.
+    """
+
+    table: str
+    name: str
+    amount: str
+    template: str
+    detail_name: str
+    detail_amount: str
+
+
 # Identity equality: ``load_spec`` returns one object per spec file version, and the caches
 # keyed on a spec (its layout) hash it by identity instead of walking every field.
 @dataclass(frozen=True, eq=False)
@@ -212,6 +230,8 @@ class Spec:
     #: What some fields mean to xlcheck itself (``year``, ``unit``, ``budget``...) → field key.
     roles: tuple[tuple[str, str], ...] = ()
     grading: Grading = field(default_factory=Grading)
+    #: Figures checked against workbooks of other templates in the same run.
+    links: tuple[LinkSpec, ...] = ()
     spec_hash: str = ""
     source: Path | None = field(default=None, compare=False)
 

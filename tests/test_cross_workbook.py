@@ -1,0 +1,170 @@
+"""Checks across the workbooks of one run: the 部门整体 项目支出 list against each project's sheet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import EXAMPLES, FillWorkbook, correct_seed_values
+from xlcheck import VerifyOptions, load_spec, verify_paths, write_template
+from xlcheck.api import prefill_values
+from xlcheck.cross_workbook import add_cross_workbook_findings, cross_workbook_findings
+from xlcheck.findings import CellRef, TemplateIdentity, VerificationResult
+
+OVERALL = load_spec("zhanjiang-overall")
+NATIONAL = load_spec("national-project")
+SPECS = {OVERALL.id: OVERALL, NATIONAL.id: NATIONAL}
+UNIT = "池州市贵池区棠溪镇人民政府"
+CODES = {"project-amount-differs", "project-sheet-missing", "project-total-differs"}
+
+
+def _overall(projects: list[tuple[str, float]], *, unit: str = UNIT) -> VerificationResult:
+    values: dict[str, Any] = {"unit_name": unit, "year": 2022}
+    locations = {}
+    for row, (name, amount) in enumerate(projects, 1):
+        values[f"projects[{row}].name"] = name
+        values[f"projects[{row}].actual"] = amount
+        locations[f"projects[{row}].name"] = CellRef(2, 3 + row, 2, "项目支出")
+        locations[f"projects[{row}].actual"] = CellRef(2, 3 + row, 5, "项目支出")
+    values["projects.total.actual"] = round(sum(a for _, a in projects), 2)
+    locations["projects.total.actual"] = CellRef(2, 24, 5, "项目支出")
+    return VerificationResult(
+        Path("部门整体.xlsx"),
+        TemplateIdentity(OVERALL.id, OVERALL.version),
+        all_values=values,
+        locations=locations,
+    )
+
+
+def _projects(
+    projects: list[tuple[str, float]], *, unit: str = "219001-" + UNIT
+) -> VerificationResult:
+    values: dict[str, Any] = {}
+    locations = {}
+    for number, (name, amount) in enumerate(projects, 1):
+        prefix = f"project[{number}]."
+        values.update(
+            {prefix + "project_name": name, prefix + "unit_name": unit, prefix + "year": 2022}
+        )
+        values[prefix + "funds.total.executed"] = amount
+        locations[prefix + "funds.total.executed"] = CellRef(number - 1, 6, 6, name)
+    return VerificationResult(
+        Path("项目表.xlsx"),
+        TemplateIdentity(NATIONAL.id, NATIONAL.version),
+        all_values=values,
+        locations=locations,
+    )
+
+
+def _codes(found: dict[int, list[Any]]) -> dict[int, list[tuple[str, str]]]:
+    return {i: sorted((f.code, str(f.location)) for f in fs) for i, fs in found.items()}
+
+
+def test_listed_projects_equal_to_their_sheets_give_nothing() -> None:
+    listed = [("委托业务项目", 89.97), ("村级补助及运转经费", 132.91)]
+    assert cross_workbook_findings([_overall(listed), _projects(listed)], SPECS) == {}
+
+
+def test_a_differing_amount_is_reported_in_both_workbooks_naming_the_other_place() -> None:
+    found = cross_workbook_findings(
+        [
+            _overall([("委托业务项目", 89.97), ("村级补助及运转经费", 132.91)]),
+            _projects([("委托业务项目", 90.0), ("村级补助及运转经费", 132.91)]),
+        ],
+        SPECS,
+    )
+    assert _codes(found) == {
+        0: [("project-amount-differs", "项目支出!E4")],
+        1: [("project-amount-differs", "委托业务项目!F6")],
+    }
+    listed_side, sheet_side = found[0][0], found[1][0]
+    assert "项目表.xlsx" in listed_side.message and "委托业务项目!F6" in listed_side.message
+    assert "部门整体.xlsx" in sheet_side.message and "项目支出!E4" in sheet_side.message
+    assert (sheet_side.expected, sheet_side.actual) == (89.97, 90.0)
+    assert sheet_side.field == "project[1].funds.total.executed"
+
+
+def test_a_listed_project_without_its_sheet_is_a_warning_and_the_total_is_not_compared() -> None:
+    found = cross_workbook_findings(
+        [
+            _overall([("委托业务项目", 89.97), ("村级补助及运转经费", 132.91)]),
+            _projects([("委托业务项目", 89.97)]),
+        ],
+        SPECS,
+    )
+    assert _codes(found) == {0: [("project-sheet-missing", "项目支出!B5")]}
+    assert found[0][0].severity.value == "warning"
+    assert "村级补助及运转经费" in found[0][0].message
+
+
+def test_a_project_sheet_missing_from_the_list_makes_the_total_differ() -> None:
+    found = cross_workbook_findings(
+        [
+            _overall([("委托业务项目", 89.97)]),
+            _projects([("委托业务项目", 89.97), ("村级补助及运转经费", 132.91)]),
+        ],
+        SPECS,
+    )
+    assert _codes(found) == {0: [("project-total-differs", "项目支出!E24")]}
+    assert "村级补助及运转经费" in found[0][0].message
+    assert (found[0][0].expected, found[0][0].actual) == (222.88, 89.97)
+
+
+def test_names_match_across_full_and_half_width_brackets_and_spaces() -> None:
+    found = cross_workbook_findings(
+        [_overall([("村级补助（运转）经费", 10.0)]), _projects([("村级补助 (运转) 经费", 10.0)])],
+        SPECS,
+    )
+    assert found == {}
+
+
+@pytest.mark.parametrize(
+    "overall",
+    [
+        _overall([("委托业务项目", 1.0)], unit="另一个单位"),
+        _overall([("委托业务项目", 1.0)], unit=""),
+    ],
+    ids=["other-unit", "no-unit"],
+)
+def test_workbooks_of_another_unit_are_not_linked(overall: VerificationResult) -> None:
+    assert cross_workbook_findings([overall, _projects([("委托业务项目", 2.0)])], SPECS) == {}
+
+
+def test_add_cross_workbook_findings_keeps_results_without_links_as_they_are() -> None:
+    alone = _projects([("委托业务项目", 2.0)])
+    assert add_cross_workbook_findings([alone]) == [alone]
+
+
+def test_verify_paths_checks_a_units_overall_and_project_workbooks_together(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    data = json.loads((EXAMPLES / "national-project-2022.json").read_text(encoding="utf-8"))
+    projects = tmp_path / "projects.xlsx"
+    write_template(projects, template="national-project", prefill=prefill_values(data, NATIONAL))
+    values = correct_seed_values()
+    values.update(
+        {
+            "unit_name": UNIT,
+            "year": 2022,
+            "projects[1].name": "委托业务项目",
+            "projects[1].actual": 89.97,
+            "projects[2].name": "村级补助及运转经费",
+            "projects[2].budget_full": 132.91,
+            "projects[2].actual": 132.0,
+        }
+    )
+    overall = make_workbook(values, name="overall.xlsx")
+    results = verify_paths([overall, projects], options=VerifyOptions(annotate=False))
+    linked = [
+        (r.path.name, f.code, str(f.location))
+        for r in results
+        for f in r.findings
+        if f.code in CODES
+    ]
+    assert sorted(linked) == [
+        ("overall.xlsx", "project-amount-differs", "项目支出!E5"),
+        ("projects.xlsx", "project-amount-differs", "村级补助及运转经费!F6"),
+    ]
