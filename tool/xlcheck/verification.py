@@ -110,14 +110,10 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
         from xlcheck.annotator import annotate_workbook
 
         # A read-only input folder moves the default copy elsewhere; None: openpyxl cannot load
-        # the package, which the formulas-unread finding reports. The annotator marks the
-        # workbook the reader loaded, so the file is parsed once.
+        # the package. TODO(#9): the annotator is to work on filled.package.data (the bytes
+        # verified), not re-read the path.
         written = annotate_workbook(
-            result,
-            out,
-            lang=options.lang,
-            may_relocate=out == annotated_path(path),
-            document=filled.document,
+            result, out, lang=options.lang, may_relocate=out == annotated_path(path)
         )
     return dataclasses.replace(result, annotated=written)
 
