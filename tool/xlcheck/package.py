@@ -345,7 +345,18 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
             "填报模板解压后通常不到 1 MB；请检查是否发错了文件。",
             "A filled template unpacks to under 1 MB; check that this is the right file.",
         )
+    seen: set[str] = set()
     for info in infos:
+        # Two entries under one name: zip readers disagree on which one counts, so the part
+        # checked here might not be the part a parser reads. No spreadsheet app writes that.
+        name = info.filename.replace("\\", "/")
+        if name in seen:
+            raise refuse(
+                path,
+                f"zip 包中有两个同名条目 {name}，无法确定读哪一个，已拒绝读取",
+                f"the zip package holds two entries named {name}, so which one counts is ambiguous; refused",
+            )
+        seen.add(name)
         if info.flag_bits & 0x1:
             raise refuse(
                 path,

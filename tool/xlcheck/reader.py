@@ -62,8 +62,10 @@ _MARGIN = 200
 _RESAVE = "请在 Excel、WPS 或 LibreOffice 中打开并重新保存为 .xlsx。"
 _RESAVE_EN = "Open it in Excel, WPS or LibreOffice and save it again as .xlsx."
 # What openpyxl raises on packages it cannot load (tests/test_fuzz.py). The annotator still loads
-# the source with openpyxl until it works on the package itself, and catches these.
+# the source with openpyxl until it works on the package itself, and catches these. SyntaxError:
+# with lxml installed openpyxl parses through it, and lxml's XMLSyntaxError is a SyntaxError.
 OPENPYXL_FAILURES = (
+    SyntaxError,
     OSError,
     EOFError,
     zipfile.BadZipFile,
