@@ -35,6 +35,8 @@ from xlcheck.file_kinds import (
     zip_kind,
 )
 from xlcheck.package_parts import PartCounts, scan_parts
+from xlcheck.sheet_extents import ExtentError, ods_extents, xlsb_extent
+from xlcheck.sheet_xml import UnsafeXmlError
 
 #: Refuse a file larger than this before reading it: a filled template is about 20 KB, a large
 #: real workbook with scanned pictures a few tens of MB.
@@ -49,6 +51,10 @@ MAX_COMPRESSION_RATIO = 200
 MAX_ENTRIES = 10_000
 #: Refuse a workbook with more cells than this, counted over every sheet.
 MAX_CELLS = 1_000_000
+#: Read a sheet's values whole only when its content (rows × columns from A1) is at most this:
+#: calamine allocates the whole rectangle. Larger .xlsx sheets are read in a window; larger
+#: .ods and .xlsb sheets (which calamine reads whole) are refused.
+MAX_GRID_CELLS = 2_000_000
 #: Refuse a workbook with more sheets than this (a template has 4; 9,980 empty sheets once took
 #: 86 s to load).
 MAX_SHEETS = 500
@@ -456,7 +462,7 @@ def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
     kind = zip_kind(path, names, mimetype)
     if kind != "xlsx":
         _check_counts(path, scan_parts(archive, infos, sheet_entries=(), shared_strings=None), 0)
-        return Package(path, data, kind)
+        return _inspect_values_only(path, data, archive, kind, names)
     workbook_part = _workbook_part(path, archive, names)
     if workbook_part is None:
         raise not_a_workbook(path, names)
@@ -487,6 +493,51 @@ def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
         sheet_parts=sheets.parts,
         hidden_sheets=sheets.hidden,
     )
+
+
+def _check_extents(path: Path, extents: dict[str, tuple[int, int]]) -> None:
+    check_sheet_count(path, len(extents))
+    for sheet, (rows, columns) in extents.items():
+        if rows * columns > MAX_GRID_CELLS:
+            raise refuse(
+                path,
+                f"工作表“{sheet}”的数据延伸到第 {rows:,} 行、第 {columns:,} 列，超出 xlcheck 能读取的范围",
+                f"sheet '{sheet}' reaches row {rows:,}, column {columns:,}, further than xlcheck reads",
+                "请删除模板区域以外的数据后另存为 .xlsx，再校验。",
+                "Delete the data outside the template's area, save as .xlsx, and verify again.",
+            )
+
+
+def _inspect_values_only(
+    path: Path, data: bytes, archive: zipfile.ZipFile, kind: str, names: dict[str, str]
+) -> Package:
+    """An .ods or .xlsb: calamine reads each sheet whole, so how far they reach is checked first."""
+    try:
+        if kind == "ods":
+            with archive.open(names["content.xml"]) as stream:
+                _check_extents(path, ods_extents(stream))
+            meta = _parse_xml(path, archive, names.get("meta.xml"))
+            generator = (
+                next((e.text for e in meta.iter() if _local(e.tag) == "generator"), None)
+                if meta is not None
+                else None
+            )
+            return Package(path, data, kind, application=(generator or "").strip() or None)
+        sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".bin"))
+        _check_extents(
+            path, {posixpath.basename(n): xlsb_extent(archive.read(names[n])) for n in sheets}
+        )
+    except (KeyError, ExtentError) as exc:
+        what, what_en = kind_names(kind)
+        raise refuse(
+            path,
+            f"{what}已损坏，无法读取（{describe(exc)}）",
+            f"the {what_en} is damaged and cannot be read ({describe(exc)})",
+        ) from exc
+    except UnsafeXmlError as exc:
+        raise declares_dtd(path, "content.xml") from exc
+    app = _parse_xml(path, archive, names.get("docProps/app.xml"))
+    return Package(path, data, kind, application=_application(app, {}))
 
 
 def describe(value: Any) -> str:

@@ -31,6 +31,7 @@ from xlcheck.findings import (
 )
 from xlcheck.layout import Layout
 from xlcheck.package import (
+    MAX_GRID_CELLS,
     Package,
     check_sheet_count,
     declares_dtd,
@@ -54,11 +55,10 @@ _ERROR_VALUES = (
     "#SPILL!",
     "#CALC!",
 )
-#: Read a sheet's values whole only when its content (rows × columns from A1) is at most this:
-#: calamine allocates the whole rectangle. Larger sheets are read in a window.
-MAX_GRID_CELLS = 2_000_000
 #: Rows and columns read past the template's extent when a sheet is read in a window.
 _MARGIN = 200
+#: Why formulas are not read, by format: calamine reads these formats' values only.
+_VALUES_ONLY = {"xls": "legacy .xls", "xlsb": "binary .xlsb", "ods": "OpenDocument .ods"}
 _RESAVE = "请在 Excel、WPS 或 LibreOffice 中打开并重新保存为 .xlsx。"
 _RESAVE_EN = "Open it in Excel, WPS or LibreOffice and save it again as .xlsx."
 # What openpyxl raises on packages it cannot load (tests/test_fuzz.py). The annotator still loads
@@ -157,9 +157,7 @@ class WorkbookSource:
             self.sheet_names = list(self.package.sheet_names)
             self.hidden_sheets = list(self.package.hidden_sheets)
         else:
-            self.formula_problem = (
-                "legacy .xls" if self.package.kind == "xls" else kind_names(self.package.kind)[1]
-            )
+            self.formula_problem = _VALUES_ONLY[self.package.kind]
             self.sheet_names, self.hidden_sheets = self._calamine_sheets()
         self._scans: dict[str, SheetScan] = {}
         self._grids: dict[str, list[list[Any]]] | None = None
