@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from xlcheck.shared_formulas import column_letters
-from xlcheck.sheet_xml import RawCell
+from xlcheck.sheet_xml import RawCell, TextRun
 
 _HEADER = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -43,6 +43,13 @@ _NOT_FOR_VALUES = (
 _ENTITIES = {"\r": "&#13;"}
 
 
+def _run_xml(run: TextRun) -> str:
+    """A text run written as it was: calamine trims a ``<t>`` without ``xml:space``."""
+    space = ' xml:space="preserve"' if run.preserve else ""
+    text = f"<t{space}>{escape(run.text, _ENTITIES)}</t>"
+    return f"<r>{text}</r>" if run.rich else text
+
+
 def _cell_xml(cell: RawCell) -> str:
     attributes = f' r="{column_letters(cell.column_number)}{cell.row_number}"'
     if cell.cell_type is not None:
@@ -52,8 +59,8 @@ def _cell_xml(cell: RawCell) -> str:
     body = ""
     if cell.value is not None:
         body += f"<v>{escape(cell.value, _ENTITIES)}</v>"
-    if cell.inline_text is not None:
-        body += f'<is><t xml:space="preserve">{escape(cell.inline_text, _ENTITIES)}</t></is>'
+    if cell.inline is not None:
+        body += f"<is>{''.join(_run_xml(run) for run in cell.inline)}</is>"
     return f"<c{attributes}>{body}</c>"
 
 

@@ -18,6 +18,7 @@ from xml.parsers import expat
 from xlcheck.shared_formulas import MAX_COLUMN, MAX_ROW, column_number, shift_formula
 
 _CHUNK = 1 << 16
+_XML_SPACE = "http://www.w3.org/XML/1998/namespace}space"
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 _TAG_WITH_REFERENCE = re.compile(rb"<(?:\w+:)?(c|row)\b([^>]*)>")
 _REFERENCE = re.compile(rb"\br=\"([A-Za-z]*)([0-9]*)\"")
@@ -36,15 +37,31 @@ class _Stop(Exception):
 
 
 @dataclass(frozen=True)
+class TextRun:
+    """One ``<t>`` of an inline string: its text, whether it keeps its spaces
+    (``xml:space="preserve"``; calamine trims the others) and whether it sat in a rich-text run."""
+
+    text: str
+    preserve: bool
+    rich: bool
+
+
+@dataclass(frozen=True)
 class RawCell:
-    """A cell as its XML gives it: ``t`` and ``s`` attributes, ``<v>`` text, inline string text."""
+    """A cell as its XML gives it: ``t`` and ``s`` attributes, ``<v>`` text, inline string runs
+    (phonetic runs left out)."""
 
     row_number: int
     column_number: int
     cell_type: str | None
     style: str | None
     value: str | None
-    inline_text: str | None
+    inline: tuple[TextRun, ...] | None
+
+    @property
+    def inline_text(self) -> str | None:
+        """The inline string's text, runs joined as written."""
+        return None if self.inline is None else "".join(run.text for run in self.inline)
 
 
 @dataclass
@@ -112,7 +129,9 @@ class _SheetHandler:
         self.value: str | None = None
         self.formula: str | None = None
         self.formula_attributes: dict[str, str] = {}
-        self.inline: list[str] | None = None
+        self.inline: list[TextRun] | None = None
+        self.preserve = False
+        self.rich = False
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         local = name.rsplit("}", 1)[-1]
@@ -143,8 +162,11 @@ class _SheetHandler:
             self.inline = []
         elif local == "rPh":
             self.phonetic += 1
+        elif local == "r" and self.inline is not None:
+            self.rich = True
         elif local == "t" and self.inline is not None and not self.phonetic:
             self.text = []
+            self.preserve = attributes.get(_XML_SPACE) == "preserve"
 
     def characters(self, data: str) -> None:
         if self.text is not None:
@@ -164,8 +186,10 @@ class _SheetHandler:
             self.formula = "".join(self.text)
             self.text = None
         elif local == "t" and self.text is not None and self.inline is not None:
-            self.inline.append("".join(self.text))
+            self.inline.append(TextRun("".join(self.text), self.preserve, self.rich))
             self.text = None
+        elif local == "r":
+            self.rich = False
         elif local == "rPh":
             self.phonetic -= 1
 
@@ -189,7 +213,7 @@ class _SheetHandler:
         elif self.cell_type == "e" and self.value:
             scan.errors[(row, column)] = self.value
         if window is not None and inside:
-            inline = "".join(self.inline) if self.inline is not None else None
+            inline = tuple(self.inline) if self.inline is not None else None
             scan.cells.append(RawCell(row, column, self.cell_type, self.style, self.value, inline))
 
     def _formula_text(self, row: int, column: int) -> str:
