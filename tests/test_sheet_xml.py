@@ -45,7 +45,9 @@ def _openpyxl_cells(path: Path) -> dict[str, tuple[dict[tuple[int, int], str], d
             key = (row_number, column_number)
             if cell.data_type == "f" and cell.value is not None:
                 value = cell.value
-                formulas[key] = value if isinstance(value, str) else str(value.text)
+                formulas[key] = (
+                    value if isinstance(value, str) else str(getattr(value, "text", value))
+                )
             elif cell.data_type == "e" and isinstance(cell.value, str):
                 errors[key] = cell.value
         cells[sheet.title] = (formulas, errors)
