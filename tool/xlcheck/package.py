@@ -140,39 +140,14 @@ def _read_once(path: Path) -> bytes:
         ) from exc
     except OSError as exc:
         raise _unreadable(path, exc) from exc
-    with os.fdopen(handle, "rb", buffering=0) as stream:
+    try:
         status = os.fstat(handle)
         mode, size = status.st_mode, status.st_size
         if not stat.S_ISREG(mode):
-            what, what_en = (
-                ("文件夹", "a folder")
-                if stat.S_ISDIR(mode)
-                else (
-                    ("管道（FIFO）", "a pipe (FIFO)")
-                    if stat.S_ISFIFO(mode)
-                    else ("设备或其他特殊文件", "a device or other special file")
-                )
-            )
-            raise refuse(
-                path,
-                f"这是{what}，不是普通文件，xlcheck 只读取普通文件",
-                f"this is {what_en}, not a regular file; xlcheck reads regular files only",
-                "请指定工作簿文件本身。",
-                "Name the workbook file itself.",
-            )
-        chunks: list[bytes] = []
-        read = 0
-        # Read to the end (a file may grow while it is read), never past the limit.
-        while size <= MAX_FILE_BYTES and read <= MAX_FILE_BYTES:
-            try:
-                chunk = stream.read(min(max(size - read + 1, 1 << 16), MAX_FILE_BYTES + 1 - read))
-            except OSError as exc:
-                raise _unreadable(path, exc) from exc
-            if not chunk:
-                break
-            chunks.append(chunk)
-            read += len(chunk)
-        data = b"".join(chunks)
+            raise _not_regular(path, mode)
+        data = _read_to_end(path, handle, size)
+    finally:
+        os.close(handle)
     if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
         raise refuse(
             path,
@@ -182,6 +157,38 @@ def _read_once(path: Path) -> bytes:
             "A report workbook is usually under 1 MB; check the file, or remove large pictures and save.",
         )
     return data
+
+
+def _not_regular(path: Path, mode: int) -> WorkbookError:
+    if stat.S_ISDIR(mode):
+        what, what_en = "文件夹", "a folder"
+    elif stat.S_ISFIFO(mode):
+        what, what_en = "管道（FIFO）", "a pipe (FIFO)"
+    else:
+        what, what_en = "设备或其他特殊文件", "a device or other special file"
+    return refuse(
+        path,
+        f"这是{what}，不是普通文件，xlcheck 只读取普通文件",
+        f"this is {what_en}, not a regular file; xlcheck reads regular files only",
+        "请指定工作簿文件本身。",
+        "Name the workbook file itself.",
+    )
+
+
+def _read_to_end(path: Path, handle: int, size: int) -> bytes:
+    """The file's bytes to its end (it may grow while it is read), never past the limit."""
+    chunks: list[bytes] = []
+    read = 0
+    while size <= MAX_FILE_BYTES and read <= MAX_FILE_BYTES:
+        try:
+            chunk = os.read(handle, min(max(size - read + 1, 1 << 16), MAX_FILE_BYTES + 1 - read))
+        except OSError as exc:
+            raise _unreadable(path, exc) from exc
+        if not chunk:
+            break
+        chunks.append(chunk)
+        read += len(chunk)
+    return b"".join(chunks)
 
 
 def declares_dtd(path: Path, part: str) -> WorkbookError:
