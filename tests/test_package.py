@@ -254,6 +254,7 @@ def test_package_refuses_an_xlsb_reaching_far(tmp_path: Path) -> None:
     near = write_xlsb(tmp_path / "near.xlsb", {"数据表": [["项目", 1.0]]})
     assert inspect_package(near).kind == "xlsb"
     last: list[object] = [None] * 15 + [1.0]
-    rows: list[list[object]] = [[None]] * 1_000_000 + [last]
+    empty: list[object] = [None]
+    rows = [empty] * 1_000_000 + [last]
     far = write_xlsb(tmp_path / "far.xlsb", {"数据表": rows})
     assert "reaches row 1,000,001, column 16" in _refusal(far)
