@@ -17,12 +17,13 @@ MODULES = {
 THIRD_PARTY_HOMES = {
     "click": {"cli"},
     "xlsxwriter": {"template_writer", "exchange.summary_workbook"},
-    "openpyxl": {"reader", "annotator", "exchange.batch"},
-    # The reader calls calamine directly (see reader._calamine_values); pandas shapes tables.
+    # The reader reads no workbook with openpyxl (values: calamine; formulas: sheet_xml).
+    "openpyxl": {"annotator", "exchange.batch"},
+    # Values are read with calamine directly (see sheet_values); pandas shapes tables.
     "pandas": {"exchange.collect"},
-    "python_calamine": {"reader", "exchange.batch"},
+    "python_calamine": {"sheet_values", "exchange.batch"},
     "yaml": {"spec"},
-    "defusedxml": {"package"},
+    "defusedxml": {"package_xml"},
 }
 #: Modules that import nothing else from xlcheck (the bottom of the dependency graph).
 LEAVES = {"xlcheck.findings", "xlcheck.errors"}

@@ -19,9 +19,10 @@ from tests.xlsb_builder import write_xlsb
 from xlcheck import api, package
 from xlcheck.errors import WorkbookError
 from xlcheck.layout import lay_out
-from xlcheck.package import MAX_FILE_BYTES, MAX_SHEETS, inspect_package
+from xlcheck.package import MAX_SHEETS, inspect_package
 from xlcheck.reader import open_workbook
 from xlcheck.spec import load_spec
+from xlcheck.workbook_bytes import MAX_FILE_BYTES
 
 LAYOUT = lay_out(load_spec("zhanjiang-overall"))
 EXAMPLE = EXAMPLES / "zhanjiang-xinfang-2023.xlsx"

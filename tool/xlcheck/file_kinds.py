@@ -8,6 +8,8 @@ from pathlib import Path
 
 from xlcheck.errors import WorkbookError
 
+#: File names xlcheck reads as workbooks (.xls, .xlsb and .ods on their values only).
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 

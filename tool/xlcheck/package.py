@@ -11,19 +11,14 @@ before calamine or the sheet scan sees it.
 
 from __future__ import annotations
 
-import errno
 import io
-import os
 import posixpath
-import stat
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
 
-from xlcheck.errors import WorkbookError
 from xlcheck.file_kinds import (
     CHECK_FILE,
     CHECK_FILE_EN,
@@ -35,12 +30,19 @@ from xlcheck.file_kinds import (
     zip_kind,
 )
 from xlcheck.package_parts import PartCounts, scan_parts
+from xlcheck.package_xml import (
+    application_name,
+    custom_properties,
+    declares_dtd,
+    local_name,
+    parse_part,
+    sheet_list,
+    workbook_part,
+)
 from xlcheck.sheet_extents import ExtentError, ods_extents, xlsb_extent
 from xlcheck.sheet_xml import UnsafeXmlError
+from xlcheck.workbook_bytes import read_once
 
-#: Refuse a file larger than this before reading it: a filled template is about 20 KB, a large
-#: real workbook with scanned pictures a few tens of MB.
-MAX_FILE_BYTES = 100 * 1024 * 1024
 #: Refuse a package whose entries add up to more than this once decompressed. A filled template
 #: is about 100 KB unpacked; a large real workbook a few tens of MB.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -65,7 +67,6 @@ MAX_SHARED_STRINGS = 1_000_000
 
 #: A legacy .xls is an OLE compound file; its directory names are within its first 8 MB.
 _OLE_SNIFF_BYTES = 8 << 20
-_RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _KIND_NAMES = {
     "xls": ("旧版 Excel 工作簿（.xls）", "legacy Excel workbook (.xls)"),
     "xlsb": ("Excel 二进制工作簿（.xlsb）", "Excel binary workbook (.xlsb)"),
@@ -120,226 +121,6 @@ def check_sheet_count(path: Path, count: int) -> None:
             "请删除与填报无关的工作表后保存，再校验。",
             "Delete the sheets that are not part of the report, save, and verify again.",
         )
-
-
-def _read_once(path: Path) -> bytes:
-    """The bytes of ``path``, a regular file of at most ``MAX_FILE_BYTES``, read in one go.
-
-    The file is opened without blocking (a FIFO would otherwise wait for a writer forever) and
-    checked on the open handle, so what is checked is what is read.
-    """
-    try:
-        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError as exc:
-        raise refuse(
-            path,
-            "找不到该文件",
-            "file not found",
-            "请检查文件名和路径。",
-            "Check the file name and path.",
-        ) from exc
-    except OSError as exc:
-        raise _unreadable(path, exc) from exc
-    try:
-        status = os.fstat(handle)
-        mode, size = status.st_mode, status.st_size
-        if not stat.S_ISREG(mode):
-            raise _not_regular(path, mode)
-        data = _read_to_end(path, handle, size)
-    finally:
-        os.close(handle)
-    if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
-        raise refuse(
-            path,
-            f"文件超过 {MAX_FILE_BYTES // 1048576} MB 的上限，不像填报工作簿，已拒绝读取",
-            f"the file is larger than the limit of {MAX_FILE_BYTES // 1048576} MB; refused as not a report workbook",
-            "填报工作簿通常不到 1 MB；请检查是否发错了文件，或删除其中的大图片后保存。",
-            "A report workbook is usually under 1 MB; check the file, or remove large pictures and save.",
-        )
-    return data
-
-
-def _not_regular(path: Path, mode: int) -> WorkbookError:
-    if stat.S_ISDIR(mode):
-        what, what_en = "文件夹", "a folder"
-    elif stat.S_ISFIFO(mode):
-        what, what_en = "管道（FIFO）", "a pipe (FIFO)"
-    else:
-        what, what_en = "设备或其他特殊文件", "a device or other special file"
-    return refuse(
-        path,
-        f"这是{what}，不是普通文件，xlcheck 只读取普通文件",
-        f"this is {what_en}, not a regular file; xlcheck reads regular files only",
-        "请指定工作簿文件本身。",
-        "Name the workbook file itself.",
-    )
-
-
-def _read_to_end(path: Path, handle: int, size: int) -> bytes:
-    """The file's bytes to its end (it may grow while it is read), never past the limit."""
-    chunks: list[bytes] = []
-    read = 0
-    while size <= MAX_FILE_BYTES and read <= MAX_FILE_BYTES:
-        try:
-            chunk = os.read(handle, min(max(size - read + 1, 1 << 16), MAX_FILE_BYTES + 1 - read))
-        except OSError as exc:
-            raise _unreadable(path, exc) from exc
-        if not chunk:
-            break
-        chunks.append(chunk)
-        read += len(chunk)
-    return b"".join(chunks)
-
-
-def declares_dtd(path: Path, part: str) -> WorkbookError:
-    """The error for a part declaring a DTD or entities."""
-    return refuse(
-        path,
-        f"{part} 含有 DTD/实体声明（Excel、WPS 都不会写入，可能是 XML 实体扩展攻击），已拒绝读取",
-        f"{part} declares a DTD or entities (no spreadsheet app writes one; a possible XML entity-expansion attack); refused",
-        CHECK_FILE,
-        CHECK_FILE_EN,
-    )
-
-
-def _unreadable(path: Path, exc: OSError) -> WorkbookError:
-    reason = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
-    return refuse(
-        path,
-        f"无法读取该文件（{reason}）",
-        f"cannot read the file ({reason})",
-        "请检查文件权限。",
-        "Check the file's permissions.",
-    )
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1].split(":")[-1]
-
-
-def _parse_xml(path: Path, archive: zipfile.ZipFile, name: str | None) -> Element | None:
-    """A small package part parsed with defusedxml (entity and DTD tricks refused), None if absent."""
-    import defusedxml  # type: ignore[import-untyped]
-    import defusedxml.ElementTree as safe_xml  # type: ignore[import-untyped]
-
-    if name is None or name not in archive.NameToInfo:
-        return None
-    try:
-        root: Element = safe_xml.fromstring(archive.read(name), forbid_dtd=True)
-    except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden) as exc:
-        raise declares_dtd(path, name) from exc
-    except (
-        ParseError,
-        defusedxml.DefusedXmlException,
-        zipfile.BadZipFile,
-        EOFError,
-        ValueError,
-        zlib.error,
-    ) as exc:
-        raise refuse(
-            path,
-            f"工作簿的 {name} 部分已损坏，无法读取",
-            f"the workbook's part {name} is damaged and cannot be read",
-        ) from exc
-    return root
-
-
-def _resolve(base_part: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
-
-
-def _relationships(
-    path: Path, archive: zipfile.ZipFile, names: dict[str, str], part: str
-) -> dict[str, tuple[str, str]]:
-    """A part's relationships: id → (type, target part '/'-separated)."""
-    folder, base = posixpath.split(part)
-    rels_part = posixpath.join(folder, "_rels", f"{base}.rels")
-    rels = _parse_xml(path, archive, names.get(rels_part))
-    found: dict[str, tuple[str, str]] = {}
-    for rel in rels.iter() if rels is not None else ():
-        if _local(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
-            target = _resolve(part, rel.get("Target", "").replace("\\", "/"))
-            found[rel.get("Id", "")] = (rel.get("Type", ""), target)
-    return found
-
-
-def _workbook_part(path: Path, archive: zipfile.ZipFile, names: dict[str, str]) -> str | None:
-    """The main workbook part: the package's officeDocument relationship, else ``xl/workbook.xml``."""
-    for kind, target in _relationships(path, archive, names, "").values():
-        if kind.endswith("/officeDocument") and target in names:
-            return target
-    return "xl/workbook.xml" if "xl/workbook.xml" in names else None
-
-
-@dataclass(frozen=True)
-class _Sheets:
-    names: tuple[str, ...]
-    parts: dict[str, str]
-    hidden: tuple[str, ...]
-    shared_strings: str | None
-
-
-def _sheets(
-    path: Path, archive: zipfile.ZipFile, names: dict[str, str], workbook_part: str
-) -> _Sheets:
-    """The sheets in workbook order, their zip entries, the hidden ones, and the shared strings."""
-    workbook = _parse_xml(path, archive, names[workbook_part])
-    relationships = _relationships(path, archive, names, workbook_part)
-    shared_strings = next(
-        (
-            names[target]
-            for kind, target in relationships.values()
-            if kind.endswith("/sharedStrings") and target in names
-        ),
-        None,
-    )
-    order: list[str] = []
-    parts: dict[str, str] = {}
-    hidden: list[str] = []
-    for element in workbook.iter() if workbook is not None else ():
-        if _local(element.tag) != "sheet" or not element.get("name"):
-            continue
-        name = element.get("name", "")
-        rel_id = element.get(f"{{{_RELATIONSHIP_NS}}}id") or next(
-            (v for k, v in element.attrib.items() if _local(k) == "id"), None
-        )
-        order.append(name)
-        if element.get("state", "visible") != "visible":
-            hidden.append(name)
-        target = relationships.get(rel_id or "", ("", ""))[1]
-        if target in names:
-            parts[name] = names[target]
-    return _Sheets(tuple(order), parts, tuple(hidden), shared_strings)
-
-
-def _application(app: Element | None, properties: dict[str, str]) -> str | None:
-    """Which app last saved the file (docProps/app.xml), with WPS's build number when present."""
-    values = {_local(e.tag): (e.text or "").strip() for e in app.iter()} if app is not None else {}
-    name = values.get("Application") or None
-    wps_build = properties.get("KSOProductBuildVer")
-    if wps_build:
-        return f"{name or 'WPS Office'} (KSOProductBuildVer {wps_build})"
-    if name is None:
-        return None
-    version = values.get("AppVersion", "")
-    if (
-        version
-        and all(p.isdigit() for p in version.split("."))
-        and not any(ch.isdigit() for ch in name)
-    ):
-        return f"{name} {version}"
-    return name
-
-
-def _custom_properties(custom: Element | None) -> dict[str, str]:
-    properties: dict[str, str] = {}
-    for prop in custom if custom is not None else ():
-        name = prop.get("name")
-        if name is not None:
-            properties[name] = "".join(prop.itertext()).strip()
-    return properties
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
@@ -422,7 +203,7 @@ def inspect_package(path: Path) -> Package:
             workbook, a truncated or damaged zip, a package past the limits above, or XML
             declaring a DTD or entities.
     """
-    data = _read_once(path)
+    data = read_once(path)
     if not data:
         raise refuse(
             path,
@@ -470,10 +251,10 @@ def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
     if kind != "xlsx":
         _check_counts(path, scan_parts(archive, infos, sheet_entries=(), shared_strings=None), 0)
         return _inspect_values_only(path, data, archive, kind, names)
-    workbook_part = _workbook_part(path, archive, names)
-    if workbook_part is None:
+    main_part = workbook_part(path, archive, names)
+    if main_part is None:
         raise not_a_workbook(path, names)
-    sheets = _sheets(path, archive, names, workbook_part)
+    sheets = sheet_list(path, archive, names, main_part)
     check_sheet_count(path, len(sheets.names))
     counts = scan_parts(
         archive, infos, sheet_entries=sheets.parts.values(), shared_strings=sheets.shared_strings
@@ -482,8 +263,10 @@ def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
         archive.getinfo(sheets.shared_strings).file_size if sheets.shared_strings else 0
     )
     _check_counts(path, counts, shared_strings_bytes)
-    properties = _custom_properties(_parse_xml(path, archive, names.get("docProps/custom.xml")))
-    application = _application(_parse_xml(path, archive, names.get("docProps/app.xml")), properties)
+    properties = custom_properties(parse_part(path, archive, names.get("docProps/custom.xml")))
+    application = application_name(
+        parse_part(path, archive, names.get("docProps/app.xml")), properties
+    )
     has_macros = "xl/vbaProject.bin" in names
     return Package(
         path,
@@ -523,9 +306,9 @@ def _inspect_values_only(
         if kind == "ods":
             with archive.open(names["content.xml"]) as stream:
                 _check_extents(path, ods_extents(stream))
-            meta = _parse_xml(path, archive, names.get("meta.xml"))
+            meta = parse_part(path, archive, names.get("meta.xml"))
             generator = (
-                next((e.text for e in meta.iter() if _local(e.tag) == "generator"), None)
+                next((e.text for e in meta.iter() if local_name(e.tag) == "generator"), None)
                 if meta is not None
                 else None
             )
@@ -543,8 +326,8 @@ def _inspect_values_only(
         ) from exc
     except UnsafeXmlError as exc:
         raise declares_dtd(path, "content.xml") from exc
-    app = _parse_xml(path, archive, names.get("docProps/app.xml"))
-    return Package(path, data, kind, application=_application(app, {}))
+    app = parse_part(path, archive, names.get("docProps/app.xml"))
+    return Package(path, data, kind, application=application_name(app, {}))
 
 
 def describe(value: Any) -> str:

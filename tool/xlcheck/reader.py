@@ -10,7 +10,6 @@ sheets). .xls, .xlsb and .ods are read on their values only (``formulas_read`` i
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import math
 import warnings
@@ -33,14 +32,13 @@ from xlcheck.layout import Layout
 from xlcheck.package import (
     MAX_GRID_CELLS,
     Package,
-    check_sheet_count,
-    declares_dtd,
     describe,
     inspect_package,
-    kind_names,
 )
+from xlcheck.package_xml import declares_dtd
 from xlcheck.relocation import PlacementNote
-from xlcheck.sheet_windows import package_with_windows, window_part
+from xlcheck.sheet_values import Grid, list_sheets, read_sheets, read_windows
+from xlcheck.sheet_windows import rows_prefix, window_part
 from xlcheck.sheet_xml import SheetScan, SheetXmlError, UnsafeXmlError, rough_extent, scan_sheet
 
 _ERROR_VALUES = (
@@ -57,6 +55,10 @@ _ERROR_VALUES = (
 )
 #: Rows and columns read past the template's extent when a sheet is read in a window.
 _MARGIN = 200
+#: At most this many cells read from a sheet that is not the template's, to identify it.
+_IDENTIFY_CELLS = 500_000
+#: A sheet read whole (the other answers: the bytes of its window's part, or None if empty).
+_WHOLE = "whole"
 #: Why formulas are not read, by format: calamine reads these formats' values only.
 _VALUES_ONLY = {"xls": "legacy .xls", "xlsb": "binary .xlsb", "ods": "OpenDocument .ods"}
 _RESAVE = "请在 Excel、WPS 或 LibreOffice 中打开并重新保存为 .xlsx。"
@@ -134,17 +136,6 @@ def quiet_openpyxl() -> Iterator[None]:
         yield
 
 
-def _cell_value(value: Any) -> Any:
-    """A calamine cell as pandas' calamine reader turns it: "" is blank, 3.0 is 3, a date a datetime."""
-    if isinstance(value, str) and value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return dt.datetime(value.year, value.month, value.day)  # as pandas' Timestamp
-    return value
-
-
 class WorkbookSource:
     """An opened workbook: the checked package, its sheets' scans, and values on demand."""
 
@@ -158,9 +149,11 @@ class WorkbookSource:
             self.hidden_sheets = list(self.package.hidden_sheets)
         else:
             self.formula_problem = _VALUES_ONLY[self.package.kind]
-            self.sheet_names, self.hidden_sheets = self._calamine_sheets()
+            self.sheet_names, self.hidden_sheets = list_sheets(self.package)
         self._scans: dict[str, SheetScan] = {}
-        self._grids: dict[str, list[list[Any]]] | None = None
+        #: How each sheet is scanned when its formulas are asked for: (window, stop past it).
+        self._plans: dict[str, tuple[tuple[int, int], bool]] = {}
+        self._grids: dict[str, Grid] | None = None
 
     def __enter__(self) -> WorkbookSource:
         return self
@@ -178,41 +171,6 @@ class WorkbookSource:
         """Whether formulas and error cells come from the sheets' XML (not only values)."""
         return self.formula_problem is None
 
-    def _cannot_open(self, exc: Exception) -> WorkbookError:
-        kind = kind_names(self.package.kind) if self.package.kind in ("ods", "xlsb") else None
-        what, what_en = (f"{kind[0]}", f"{kind[1]}") if kind else ("工作簿", "workbook")
-        return WorkbookError(
-            self.path,
-            f"无法打开{what}（{describe(exc)}）",
-            message_en=f"cannot open the {what_en} ({describe(exc)})",
-            hint=_RESAVE,
-            hint_en=_RESAVE_EN,
-        )
-
-    def _calamine_sheets(self) -> tuple[list[str], list[str]]:
-        """Sheet names and hidden sheets of an .xls, .xlsb or .ods, as calamine lists them."""
-        import python_calamine
-
-        try:
-            with python_calamine.CalamineWorkbook.from_filelike(
-                io.BytesIO(self.package.data)
-            ) as workbook:
-                metadata = list(workbook.sheets_metadata)
-        except python_calamine.PasswordError as exc:
-            raise WorkbookError(
-                self.path,
-                "工作簿设置了打开密码（已加密），xlcheck 无法读取",
-                message_en="the workbook is password-protected (encrypted), so xlcheck cannot read it",
-                hint="请在 Excel 中清除打开密码后保存，再校验。",
-                hint_en="Clear the password in Excel, save, and verify again.",
-            ) from exc
-        except (python_calamine.CalamineError, OSError, ValueError) as exc:
-            raise self._cannot_open(exc) from exc
-        check_sheet_count(self.path, len(metadata))
-        names = [m.name for m in metadata]
-        hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
-        return names, hidden
-
     def identity(self) -> TemplateIdentity | None:
         """The template id and version the workbook carries in its custom properties."""
         properties = self.package.properties
@@ -228,15 +186,14 @@ class WorkbookSource:
 
     # --- formulas and extents: the sheets' XML ----------------------------------------------
 
-    def _scan(
-        self, sheet: str, window: tuple[int, int], *, stop_past_window: bool
-    ) -> SheetScan | None:
+    def _scan(self, sheet: str) -> SheetScan | None:
         """The scan of one sheet's part (kept), or None when formulas cannot be read from it."""
         if sheet in self._scans:
             return self._scans[sheet]
         entry = self.package.sheet_parts.get(sheet)
-        if entry is None or not self.package.is_spreadsheetml:
+        if entry is None or not self.formulas_read:
             return None
+        window, stop_past_window = self._plans.get(sheet, ((0, 0), False))
         try:
             with self.package.open_zip() as archive, archive.open(entry) as stream:
                 scan = scan_sheet(stream, window=window, stop_past_window=stop_past_window)
@@ -251,11 +208,7 @@ class WorkbookSource:
 
     def formula_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
         """The formula text of one cell (``=A1*2``), or None (no formula, or formulas unread)."""
-        if not self.formulas_read:
-            return None
-        scan = self._scans.get(sheet)
-        if scan is None:
-            scan = self._scan(sheet, (0, 0), stop_past_window=False)
+        scan = self._scan(sheet)
         if scan is None or not self.formulas_read:
             return None
         return scan.formulas.get((row_number, column_number))
@@ -266,7 +219,7 @@ class WorkbookSource:
 
     # --- values: calamine ---------------------------------------------------------------------
 
-    def grids(self, layout: Layout) -> dict[str, list[list[Any]]]:
+    def grids(self, layout: Layout) -> dict[str, Grid]:
         """The values of the template's sheets and, in a window, of the workbook's other sheets
         (a template sheet may be among them renamed or copied), for ``relocation``.
 
@@ -275,42 +228,85 @@ class WorkbookSource:
         if self._grids is not None:
             return self._grids
         if not self.package.is_spreadsheetml:
-            self._grids = self._calamine_values(self.package.data, self.sheet_names)
+            self._grids = read_sheets(self.path, self.package.data, self.sheet_names)
             return self._grids
         own = {s.sheet.name: s for s in layout.sheets if s.sheet.name in self.sheet_names}
-        widest = (
+        # Telling a sheet is a template sheet needs the template's columns, and its rows with
+        # room for rows inserted: no further.
+        identify = (
             max(s.last_row for s in layout.sheets) + _MARGIN,
-            max(s.last_column for s in layout.sheets) + _MARGIN,
+            max(s.last_column for s in layout.sheets),
         )
         whole: list[str] = []
-        empty: list[str] = []
         windows: dict[str, bytes] = {}
+        self._grids = {}
         for name in self.sheet_names:
             if name not in self.package.sheet_parts:
                 continue  # a sheet without a part (a damaged package) has no values to read
             sheet_layout = own.get(name)
-            window = (
-                (sheet_layout.last_row + _MARGIN, sheet_layout.last_column + _MARGIN)
-                if sheet_layout is not None
-                else widest
-            )
-            scan = self._scan(name, window, stop_past_window=sheet_layout is None)
+            if sheet_layout is None:
+                self._plans[name] = (identify, True)
+                how = self._other_sheet(name, identify)
+            else:
+                window = (sheet_layout.last_row + _MARGIN, sheet_layout.last_column + _MARGIN)
+                self._plans[name] = (window, False)
+                how = self._template_sheet(name)
+            if how is None:
+                self._grids[name] = []  # no cell holds anything
+            elif isinstance(how, bytes):
+                windows[name] = how
+            else:
+                whole.append(name)
+        self._grids.update(read_sheets(self.path, self.package.data, whole))
+        if windows:
+            self._grids.update(read_windows(self.package, windows))
+        return self._grids
+
+    def _template_sheet(self, name: str) -> bytes | str | None:
+        """How to read a template sheet: whole, its window's part, or None (empty)."""
+        scan = self._scan(name)
+        if scan is None:
+            self._check_damaged_extent(name)
+            return _WHOLE  # the XML scan failed: calamine reads it whole (or fails)
+        if scan.max_row == 0:
+            return None
+        if scan.max_row * scan.max_column <= MAX_GRID_CELLS:
+            return _WHOLE
+        return window_part(scan.cells)
+
+    def _other_sheet(self, name: str, identify: tuple[int, int]) -> bytes | str | None:
+        """How to read a sheet that is not the template's: whole when it is no larger than the
+        identification window, else its first rows; None when it holds no cell."""
+        try:
+            with (
+                self.package.open_zip() as archive,
+                archive.open(self.package.sheet_parts[name]) as stream,
+            ):
+                prefix = rows_prefix(stream, identify[0])
+        except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise self._damaged(name, exc) from exc
+        if prefix.max_column == 0:
+            return None
+        if prefix.max_column > max(identify[1], _IDENTIFY_CELLS // identify[0]):
+            # A cell far to the right: only the scan, which drops it, can make the window.
+            scan = self._scan(name)
             if scan is None:
                 self._check_damaged_extent(name)
-                whole.append(name)  # the XML scan failed: calamine reads it whole (or fails)
-            elif scan.max_row == 0:
-                empty.append(name)
-            elif (
-                sheet_layout is not None and scan.max_row * scan.max_column <= MAX_GRID_CELLS
-            ) or (scan.complete and not scan.beyond_window):
-                whole.append(name)
-            else:
-                windows[name] = window_part(scan.cells)
-        self._grids = self._calamine_values(self.package.data, whole)
-        self._grids.update({name: [] for name in empty})
-        if windows:
-            self._grids.update(self._window_values(windows))
-        return self._grids
+                return _WHOLE
+            return window_part(scan.cells) if scan.max_row else None
+        return _WHOLE if prefix.part is None else prefix.part
+
+    def _damaged(self, sheet: str, exc: Exception) -> WorkbookError:
+        return WorkbookError(
+            self.path,
+            f"工作表“{sheet}”已损坏，无法读取（{describe(exc)}）",
+            message_en=f"sheet '{sheet}' is damaged and cannot be read ({describe(exc)})",
+            sheet=sheet,
+        )
+
+    def sheet_values(self, sheet_names: list[str]) -> dict[str, Grid]:
+        """Cached values of whole sheets, read by calamine from the package's bytes."""
+        return read_sheets(self.path, self.package.data, sheet_names)
 
     def _check_damaged_extent(self, sheet: str) -> None:
         """Refuse a sheet whose XML the scan could not read when it may reach too far for
@@ -322,7 +318,7 @@ class WorkbookSource:
             ):
                 max_row, max_column = rough_extent(stream)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise self._cannot_read(exc) from exc
+            raise self._damaged(sheet, exc) from exc
         if max_row * max_column > MAX_GRID_CELLS:
             raise WorkbookError(
                 self.path,
@@ -332,57 +328,6 @@ class WorkbookSource:
                 hint_en="Open it in Excel, WPS or LibreOffice, delete the data outside the template's area, save as .xlsx, and verify again.",
                 sheet=sheet,
             )
-
-    def _window_values(self, windows: dict[str, bytes]) -> dict[str, list[list[Any]]]:
-        """Values of sheets read in a window, through a copy of the package holding the windows."""
-        parts = self.package.sheet_parts
-        try:
-            with self.package.open_zip() as archive:
-                copy = package_with_windows(
-                    archive,
-                    {parts[name]: part for name, part in windows.items()},
-                    {entry for name, entry in parts.items() if name not in windows},
-                )
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise self._cannot_read(exc) from exc
-        return self._calamine_values(copy, list(windows))
-
-    def _cannot_read(self, exc: Exception) -> WorkbookError:
-        return WorkbookError(
-            self.path,
-            f"无法读取单元格的值（{describe(exc)}）",
-            message_en=f"cannot read cell values ({describe(exc)})",
-            hint=_RESAVE,
-            hint_en=_RESAVE_EN,
-        )
-
-    def sheet_values(self, sheet_names: list[str]) -> dict[str, list[list[Any]]]:
-        """Cached values of whole sheets (each sheet's rows, row 1 first), read by calamine from
-        the package's bytes; see ``_calamine_values``."""
-        return self._calamine_values(self.package.data, sheet_names)
-
-    def _calamine_values(self, data: bytes, sheet_names: list[str]) -> dict[str, list[list[Any]]]:
-        """Cached values of whole sheets, read by calamine as ``pandas.read_excel`` would.
-
-        This is the engine behind ``pandas.read_excel(engine="calamine", dtype=object)``, called
-        directly: importing pandas costs more than a whole verification, and pandas would read
-        text such as "NA" or "N/A" as blank. Cells come out as pandas' calamine reader gives them
-        (whole floats as int, text untouched, blanks as None); tests/test_reader_values.py holds
-        the two readers to the same values.
-        """
-        import python_calamine
-
-        values: dict[str, list[list[Any]]] = {}
-        if not sheet_names:
-            return values
-        try:
-            with python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)) as workbook:
-                for name in sheet_names:
-                    rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                    values[name] = [[_cell_value(v) for v in row] for row in rows]
-        except (OSError, ValueError, zipfile.BadZipFile, python_calamine.CalamineError) as exc:
-            raise self._cannot_read(exc) from exc
-        return values
 
     # --- the fields of a layout ---------------------------------------------------------------
 
