@@ -12,7 +12,7 @@ import python_calamine
 
 from tests.conftest import EXAMPLES, SHARED_SAMPLES
 from xlcheck.package import inspect_package
-from xlcheck.sheet_windows import package_with_windows, window_part
+from xlcheck.sheet_windows import RowsPrefix, package_with_windows, rows_prefix, window_part
 from xlcheck.sheet_xml import scan_sheet
 
 SAMPLES = sorted(SHARED_SAMPLES.glob("*.xlsx")) if SHARED_SAMPLES.is_dir() else []
@@ -63,3 +63,78 @@ def test_window_values_equal_the_whole_sheets(workbook: Path) -> None:
                 )
                 compared += 1
     assert compared
+
+
+def _part(rows: str, prefix: str = "") -> io.BytesIO:
+    colon, xmlns = (f"{prefix}:", f"xmlns:{prefix}") if prefix else ("", "xmlns")
+    return io.BytesIO(
+        f'<?xml version="1.0"?><{colon}worksheet {xmlns}="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><{colon}dimension ref="A1:XFD1048576"/><{colon}sheetData>'
+        f"{rows}</{colon}sheetData><{colon}mergeCells/></{colon}worksheet>".encode()
+    )
+
+
+@pytest.mark.parametrize("prefix", ["", "x"], ids=["plain", "wps-prefixed"])
+def test_rows_prefix_cuts_before_the_first_row_past_the_window(prefix: str) -> None:
+    p = f"{prefix}:" if prefix else ""
+    rows = "".join(
+        f'<{p}row r="{r}"><{p}c r="A{r}"><{p}v>{r}</{p}v></{p}c><{p}c r="C{r}" s="1"/></{p}row>'
+        for r in range(1, 11)
+    )
+    cut = rows_prefix(_part(rows, prefix), 4)
+    assert cut.part is not None and cut.max_column == 3
+    values = _values_of_part(cut.part)
+    assert [row[0] for row in values] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_rows_prefix_keeps_a_sheet_within_the_window_whole() -> None:
+    assert rows_prefix(_part('<row r="2"><c r="B2"><v>1</v></c></row>'), 300) == RowsPrefix(None, 2)
+
+
+def test_rows_prefix_cuts_libreoffices_empty_last_row() -> None:
+    """LibreOffice's empty row 1048576 is cut away with the rest; the cells are all kept."""
+    cut = rows_prefix(_part('<row r="2"><c r="B2"><v>1</v></c></row><row r="1048576"/>'), 300)
+    assert cut.part is not None and cut.max_column == 2
+    assert _values_of_part(cut.part) == [["", ""], ["", 1.0]]
+
+
+def test_rows_prefix_counts_cells_without_references_conservatively() -> None:
+    cut = rows_prefix(_part("<row><c><v>1</v></c><c><v>2</v></c><c><v>3</v></c></row>"), 10)
+    assert cut.max_column == 3
+
+
+def _values_of_part(part: bytes) -> list[list[Any]]:
+    """calamine's values of a worksheet part, in the shipped example's package."""
+    package = inspect_package(EXAMPLES / "zhanjiang-xinfang-2023.xlsx")
+    entry = package.sheet_parts["数据表"]
+    with package.open_zip() as archive:
+        copy = package_with_windows(archive, {entry: part}, ())
+    return _values(copy, ["数据表"])["数据表"]
+
+
+def test_reader_identifies_other_sheets_from_their_first_rows(tmp_path: Path) -> None:
+    """A sheet of 2,000 unrelated rows is read no further than telling it is not the template's;
+    a copy of a template sheet beside it is still recognised."""
+    import openpyxl
+
+    from xlcheck.layout import lay_out
+    from xlcheck.reader import open_workbook
+    from xlcheck.relocation import relocate
+    from xlcheck.spec import load_spec
+
+    layout = lay_out(load_spec("zhanjiang-overall"))
+    book = openpyxl.load_workbook(EXAMPLES / "zhanjiang-xinfang-2023.xlsx")
+    sheet = book.create_sheet("外部数据")
+    for row in range(2000):
+        sheet.append([f"文本{row}-{column}" for column in range(30)])
+    book.copy_worksheet(book["数据表"]).title = "数据表 (2)"
+    sheet["AD2000"] = "最后一格"
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+    source = open_workbook(path)
+    grids = source.grids(layout)
+    rows = max(s.last_row for s in layout.sheets) + 200
+    assert len(grids["外部数据"]) == rows
+    assert grids["外部数据"][rows - 1][29] == f"文本{rows - 1}-29"
+    notes = relocate(layout, grids, source.formula_at).notes
+    assert [(n.code, n.sheet) for n in notes] == [("sheet-copied", "数据表 (2)")]

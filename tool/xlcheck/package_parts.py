@@ -15,15 +15,16 @@ from dataclasses import dataclass
 _CHUNK = 1 << 20
 #: Bytes kept from the end of one chunk for the next, so no token is split between chunks.
 _OVERLAP = 32
-# An element name ends with whitespace, '>' or '/'; a prefixed one (WPS writes <x:c>) has ':'.
-_NAME_ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r")
-_CELL_TAGS = tuple(start + b"c" + end for start in (b"<", b":") for end in _NAME_ENDS)
-_STRING_TAGS = tuple(start + b"si" + end for start in (b"<", b":") for end in _NAME_ENDS)
+# Element names starting "c" ("si"), plain or prefixed (WPS writes <x:c>): every cell (shared
+# string) counts, and so do a few other elements (<col>, <cfRule>...): an over-estimate, cheap
+# to take (two counts where an exact one would need a parser or twelve).
+_CELL_TAGS = (b"<c", b":c")
+_STRING_TAGS = (b"<si", b":si")
 _X14_VALIDATION = b"x14:dataValidation"
 _DECLARATIONS = ("DOCTYPE", "ENTITY")
 #: "<!" as UTF-8 (or any ASCII-compatible encoding), UTF-16-LE and UTF-16-BE, with each codec.
-_MARKUP_OPENERS = (
-    (b"<!", "latin-1", 1),
+_ASCII_OPENER = (b"<!", "latin-1", 1)
+_UTF16_OPENERS = (
     ("<!".encode("utf-16-le"), "utf-16-le", 2),
     ("<!".encode("utf-16-be"), "utf-16-be", 2),
 )
@@ -41,14 +42,18 @@ class PartCounts:
     x14_validation: bool
 
 
+def _is_utf16(head: bytes) -> bool:
+    return head.startswith(_UTF16_BOMS) or head[:2] in (b"<\0", b"\0<")
+
+
 def _looks_like_xml(head: bytes) -> bool:
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return text.startswith(b"<") or head.startswith(_UTF16_BOMS) or head[:2] in (b"<\0", b"\0<")
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or _is_utf16(head)
 
 
-def _declares(data: bytes) -> bool:
-    """Whether ``data`` holds ``<!DOCTYPE`` or ``<!ENTITY`` (any case; UTF-8 or UTF-16)."""
-    for opener, codec, width in _MARKUP_OPENERS:
+def _declares(data: bytes, utf16: bool) -> bool:
+    """Whether ``data`` holds ``<!DOCTYPE`` or ``<!ENTITY`` (any case), in UTF-8 or, for a part
+    that starts as UTF-16 (an XML document keeps the encoding it starts with), in UTF-16."""
+    for opener, codec, width in _UTF16_OPENERS if utf16 else (_ASCII_OPENER,):
         start = data.find(opener)
         while start != -1:
             word = data[start + len(opener) : start + len(opener) + 7 * width]
@@ -87,16 +92,17 @@ def scan_parts(
         with archive.open(info) as stream:
             carry = b""
             first = True
+            utf16 = False
             while True:
                 chunk = stream.read(_CHUNK)
                 if first:
-                    first = False
+                    first, utf16 = False, _is_utf16(chunk[:4])
                     if not (is_sheet or is_strings or _looks_like_xml(chunk[:64])):
                         break
                 if not chunk:
                     break
                 data = carry + chunk
-                if declaration is None and _declares(data):
+                if declaration is None and _declares(data, utf16):
                     declaration = info.filename
                 if is_sheet:
                     # Tokens lying wholly in the carry were counted with the previous chunk.

@@ -24,8 +24,8 @@ from xlcheck.sheet_xml import RawCell, TextRun
 _CHUNK = 1 << 16
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b([^>]*)>")
 _ROW_NUMBER = re.compile(rb'\br="([0-9]{1,8})"')
-_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s/>])([^>]*)>")
-_CELL_COLUMN = re.compile(rb'\br="([A-Za-z]{1,3})[0-9]')
+#: A cell's column letters, or b"" for a cell without a reference.
+_CELL_COLUMN = re.compile(rb'<(?:[\w.-]+:)?c(?=[\s/>])[^>]*?(?:\br="([A-Za-z]{1,3})[0-9]|>)')
 _SHEET_DATA = re.compile(rb"<((?:[\w.-]+:)?)sheetData\b")
 _WORKSHEET = re.compile(rb"<((?:[\w.-]+:)?)worksheet\b")
 _HEADER = (
@@ -148,13 +148,12 @@ def rows_prefix(stream: IO[bytes], rows: int) -> RowsPrefix:
                 break
             scanned = match.end()
     kept = bytes(buffer if cut is None else buffer[:cut])
-    max_column = 0
-    for cells, match in enumerate(_CELL_TAG.finditer(kept), start=1):
-        reference = _CELL_COLUMN.search(match.group(1))
-        if reference is None:
-            max_column = max(max_column, cells)  # placed after the cells before it
-        else:
-            max_column = max(max_column, column_number(reference.group(1).decode("ascii")))
+    columns = _CELL_COLUMN.findall(kept)
+    # Each distinct column once (a sheet has a few dozen), not each cell.
+    max_column = max((column_number(c.decode("ascii")) for c in set(columns) if c), default=0)
+    if b"" in columns:
+        max_column = max(max_column, len(columns))  # a cell without a reference: as far as any
+
     if cut is None:
         return RowsPrefix(None, max_column)
     sheet_data, worksheet = _SHEET_DATA.search(kept), _WORKSHEET.search(kept)
