@@ -239,7 +239,7 @@ class WorkbookSource:
         )
         whole: list[str] = []
         windows: dict[str, bytes] = {}
-        self._grids = {}
+        grids: dict[str, Grid] = {}
         for name in self.sheet_names:
             if name not in self.package.sheet_parts:
                 continue  # a sheet without a part (a damaged package) has no values to read
@@ -252,15 +252,16 @@ class WorkbookSource:
                 self._plans[name] = (window, False)
                 how = self._template_sheet(name)
             if how is None:
-                self._grids[name] = []  # no cell holds anything
+                grids[name] = []  # no cell holds anything
             elif isinstance(how, bytes):
                 windows[name] = how
             else:
                 whole.append(name)
-        self._grids.update(read_sheets(self.path, self.package.data, whole))
+        grids.update(read_sheets(self.path, self.package.data, whole))
         if windows:
-            self._grids.update(read_windows(self.package, windows))
-        return self._grids
+            grids.update(read_windows(self.package, windows))
+        self._grids = grids
+        return grids
 
     def _template_sheet(self, name: str) -> bytes | str | None:
         """How to read a template sheet: whole, its window's part, or None (empty)."""
