@@ -257,9 +257,10 @@ class WorkbookSource:
                 windows[name] = how
             else:
                 whole.append(name)
-        grids.update(read_sheets(self.path, self.package.data, whole))
         if windows:
-            grids.update(read_windows(self.package, windows))
+            grids.update(read_windows(self.package, windows, whole))
+        else:
+            grids.update(read_sheets(self.path, self.package.data, whole))
         self._grids = grids
         return grids
 

@@ -104,21 +104,26 @@ def read_sheets(path: Path, data: bytes, sheet_names: list[str]) -> dict[str, Gr
     return values
 
 
-def read_windows(package: Package, windows: Mapping[str, bytes]) -> dict[str, Grid]:
-    """Values of sheets read in a window: ``windows`` maps each sheet to the worksheet part that
-    holds only its window (``sheet_windows``), read through a copy of the package.
+def read_windows(
+    package: Package, windows: Mapping[str, bytes], whole: list[str]
+) -> dict[str, Grid]:
+    """Values of sheets read in a window, and of the ``whole`` sheets, in one calamine opening
+    (it parses the shared strings each time it opens a package): ``windows`` maps each sheet to
+    the worksheet part that holds only its window (``sheet_windows``), read through a copy of
+    the package.
 
     Raises:
         WorkbookError: the copy cannot be made or read.
     """
     parts = package.sheet_parts
+    read = set(windows) | set(whole)
     try:
         with package.open_zip() as archive:
             copy = package_with_windows(
                 archive,
                 {parts[name]: part for name, part in windows.items()},
-                {entry for name, entry in parts.items() if name not in windows},
+                {entry for name, entry in parts.items() if name not in read},
             )
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise _cannot_read(package.path, exc) from exc
-    return read_sheets(package.path, copy, list(windows))
+    return read_sheets(package.path, copy, [*whole, *windows])
