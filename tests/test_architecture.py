@@ -17,10 +17,11 @@ MODULES = {
 THIRD_PARTY_HOMES = {
     "click": {"cli"},
     "xlsxwriter": {"template_writer", "exchange.summary_workbook"},
-    "openpyxl": {"reader", "exchange.batch"},
-    # The reader calls calamine directly (see reader._calamine_values); pandas shapes tables.
+    # The reader reads no workbook with openpyxl (values: calamine; formulas: sheet_xml).
+    "openpyxl": {"exchange.batch"},
+    # Values are read with calamine directly (see sheet_values); pandas shapes tables.
     "pandas": {"exchange.collect"},
-    "python_calamine": {"reader", "exchange.batch"},
+    "python_calamine": {"sheet_values", "exchange.batch"},
     "yaml": {"spec_loading", "narrative.outline"},
     "docx": {
         "narrative.word_writer",
@@ -28,7 +29,7 @@ THIRD_PARTY_HOMES = {
         "narrative.report_text",
     },
     "pypdf": {"narrative.report_text"},
-    "defusedxml": {"package"},
+    "defusedxml": {"package_xml"},
 }
 #: Modules that import nothing else from xlcheck (the bottom of the dependency graph).
 LEAVES = {"xlcheck.findings", "xlcheck.errors"}

@@ -75,7 +75,9 @@ def test_cli_verify_checks_each_project_sheet_on_its_own(tmp_path: Path) -> None
             "project[2].indicators.served[1].score",
         )
     }
-    assert all(f["sheet"] == "村级补助及运转经费" for f in findings)
+    # Besides the published amounts' three decimals (a warning on both sheets), only that sheet.
+    errors = [f for f in findings if f["code"] != "too-many-decimals"]
+    assert all(f["sheet"] == "村级补助及运转经费" for f in errors)
 
 
 def test_renamed_and_reordered_project_sheets_are_still_verified(tmp_path: Path) -> None:
@@ -95,7 +97,9 @@ def test_renamed_and_reordered_project_sheets_are_still_verified(tmp_path: Path)
         cli, ["verify", str(copy), "--no-annotate", "--format", "json"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout)["results"][0]["findings"] == []
+    findings = json.loads(result.stdout)["results"][0]["findings"]
+    # The published amounts' three decimals are warnings; nothing about the sheets' names or order.
+    assert {f["code"] for f in findings} <= {"too-many-decimals"}
 
 
 def test_cli_template_year_and_unit_fill_every_project_sheet(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The reader's cell values are pandas.read_excel(engine="calamine", dtype=object)'s, minus its
 habit of reading "NA"-like text as blank: the reader calls calamine directly to skip pandas'
-start-up cost (see reader._calamine_values)."""
+start-up cost (see reader.WorkbookSource.sheet_values)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _same(ours: Any, theirs: Any) -> bool:
 def _compare(path: Path) -> int:
     source = open_workbook(path)
     names = list(source.sheet_names)
-    ours = source._calamine_values(names)
+    ours = source.sheet_values(names)
     # keep_default_na=False: pandas would otherwise read text such as "NA" as blank.
     theirs = pd.read_excel(
         path, sheet_name=names, header=None, dtype=object, engine="calamine", keep_default_na=False
@@ -87,7 +87,7 @@ def test_reader_keeps_text_that_pandas_would_blank(tmp_path: Path) -> None:
     sheet["A3"] = 3.0
     book.save(path)
     source = open_workbook(path)
-    values = source._calamine_values(source.sheet_names)[source.sheet_names[0]]
+    values = source.sheet_values(source.sheet_names)[source.sheet_names[0]]
     assert [row[0] for row in values] == ["N/A", "001", 3]
 
 
@@ -101,5 +101,5 @@ def test_reader_keeps_text_that_pandas_would_blank(tmp_path: Path) -> None:
 )
 def test_reader_decodes_excels_character_escapes(sample: str, text: str) -> None:
     source = open_workbook(SHARED_SAMPLES / sample)
-    values = source._calamine_values(source.sheet_names)
+    values = source.sheet_values(source.sheet_names)
     assert text in {v for rows in values.values() for row in rows for v in row}

@@ -8,13 +8,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from xlcheck.errors import OutputExistsError, XlcheckError
-from xlcheck.findings import VerificationResult
 from xlcheck.version import __version__
+
+if TYPE_CHECKING:
+    from xlcheck.findings import VerificationResult
 
 
 class ExitCode(enum.IntEnum):

@@ -1,22 +1,48 @@
-"""What a file really is, and whether its zip package is safe to parse: checked before any parser runs.
+"""A workbook file read once, within limits, and its zip package checked before any parser runs.
 
-Every check here reads the zip central directory or streams a bounded number of bytes; nothing
-is decompressed past the limits below, so a zip bomb, an XML entity attack or a sheet that claims
-1,048,576 × 16,384 cells is refused (or read in a bounded way) before openpyxl or calamine sees it.
+``inspect_package`` reads the file's bytes once (regular files only, up to ``MAX_FILE_BYTES``)
+and keeps them on the ``Package``: every later reader (zip, calamine, the sheet scan, the
+annotator) parses those bytes, never the path again, so a file swapped after the check is never
+parsed. The zip checks read the central directory and stream each part once, in chunks: nothing
+is decompressed past the limits below, and a DTD or entity declaration anywhere in an XML part
+is refused, so a zip bomb, an entity attack, a flood of sheets or of shared strings is refused
+before calamine or the sheet scan sees it.
 """
 
 from __future__ import annotations
 
+import io
 import posixpath
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
 
-from xlcheck.errors import WorkbookError
+from xlcheck.cell_styles import percent_styles
+from xlcheck.file_kinds import (
+    CHECK_FILE,
+    CHECK_FILE_EN,
+    OLE_SIGNATURE,
+    not_a_workbook,
+    refuse,
+    sniff_not_zip,
+    sniff_ole,
+    zip_kind,
+)
+from xlcheck.package_parts import PartCounts, scan_parts
+from xlcheck.package_xml import (
+    application_name,
+    custom_properties,
+    declares_dtd,
+    local_name,
+    parse_part,
+    sheet_list,
+    workbook_part,
+)
+from xlcheck.sheet_extents import ExtentError, ods_extents, xlsb_extent
+from xlcheck.sheet_xml import UnsafeXmlError
+from xlcheck.workbook_bytes import read_once
 
 #: Refuse a package whose entries add up to more than this once decompressed. A filled template
 #: is about 100 KB unpacked; a large real workbook a few tens of MB.
@@ -26,367 +52,179 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 #: Refuse a package with more entries than this (a template has about 15).
 MAX_ENTRIES = 10_000
-#: Refuse a workbook with more cells than this: every parser holds each cell in memory.
+#: Refuse a workbook with more cells than this, counted over every sheet.
 MAX_CELLS = 1_000_000
-#: Read a sheet's values with calamine only when its used area (rows × columns) is at most this;
-#: calamine allocates the whole rectangle, so a lone cell at XFD1048576 would ask for 17 billion.
+#: Read a sheet's values whole only when its content (rows × columns from A1) is at most this:
+#: calamine allocates the whole rectangle. Larger .xlsx sheets are read in a window; larger
+#: .ods and .xlsb sheets (which calamine reads whole) are refused.
 MAX_GRID_CELLS = 2_000_000
+#: Refuse a workbook with more sheets than this (a template has 4; 9,980 empty sheets once took
+#: 86 s to load).
+MAX_SHEETS = 500
+#: Refuse a shared-strings part larger than this unpacked, or holding more strings than
+#: ``MAX_SHARED_STRINGS`` (a 55 MB part once took 1.3 GB to load).
+MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
+MAX_SHARED_STRINGS = 1_000_000
 
-_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
-_APP_VERSION = re.compile(r"^\d+(\.\d+)*$")
-_RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-_RESAVE = "请在 Excel、WPS 或 LibreOffice 中打开它并另存为 .xlsx（Excel 工作簿）后再校验。"
-_RESAVE_EN = (
-    "Open it in Excel, WPS or LibreOffice, save it as .xlsx (Excel Workbook) and verify that file."
-)
-
-
-@dataclass(frozen=True)
-class SheetExtent:
-    """How far a sheet's cells reach, from its XML (not its declared, often wrong, dimension)."""
-
-    max_row: int
-    max_column: int
-    cells: int
-    #: Data validation in an x14 extension (lists from another sheet), which openpyxl drops.
-    x14_validation: bool = False
-
-    @property
-    def grid_cells(self) -> int:
-        return self.max_row * self.max_column
+#: A legacy .xls is an OLE compound file; its directory names are within its first 8 MB.
+_OLE_SNIFF_BYTES = 8 << 20
+_KIND_NAMES = {
+    "xls": ("旧版 Excel 工作簿（.xls）", "legacy Excel workbook (.xls)"),
+    "xlsb": ("Excel 二进制工作簿（.xlsb）", "Excel binary workbook (.xlsb)"),
+    "ods": ("OpenDocument 电子表格（.ods）", "OpenDocument spreadsheet (.ods)"),
+}
 
 
 @dataclass(frozen=True)
 class Package:
-    """What an .xlsx/.xlsm package holds, learnt without running a spreadsheet parser.
+    """A workbook file's bytes and what its package holds, learnt without a spreadsheet parser.
 
-    ``sheet_parts`` maps each sheet name to its zip entry; ``extents`` each sheet name to how far
-    its cells reach.
+    For .xlsx/.xlsm, ``sheet_names`` lists the sheets in workbook order, ``sheet_parts`` maps
+    each to its zip entry (as stored, which may use backslashes) and ``hidden_sheets`` names the
+    hidden ones. For .xls, .xlsb and .ods they stay empty: calamine lists those sheets.
     """
 
     path: Path
-    kind: str  # "xlsx", "xlsm" or "xls"
+    #: The file's bytes, read once: every parser reads these, never the path.
+    data: bytes
+    kind: str  # "xlsx", "xlsm", "xls", "xlsb" or "ods"
     application: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     has_macros: bool = False
     external_links: tuple[str, ...] = ()
-    has_x14_validation: bool = False
+    #: Cell style indices whose number format shows a percentage (``cell_styles``).
+    percent_styles: frozenset[int] = frozenset()
+    sheet_names: tuple[str, ...] = ()
     sheet_parts: dict[str, str] = field(default_factory=dict)
-    extents: dict[str, SheetExtent] = field(default_factory=dict)
+    hidden_sheets: tuple[str, ...] = ()
+
+    @property
+    def is_spreadsheetml(self) -> bool:
+        """An .xlsx/.xlsm package, whose sheets' XML xlcheck reads itself (formulas included)."""
+        return self.kind in ("xlsx", "xlsm")
+
+    def open_zip(self) -> zipfile.ZipFile:
+        """The package's zip archive, read from ``data``."""
+        return zipfile.ZipFile(io.BytesIO(self.data))
 
 
-def _refuse(
-    path: Path, message: str, message_en: str, hint: str = _RESAVE, hint_en: str = _RESAVE_EN
-) -> WorkbookError:
-    return WorkbookError(path, message, message_en=message_en, hint=hint, hint_en=hint_en)
+def kind_names(kind: str) -> tuple[str, str]:
+    """How a format xlcheck reads values only from is named, in Chinese and English."""
+    return _KIND_NAMES[kind]
 
 
-def _sniff_not_zip(path: Path, head: bytes) -> WorkbookError:
-    """The error for a file that is not a zip package, naming what it looks like instead."""
-    if head.startswith(_ZIP_SIGNATURES):
-        return _refuse(
+def check_sheet_count(path: Path, count: int) -> None:
+    """Refuse a workbook with more than ``MAX_SHEETS`` sheets."""
+    if count > MAX_SHEETS:
+        raise refuse(
             path,
-            "文件不完整或已损坏（zip 包结构缺失，可能是下载或邮件附件没有传完）",
-            "the file is incomplete or damaged (its zip structure is cut off, e.g. an unfinished download)",
-            "请重新下载或让填报单位重新发送原文件。",
-            "Download the file again or ask the unit to send it again.",
+            f"工作簿有 {count:,} 张工作表，超过上限 {MAX_SHEETS}（填报模板只有几张），已拒绝读取",
+            f"the workbook has {count:,} sheets, over the limit of {MAX_SHEETS} (a template has a few); refused",
+            "请删除与填报无关的工作表后保存，再校验。",
+            "Delete the sheets that are not part of the report, save, and verify again.",
         )
-    if head.startswith(b"%PDF"):
-        return _refuse(
-            path,
-            "这是 PDF 文件，不是 Excel 工作簿",
-            "this is a PDF file, not an Excel workbook",
-            "请提供填好的 .xlsx 工作簿（不是打印或导出的 PDF）。",
-            "Send the filled .xlsx workbook, not a PDF export.",
-        )
-    if head.startswith(b"{\\rtf"):
-        return _refuse(
-            path,
-            "这是 RTF 文档，不是 Excel 工作簿",
-            "this is an RTF document, not an Excel workbook",
-        )
-    lowered = head[:4096].lower()
-    if b"urn:schemas-microsoft-com:office:spreadsheet" in lowered:
-        return _refuse(
-            path,
-            "这是“XML 电子表格 2003”格式，不是 .xlsx 工作簿",
-            "this is an 'XML Spreadsheet 2003' file, not an .xlsx workbook",
-        )
-    if b"<html" in lowered or b"<!doctype html" in lowered or b"<table" in lowered:
-        return _refuse(
-            path,
-            "这是网页（HTML）文件，只是扩展名为 .xls/.xlsx，不是 Excel 工作簿",
-            "this is a web page (HTML) saved with a spreadsheet extension, not an Excel workbook",
-        )
-    try:
-        text = head[:4096].decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = ""
-    if text and all(ch.isprintable() or ch in "\r\n\t" for ch in text[:4000]):
-        return _refuse(
-            path,
-            "这是纯文本（CSV 等）文件，不是 Excel 工作簿：其中没有公式和模板标识，无法校验",
-            "this is a plain-text (CSV or similar) file, not an Excel workbook: it has no formulas or template mark to verify",
-            "请在 xlcheck template 生成的模板中填写后提交 .xlsx 文件。",
-            "Fill the template made by `xlcheck template` and send that .xlsx file.",
-        )
-    return _refuse(
-        path,
-        "无法识别的文件格式，不是 .xlsx 工作簿",
-        "unrecognised file format, not an .xlsx workbook",
-    )
-
-
-def _sniff_ole(path: Path, data: bytes) -> WorkbookError | None:
-    """None for a legacy .xls (readable by calamine); the error for any other OLE compound file."""
-    if (
-        "EncryptedPackage".encode("utf-16-le") in data
-        or "EncryptionInfo".encode("utf-16-le") in data
-    ):
-        return _refuse(
-            path,
-            "工作簿设置了打开密码（已加密），xlcheck 无法读取",
-            "the workbook is password-protected (encrypted), so xlcheck cannot read it",
-            "请在 Excel 中打开，“文件 → 信息 → 保护工作簿 → 用密码进行加密”清空密码后保存，再校验。",
-            "Open it in Excel, clear the password under File > Info > Protect Workbook > Encrypt with Password, save, and verify again.",
-        )
-    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-        return None
-    return _refuse(
-        path,
-        "这是旧版 Office 文档（如 .doc），不是 Excel 工作簿",
-        "this is a legacy Office document (e.g. .doc), not an Excel workbook",
-    )
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1].split(":")[-1]
-
-
-def _parse_xml(path: Path, archive: zipfile.ZipFile, name: str) -> Element | None:
-    """A small package part parsed with defusedxml (entity and DTD tricks refused), None if absent."""
-    import defusedxml  # type: ignore[import-untyped]
-    import defusedxml.ElementTree as safe_xml  # type: ignore[import-untyped]
-
-    if name not in archive.NameToInfo:
-        return None
-    try:
-        root: Element = safe_xml.fromstring(archive.read(name), forbid_dtd=True)
-    except (
-        ParseError,
-        defusedxml.DefusedXmlException,
-        zipfile.BadZipFile,
-        EOFError,
-        ValueError,
-        zlib.error,
-    ) as exc:
-        raise _refuse(
-            path,
-            f"工作簿的 {name} 部分已损坏，无法读取",
-            f"the workbook's part {name} is damaged and cannot be read",
-        ) from exc
-    return root
-
-
-def _resolve(base_part: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
-
-
-def _workbook_part(path: Path, archive: zipfile.ZipFile, names: dict[str, str]) -> str | None:
-    """The main workbook part: the package's officeDocument relationship, else ``xl/workbook.xml``."""
-    rels = _parse_xml(path, archive, names.get("_rels/.rels", "_rels/.rels"))
-    for rel in rels.iter() if rels is not None else ():
-        if _local(rel.tag) == "Relationship" and rel.get("Type", "").endswith("/officeDocument"):
-            target = _resolve("", rel.get("Target", "").replace("\\", "/"))
-            if target in names:
-                return target
-    return "xl/workbook.xml" if "xl/workbook.xml" in names else None
-
-
-def _sheet_parts(
-    path: Path, archive: zipfile.ZipFile, names: dict[str, str], workbook_part: str
-) -> dict[str, str]:
-    """Sheet name → zip entry, from the workbook part and its relationships."""
-    folder, base = posixpath.split(workbook_part)
-    rels_part = posixpath.join(folder, "_rels", f"{base}.rels")
-    workbook = _parse_xml(path, archive, names[workbook_part])
-    rels = _parse_xml(path, archive, names.get(rels_part, rels_part))
-    if workbook is None:
-        return {}
-    targets: dict[str, str] = {}
-    for rel in rels.iter() if rels is not None else ():
-        if _local(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
-            targets[rel.get("Id", "")] = _resolve(
-                workbook_part, rel.get("Target", "").replace("\\", "/")
-            )
-    parts: dict[str, str] = {}
-    for element in workbook.iter():
-        if _local(element.tag) != "sheet":
-            continue
-        rel_id = element.get(f"{{{_RELATIONSHIP_NS}}}id") or next(
-            (v for k, v in element.attrib.items() if _local(k) == "id"), None
-        )
-        target = targets.get(rel_id or "")
-        if element.get("name") and target and target in names:
-            parts[element.get("name", "")] = names[target]
-    return parts
-
-
-def _extent(archive: zipfile.ZipFile, entry: str) -> SheetExtent:
-    """How far a sheet's cells reach, by streaming its XML with a regex (no tree is built)."""
-    max_row = max_column = cells = 0
-    x14 = False
-    carry = b""
-    with archive.open(entry) as stream:
-        while True:
-            chunk = stream.read(1 << 20)
-            data = carry + chunk
-            if chunk:
-                cut = data.rfind(b"<")
-                data, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
-            for match in _CELL_REF.finditer(data):
-                column = 0
-                for letter in match.group(1):
-                    column = column * 26 + letter - 64
-                max_column = max(max_column, column)
-                max_row = max(max_row, int(match.group(2)))
-            for match in _ROW_REF.finditer(data):
-                max_row = max(max_row, int(match.group(1)))
-            cells += len(_CELL_TAG.findall(data))
-            x14 = x14 or b"x14:dataValidation" in data
-            if not chunk:
-                break
-    return SheetExtent(max_row, max_column, cells, x14)
-
-
-def _application(app: Element | None, properties: dict[str, str]) -> str | None:
-    """Which app last saved the file (docProps/app.xml), with WPS's build number when present."""
-    values = {_local(e.tag): (e.text or "").strip() for e in app.iter()} if app is not None else {}
-    name = values.get("Application") or None
-    wps_build = properties.get("KSOProductBuildVer")
-    if wps_build:
-        return f"{name or 'WPS Office'} (KSOProductBuildVer {wps_build})"
-    if name is None:
-        return None
-    version = values.get("AppVersion", "")
-    if version and _APP_VERSION.match(version) and not any(ch.isdigit() for ch in name):
-        return f"{name} {version}"
-    return name
-
-
-def _custom_properties(custom: Element | None) -> dict[str, str]:
-    properties: dict[str, str] = {}
-    for prop in custom if custom is not None else ():
-        name = prop.get("name")
-        if name is not None:
-            properties[name] = "".join(prop.itertext()).strip()
-    return properties
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_ENTRIES:
-        raise _refuse(
+        raise refuse(
             path,
             f"zip 包有 {len(infos)} 个条目，超过上限 {MAX_ENTRIES}，不像工作簿，已拒绝读取",
             f"the zip package has {len(infos)} entries, over the limit of {MAX_ENTRIES}; refused as not a workbook",
         )
     total = sum(info.file_size for info in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise _refuse(
+        raise refuse(
             path,
             f"解压后共 {total / 1048576:.0f} MB，超过上限 {MAX_UNCOMPRESSED_BYTES // 1048576} MB（可能是 zip 炸弹），已拒绝读取",
             f"it unpacks to {total / 1048576:.0f} MB, over the limit of {MAX_UNCOMPRESSED_BYTES // 1048576} MB (a possible zip bomb); refused",
             "填报模板解压后通常不到 1 MB；请检查是否发错了文件。",
             "A filled template unpacks to under 1 MB; check that this is the right file.",
         )
+    seen: set[str] = set()
     for info in infos:
+        # Two entries under one name: zip readers disagree on which one counts, so the part
+        # checked here might not be the part a parser reads. No spreadsheet app writes that.
+        name = info.filename.replace("\\", "/")
+        if name in seen:
+            raise refuse(
+                path,
+                f"zip 包中有两个同名条目 {name}，无法确定读哪一个，已拒绝读取",
+                f"the zip package holds two entries named {name}, so which one counts is ambiguous; refused",
+            )
+        seen.add(name)
         if info.flag_bits & 0x1:
-            raise _refuse(
+            raise refuse(
                 path,
                 f"zip 条目 {info.filename} 被加密，无法读取",
                 f"the zip entry {info.filename} is encrypted and cannot be read",
             )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1 << 20 and ratio > MAX_COMPRESSION_RATIO:
-            raise _refuse(
+            raise refuse(
                 path,
                 f"条目 {info.filename} 的压缩比为 {ratio:.0f}:1，超过上限 {MAX_COMPRESSION_RATIO}:1（可能是 zip 炸弹），已拒绝读取",
                 f"the entry {info.filename} is compressed {ratio:.0f}:1, over the limit of {MAX_COMPRESSION_RATIO}:1 (a possible zip bomb); refused",
-                "请检查是否发错了文件。",
-                "Check that this is the right file.",
+                CHECK_FILE,
+                CHECK_FILE_EN,
             )
 
 
-def _check_no_dtd(path: Path, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
-    """Spreadsheet apps never write a DTD; one in any XML part is an entity-expansion attack."""
-    for info in infos:
-        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-            continue
-        with archive.open(info) as stream:
-            head = stream.read(8192)
-        if _DOCTYPE.search(head):
-            raise _refuse(
-                path,
-                f"{info.filename} 含有 DTD/实体声明（Excel、WPS 都不会写入，可能是 XML 实体扩展攻击），已拒绝读取",
-                f"{info.filename} declares a DTD or entities (no spreadsheet app writes one; a possible XML entity-expansion attack); refused",
-                "请检查是否发错了文件。",
-                "Check that this is the right file.",
-            )
+def _check_counts(path: Path, counts: PartCounts, shared_strings_bytes: int) -> None:
+    if counts.declaration is not None:
+        raise declares_dtd(path, counts.declaration)
+    if counts.cells > MAX_CELLS:
+        raise refuse(
+            path,
+            f"工作簿共有 {counts.cells:,} 个单元格，超过上限 {MAX_CELLS:,}（填报模板约 1,000 个），已拒绝读取",
+            f"the workbook holds {counts.cells:,} cells, over the limit of {MAX_CELLS:,} (a template holds about 1,000); refused",
+            "请删除模板以外的大片数据（例如整列填充到底的公式）后保存，再校验。",
+            "Delete the large areas outside the template (e.g. formulas filled down a whole column), save, and verify again.",
+        )
+    if (
+        shared_strings_bytes > MAX_SHARED_STRINGS_BYTES
+        or counts.shared_strings > MAX_SHARED_STRINGS
+    ):
+        raise refuse(
+            path,
+            f"共享字符串表有 {counts.shared_strings:,} 条、解压后 {shared_strings_bytes / 1048576:.0f} MB，超过上限"
+            f"（{MAX_SHARED_STRINGS:,} 条、{MAX_SHARED_STRINGS_BYTES // 1048576} MB），已拒绝读取",
+            f"the shared-strings table holds {counts.shared_strings:,} strings in {shared_strings_bytes / 1048576:.0f} MB, "
+            f"over the limit ({MAX_SHARED_STRINGS:,} strings, {MAX_SHARED_STRINGS_BYTES // 1048576} MB); refused",
+            "请删除模板以外的大片文字数据后保存，再校验。",
+            "Delete the large areas of text outside the template, save, and verify again.",
+        )
 
 
 def inspect_package(path: Path) -> Package:
-    """Check that ``path`` is an .xlsx/.xlsm (or legacy .xls) workbook that is safe to parse.
+    """Read ``path`` once and check that it is a workbook xlcheck can read safely.
 
     Raises:
-        WorkbookError: a missing or empty file, another format under a spreadsheet name (PDF,
-            HTML, CSV, .docx, .ods...), an encrypted workbook, a truncated or damaged zip, a
-            package past the size, ratio or cell limits above, or XML declaring entities.
+        WorkbookError: a missing, empty, oversized or non-regular file (folder, FIFO, device),
+            another format under a spreadsheet name (PDF, HTML, CSV, .docx...), an encrypted
+            workbook, a truncated or damaged zip, a package past the limits above, or XML
+            declaring a DTD or entities.
     """
-    if not path.is_file():
-        raise _refuse(
-            path,
-            "找不到该文件",
-            "file not found",
-            "请检查文件名和路径。",
-            "Check the file name and path.",
-        )
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8192)
-    except OSError as exc:
-        raise _refuse(
-            path,
-            f"无法读取该文件（{exc.strerror}）",
-            f"cannot read the file ({exc.strerror})",
-            "请检查文件权限。",
-            "Check the file's permissions.",
-        ) from exc
-    if not head:
-        raise _refuse(
+    data = read_once(path)
+    if not data:
+        raise refuse(
             path,
             "文件是空的（0 字节）",
             "the file is empty (0 bytes)",
             "请让填报单位重新发送工作簿。",
             "Ask the unit to send the workbook again.",
         )
-    if head.startswith(_OLE_SIGNATURE):
-        problem = _sniff_ole(path, path.read_bytes()[: 8 << 20])
+    if data.startswith(OLE_SIGNATURE):
+        problem = sniff_ole(path, data[:_OLE_SNIFF_BYTES])
         if problem is not None:
             raise problem
-        return Package(path, "xls")
-    if not zipfile.is_zipfile(path):
-        raise _sniff_not_zip(path, head)
+        return Package(path, data, "xls")
+    stream = io.BytesIO(data)
+    if not zipfile.is_zipfile(stream):
+        raise sniff_not_zip(path, data[:8192])
     try:
-        with zipfile.ZipFile(path) as archive:
-            return _inspect_zip(path, archive)
+        with zipfile.ZipFile(stream) as archive:
+            return _inspect_zip(path, data, archive)
     # OSError: a damaged local header offset makes zipfile seek before the file's start.
     except (
         zipfile.BadZipFile,
@@ -396,95 +234,102 @@ def inspect_package(path: Path) -> Package:
         zlib.error,
         OSError,
     ) as exc:
-        raise _refuse(
+        raise refuse(
             path,
-            f"zip 包已损坏，无法读取（{exc}）",
-            f"the zip package is damaged and cannot be read ({exc})",
+            f"zip 包已损坏，无法读取（{describe(exc)}）",
+            f"the zip package is damaged and cannot be read ({describe(exc)})",
             "请重新下载或让填报单位重新发送原文件。",
             "Download the file again or ask the unit to send it again.",
         ) from exc
 
 
-def _inspect_zip(path: Path, archive: zipfile.ZipFile) -> Package:
+def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
     infos = archive.infolist()
     _check_sizes(path, infos)
     # Entry names as a reader expects them ('/'-separated) → as stored (some tools write '\\').
     names = {info.filename.replace("\\", "/"): info.filename for info in infos}
-    if "mimetype" in names:
-        mimetype = archive.read(names["mimetype"])[:100]
-        if b"spreadsheet" in mimetype:
-            raise _refuse(
-                path,
-                "这是 OpenDocument 电子表格（.ods），不是 .xlsx 工作簿",
-                "this is an OpenDocument spreadsheet (.ods), not an .xlsx workbook",
-            )
-        raise _refuse(
-            path,
-            "这是 OpenDocument 文档，不是 Excel 工作簿",
-            "this is an OpenDocument file, not an Excel workbook",
-        )
-    workbook_part = _workbook_part(path, archive, names)
-    if workbook_part is None and "xl/workbook.bin" not in names:
-        kind = (
-            "Word 文档（.docx）"
-            if "word/document.xml" in names
-            else (
-                "PowerPoint 演示文稿（.pptx）" if "ppt/presentation.xml" in names else "zip 压缩包"
-            )
-        )
-        kind_en = (
-            "a Word document (.docx)"
-            if "word/document.xml" in names
-            else (
-                "a PowerPoint presentation (.pptx)"
-                if "ppt/presentation.xml" in names
-                else "a zip archive"
-            )
-        )
-        raise _refuse(
-            path,
-            f"这是{kind}，不是 Excel 工作簿",
-            f"this is {kind_en}, not an Excel workbook",
-            "请提供填好的 .xlsx 工作簿。",
-            "Send the filled .xlsx workbook.",
-        )
-    if "xl/workbook.bin" in names:
-        raise _refuse(
-            path,
-            "这是 Excel 二进制工作簿（.xlsb），xlcheck 只读 .xlsx",
-            "this is an Excel binary workbook (.xlsb); xlcheck reads .xlsx",
-        )
-    _check_no_dtd(path, archive, infos)
-    sheet_parts = _sheet_parts(path, archive, names, workbook_part) if workbook_part else {}
-    extents = {sheet: _extent(archive, entry) for sheet, entry in sheet_parts.items()}
-    cells = sum(e.cells for e in extents.values())
-    if cells > MAX_CELLS:
-        raise _refuse(
-            path,
-            f"工作簿共有 {cells:,} 个单元格，超过上限 {MAX_CELLS:,}（填报模板约 1,000 个），已拒绝读取",
-            f"the workbook holds {cells:,} cells, over the limit of {MAX_CELLS:,} (a template holds about 1,000); refused",
-            "请删除模板以外的大片数据（例如整列填充到底的公式）后保存，再校验。",
-            "Delete the large areas outside the template (e.g. formulas filled down a whole column), save, and verify again.",
-        )
-    properties = _custom_properties(
-        _parse_xml(path, archive, names.get("docProps/custom.xml", "docProps/custom.xml"))
+    mimetype = archive.read(names["mimetype"])[:200] if "mimetype" in names else None
+    kind = zip_kind(path, names, mimetype)
+    if kind != "xlsx":
+        _check_counts(path, scan_parts(archive, infos, sheet_entries=(), shared_strings=None), 0)
+        return _inspect_values_only(path, data, archive, kind, names)
+    main_part = workbook_part(path, archive, names)
+    if main_part is None:
+        raise not_a_workbook(path, names)
+    sheets = sheet_list(path, archive, names, main_part)
+    check_sheet_count(path, len(sheets.names))
+    counts = scan_parts(
+        archive, infos, sheet_entries=sheets.parts.values(), shared_strings=sheets.shared_strings
     )
-    application = _application(
-        _parse_xml(path, archive, names.get("docProps/app.xml", "docProps/app.xml")), properties
+    shared_strings_bytes = (
+        archive.getinfo(sheets.shared_strings).file_size if sheets.shared_strings else 0
     )
+    _check_counts(path, counts, shared_strings_bytes)
+    properties = custom_properties(parse_part(path, archive, names.get("docProps/custom.xml")))
+    application = application_name(
+        parse_part(path, archive, names.get("docProps/app.xml")), properties
+    )
+    has_macros = "xl/vbaProject.bin" in names
     return Package(
         path,
-        "xlsm" if "xl/vbaProject.bin" in names else "xlsx",
+        data,
+        "xlsm" if has_macros else "xlsx",
         application=application,
         properties=properties,
-        has_macros="xl/vbaProject.bin" in names,
+        has_macros=has_macros,
         external_links=tuple(
             sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
         ),
-        has_x14_validation=any(e.x14_validation for e in extents.values()),
-        sheet_parts=sheet_parts,
-        extents=extents,
+        percent_styles=percent_styles(path, archive, main_part),
+        sheet_names=sheets.names,
+        sheet_parts=sheets.parts,
+        hidden_sheets=sheets.hidden,
     )
+
+
+def _check_extents(path: Path, extents: dict[str, tuple[int, int]]) -> None:
+    check_sheet_count(path, len(extents))
+    for sheet, (rows, columns) in extents.items():
+        if rows * columns > MAX_GRID_CELLS:
+            raise refuse(
+                path,
+                f"工作表“{sheet}”的数据延伸到第 {rows:,} 行、第 {columns:,} 列，超出 xlcheck 能读取的范围",
+                f"sheet '{sheet}' reaches row {rows:,}, column {columns:,}, further than xlcheck reads",
+                "请删除模板区域以外的数据后另存为 .xlsx，再校验。",
+                "Delete the data outside the template's area, save as .xlsx, and verify again.",
+            )
+
+
+def _inspect_values_only(
+    path: Path, data: bytes, archive: zipfile.ZipFile, kind: str, names: dict[str, str]
+) -> Package:
+    """An .ods or .xlsb: calamine reads each sheet whole, so how far they reach is checked first."""
+    try:
+        if kind == "ods":
+            with archive.open(names["content.xml"]) as stream:
+                _check_extents(path, ods_extents(stream))
+            meta = parse_part(path, archive, names.get("meta.xml"))
+            generator = (
+                next((e.text for e in meta.iter() if local_name(e.tag) == "generator"), None)
+                if meta is not None
+                else None
+            )
+            return Package(path, data, kind, application=(generator or "").strip() or None)
+        sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".bin"))
+        _check_extents(
+            path, {posixpath.basename(n): xlsb_extent(archive.read(names[n])) for n in sheets}
+        )
+    except (KeyError, ExtentError) as exc:
+        what, what_en = kind_names(kind)
+        raise refuse(
+            path,
+            f"{what}已损坏，无法读取（{describe(exc)}）",
+            f"the {what_en} is damaged and cannot be read ({describe(exc)})",
+        ) from exc
+    except UnsafeXmlError as exc:
+        raise declares_dtd(path, "content.xml") from exc
+    app = parse_part(path, archive, names.get("docProps/app.xml"))
+    return Package(path, data, kind, application=application_name(app, {}))
 
 
 def describe(value: Any) -> str:

@@ -1,15 +1,15 @@
-"""A filled workbook → ``FilledWorkbook``: values via calamine, formulas, errors and styles via openpyxl.
+"""A filled workbook → ``FilledWorkbook``: values read by python-calamine, formulas and error
+cells by a streaming scan of the template's sheets (``sheet_xml``), all from the bytes the package
+check read (``Package.data``), never from the path again.
 
-The package is inspected first (``package.inspect_package``), so no parser ever sees a file that is
-not a workbook, a zip bomb or XML with entities. When openpyxl cannot load a package that calamine
-can (backslash zip paths, some pivot caches, legacy .xls), values are still read and verified and
-the workbook says so (``formulas_read`` is false).
+The template's sheets are read by name; the workbook's other sheets only as far as telling
+whether one is a template sheet renamed or copied needs (a window the size of the template's
+sheets). .xls, .xlsb and .ods are read on their values only (``formulas_read`` is false).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import math
 import warnings
@@ -29,8 +29,17 @@ from xlcheck.findings import (
     TemplateIdentity,
 )
 from xlcheck.layout import Layout
-from xlcheck.package import MAX_GRID_CELLS, Package, describe, inspect_package
+from xlcheck.package import (
+    MAX_GRID_CELLS,
+    Package,
+    describe,
+    inspect_package,
+)
+from xlcheck.package_xml import declares_dtd
 from xlcheck.relocation import PlacementNote
+from xlcheck.sheet_values import Grid, list_sheets, read_sheets, read_windows
+from xlcheck.sheet_windows import rows_prefix, window_part
+from xlcheck.sheet_xml import SheetScan, SheetXmlError, UnsafeXmlError, rough_extent, scan_sheet
 
 _ERROR_VALUES = (
     "#DIV/0!",
@@ -44,15 +53,21 @@ _ERROR_VALUES = (
     "#SPILL!",
     "#CALC!",
 )
-#: Rows and columns read past a sheet's template layout when a sheet is read in a bounded way.
+#: Rows and columns read past the template's extent when a sheet is read in a window.
 _MARGIN = 200
+#: At most this many cells read from a sheet that is not the template's, to identify it.
+_IDENTIFY_CELLS = 500_000
+#: A sheet read whole (the other answers: the bytes of its window's part, or None if empty).
+_WHOLE = "whole"
+#: Why formulas are not read, by format: calamine reads these formats' values only.
+_VALUES_ONLY = {"xls": "legacy .xls", "xlsb": "binary .xlsb", "ods": "OpenDocument .ods"}
 _RESAVE = "请在 Excel、WPS 或 LibreOffice 中打开并重新保存为 .xlsx。"
 _RESAVE_EN = "Open it in Excel, WPS or LibreOffice and save it again as .xlsx."
-# What openpyxl raises on packages it cannot load, as observed on real files and in the fuzz test
-# (tests/test_fuzz.py): missing parts (KeyError), malformed XML (ParseError), unexpected
-# structures (TypeError, AttributeError, IndexError), bad values and defusedxml refusals (ValueError),
-# and a damaged deflate stream in a part the package check did not read to its end (zlib.error).
+# What openpyxl raises on packages it cannot load (tests/test_fuzz.py). The annotator still loads
+# the source with openpyxl until it works on the package itself, and catches these. SyntaxError:
+# with lxml installed openpyxl parses through it, and lxml's XMLSyntaxError is a SyntaxError.
 OPENPYXL_FAILURES = (
+    SyntaxError,
     OSError,
     EOFError,
     zipfile.BadZipFile,
@@ -82,7 +97,8 @@ class CellReading:
     raw: Any
     formula: str | None = None
     error: str | None = None
-    number_format: str = "General"
+    #: The cell's number format shows a percentage (0.985 is shown, and meant, as 98.5%).
+    percent_format: bool = False
 
 
 @dataclass
@@ -97,14 +113,12 @@ class FilledWorkbook:
     missing_sheets: list[str] = field(default_factory=list)
     #: Sheets the unit hid (``hidden`` or ``veryHidden``).
     hidden_sheets: list[str] = field(default_factory=list)
-    #: False when only cached values could be read (openpyxl could not load the package, or .xls).
+    #: False when only cached values could be read (.xls, .xlsb, .ods, or unreadable sheet XML).
     formulas_read: bool = True
     #: Why formulas could not be read, as one short phrase.
     formula_problem: str | None = None
+    #: The package as checked, with the file's bytes (``Package.data``) for the annotator.
     package: Package | None = None
-    #: The loaded openpyxl workbook, handed to the annotator so a file is parsed only once
-    #: (None when openpyxl could not load it). The annotator marks it in place.
-    document: Any | None = None
     #: The layout the cells were read with: the template's, placed where this workbook has its
     #: sheets and rows (``relocation.relocate``); None means the template's own.
     layout: Layout | None = None
@@ -114,7 +128,7 @@ class FilledWorkbook:
 
 @contextlib.contextmanager
 def quiet_openpyxl() -> Iterator[None]:
-    """Silence openpyxl while it loads a unit's workbook.
+    """Silence openpyxl while it loads a unit's workbook (used by the annotator).
 
     It warns about extensions it drops (e.g. x14 validation), and on some damaged styles it
     prints ("0 is out of range") to stdout, which would corrupt ``verify --format json``.
@@ -124,48 +138,24 @@ def quiet_openpyxl() -> Iterator[None]:
         yield
 
 
-def _load_book(path: Path, *, has_macros: bool) -> tuple[Any | None, str | None]:
-    """openpyxl's workbook (formulas, errors, styles), or None and why it could not be loaded."""
-    import openpyxl
-
-    try:
-        with quiet_openpyxl():
-            # Loaded once, from memory, for both reading and the annotated copy: a kept macro
-            # archive must outlive any file handle, and openpyxl leaves its file open when it
-            # fails. keep_vba copies every part into a second archive, so only when there are macros.
-            data = io.BytesIO(path.read_bytes())
-            book = openpyxl.load_workbook(
-                data, data_only=False, keep_links=True, keep_vba=has_macros
-            )
-            return book, None
-    except OPENPYXL_FAILURES as exc:
-        return None, f"{type(exc).__name__}: {describe(exc)}"
-
-
-def _cell_value(value: Any) -> Any:
-    """A calamine cell as pandas' calamine reader turns it: "" is blank, 3.0 is 3, a date a datetime."""
-    if isinstance(value, str) and value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return dt.datetime(value.year, value.month, value.day)  # as pandas' Timestamp
-    return value
-
-
 class WorkbookSource:
-    """An opened workbook: openpyxl for formulas and properties, calamine for values on demand."""
+    """An opened workbook: the checked package, its sheets' scans, and values on demand."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.package = inspect_package(path)
         self.application = self.package.application
-        self.book: Any | None = None
-        self.formula_problem: str | None = "legacy .xls" if self.package.kind == "xls" else None
-        if self.package.kind != "xls":
-            self.book, self.formula_problem = _load_book(path, has_macros=self.package.has_macros)
-        self.sheet_names, self.hidden_sheets = self._sheets()
-        self._grids: dict[str, list[list[Any]]] | None = None
+        self.formula_problem: str | None = None
+        if self.package.is_spreadsheetml:
+            self.sheet_names = list(self.package.sheet_names)
+            self.hidden_sheets = list(self.package.hidden_sheets)
+        else:
+            self.formula_problem = _VALUES_ONLY[self.package.kind]
+            self.sheet_names, self.hidden_sheets = list_sheets(self.package)
+        self._scans: dict[str, SheetScan] = {}
+        #: How each sheet is scanned when its formulas are asked for: (window, stop past it).
+        self._plans: dict[str, tuple[tuple[int, int], bool]] = {}
+        self._grids: dict[str, Grid] | None = None
 
     def __enter__(self) -> WorkbookSource:
         return self
@@ -174,46 +164,14 @@ class WorkbookSource:
         self.close()
 
     def close(self) -> None:
-        """Release the in-memory macro archive openpyxl keeps for a macro workbook."""
-        book = self.book
-        if book is not None and book.vba_archive is not None:
-            book.vba_archive.close()
-            book.vba_archive = None
-
-    def _sheets(self) -> tuple[list[str], list[str]]:
-        if self.book is not None:
-            names = list(self.book.sheetnames)
-            hidden = [ws.title for ws in self.book.worksheets if ws.sheet_state != "visible"]
-            return names, hidden
-        import python_calamine
-
-        try:
-            workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
-            metadata = list(workbook.sheets_metadata)
-        except python_calamine.PasswordError as exc:
-            raise WorkbookError(
-                self.path,
-                "工作簿设置了打开密码（已加密），xlcheck 无法读取",
-                message_en="the workbook is password-protected (encrypted), so xlcheck cannot read it",
-                hint="请在 Excel 中清除打开密码后保存，再校验。",
-                hint_en="Clear the password in Excel, save, and verify again.",
-            ) from exc
-        except (python_calamine.CalamineError, OSError, ValueError) as exc:
-            raise WorkbookError(
-                self.path,
-                f"无法打开工作簿（{self.formula_problem or describe(exc)}）",
-                message_en=f"cannot open the workbook ({self.formula_problem or describe(exc)})",
-                hint=_RESAVE,
-                hint_en=_RESAVE_EN,
-            ) from exc
-        names = [m.name for m in metadata]
-        hidden = [m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible]
-        return names, hidden
+        """Drop the scans and grids (the package's bytes stay with the package)."""
+        self._scans.clear()
+        self._grids = None
 
     @property
-    def can_annotate(self) -> bool:
-        """Whether an annotated copy can be written (openpyxl loaded the package)."""
-        return self.book is not None
+    def formulas_read(self) -> bool:
+        """Whether formulas and error cells come from the sheets' XML (not only values)."""
+        return self.formula_problem is None
 
     def identity(self) -> TemplateIdentity | None:
         """The template id and version the workbook carries in its custom properties."""
@@ -228,14 +186,158 @@ class WorkbookSource:
             str(hash_value) if hash_value else None,
         )
 
-    def grids(self, layout: Layout) -> dict[str, list[list[Any]]]:
-        """The values of every sheet where the template's sheets may be, for ``relocation``.
+    # --- formulas and extents: the sheets' XML ----------------------------------------------
+
+    def _scan(self, sheet: str) -> SheetScan | None:
+        """The scan of one sheet's part (kept), or None when formulas cannot be read from it."""
+        if sheet in self._scans:
+            return self._scans[sheet]
+        entry = self.package.sheet_parts.get(sheet)
+        if entry is None or not self.formulas_read:
+            return None
+        window, stop_past_window = self._plans.get(sheet, ((0, 0), False))
+        try:
+            with self.package.open_zip() as archive, archive.open(entry) as stream:
+                scan = scan_sheet(stream, window=window, stop_past_window=stop_past_window)
+        except UnsafeXmlError as exc:
+            raise declares_dtd(self.path, entry) from exc
+        except (SheetXmlError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            # calamine may still read the values: verify those, say formulas went unread.
+            self.formula_problem = f"{sheet}: {describe(exc)}"
+            return None
+        self._scans[sheet] = scan
+        return scan
+
+    def formula_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
+        """The formula text of one cell (``=A1*2``), or None (no formula, or formulas unread)."""
+        scan = self._scan(sheet)
+        if scan is None or not self.formulas_read:
+            return None
+        return scan.formulas.get((row_number, column_number))
+
+    def _style_at(self, sheet: str, row_number: int, column_number: int) -> int | None:
+        scan = self._scans.get(sheet) if self.formulas_read else None
+        return scan.styles.get((row_number, column_number)) if scan is not None else None
+
+    def _error_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
+        scan = self._scans.get(sheet) if self.formulas_read else None
+        return scan.errors.get((row_number, column_number)) if scan is not None else None
+
+    # --- values: calamine ---------------------------------------------------------------------
+
+    def grids(self, layout: Layout) -> dict[str, Grid]:
+        """The values of the template's sheets and, in a window, of the workbook's other sheets
+        (a template sheet may be among them renamed or copied), for ``relocation``.
 
         Read once and kept: ``read`` takes its cells from the same grids.
         """
-        if self._grids is None:
-            self._grids = self._values(self._bounds(layout))
-        return self._grids
+        if self._grids is not None:
+            return self._grids
+        if not self.package.is_spreadsheetml:
+            self._grids = read_sheets(self.path, self.package.data, self.sheet_names)
+            return self._grids
+        own = {s.sheet.name: s for s in layout.sheets if s.sheet.name in self.sheet_names}
+        # Telling a sheet is a template sheet needs the template's columns, and its rows with
+        # room for rows inserted: no further.
+        identify = (
+            max(s.last_row for s in layout.sheets) + _MARGIN,
+            max(s.last_column for s in layout.sheets),
+        )
+        whole: list[str] = []
+        windows: dict[str, bytes] = {}
+        grids: dict[str, Grid] = {}
+        for name in self.sheet_names:
+            if name not in self.package.sheet_parts:
+                continue  # a sheet without a part (a damaged package) has no values to read
+            sheet_layout = own.get(name)
+            if sheet_layout is None:
+                self._plans[name] = (identify, True)
+                how = self._other_sheet(name, identify)
+            else:
+                window = (sheet_layout.last_row + _MARGIN, sheet_layout.last_column + _MARGIN)
+                self._plans[name] = (window, False)
+                how = self._template_sheet(name)
+            if how is None:
+                grids[name] = []  # no cell holds anything
+            elif isinstance(how, bytes):
+                windows[name] = how
+            else:
+                whole.append(name)
+        if windows:
+            grids.update(read_windows(self.package, windows, whole))
+        else:
+            grids.update(read_sheets(self.path, self.package.data, whole))
+        self._grids = grids
+        return grids
+
+    def _template_sheet(self, name: str) -> bytes | str | None:
+        """How to read a template sheet: whole, its window's part, or None (empty)."""
+        scan = self._scan(name)
+        if scan is None:
+            self._check_damaged_extent(name)
+            return _WHOLE  # the XML scan failed: calamine reads it whole (or fails)
+        if scan.max_row == 0:
+            return None
+        if scan.max_row * scan.max_column <= MAX_GRID_CELLS:
+            return _WHOLE
+        return window_part(scan.cells)
+
+    def _other_sheet(self, name: str, identify: tuple[int, int]) -> bytes | str | None:
+        """How to read a sheet that is not the template's: whole when it is no larger than the
+        identification window, else its first rows; None when it holds no cell."""
+        try:
+            with (
+                self.package.open_zip() as archive,
+                archive.open(self.package.sheet_parts[name]) as stream,
+            ):
+                prefix = rows_prefix(stream, identify[0])
+        except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise self._damaged(name, exc) from exc
+        if prefix.max_column == 0:
+            return None
+        if prefix.max_column > max(identify[1], _IDENTIFY_CELLS // identify[0]):
+            # A cell far to the right: only the scan, which drops it, can make the window.
+            scan = self._scan(name)
+            if scan is None:
+                self._check_damaged_extent(name)
+                return _WHOLE
+            return window_part(scan.cells) if scan.max_row else None
+        return _WHOLE if prefix.part is None else prefix.part
+
+    def _damaged(self, sheet: str, exc: Exception) -> WorkbookError:
+        return WorkbookError(
+            self.path,
+            f"工作表“{sheet}”已损坏，无法读取（{describe(exc)}）",
+            message_en=f"sheet '{sheet}' is damaged and cannot be read ({describe(exc)})",
+            sheet=sheet,
+        )
+
+    def sheet_values(self, sheet_names: list[str]) -> dict[str, Grid]:
+        """Cached values of whole sheets, read by calamine from the package's bytes."""
+        return read_sheets(self.path, self.package.data, sheet_names)
+
+    def _check_damaged_extent(self, sheet: str) -> None:
+        """Refuse a sheet whose XML the scan could not read when it may reach too far for
+        calamine to read whole (it allocates the whole rectangle)."""
+        try:
+            with (
+                self.package.open_zip() as archive,
+                archive.open(self.package.sheet_parts[sheet]) as stream,
+            ):
+                max_row, max_column = rough_extent(stream)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise self._damaged(sheet, exc) from exc
+        if max_row * max_column > MAX_GRID_CELLS:
+            raise WorkbookError(
+                self.path,
+                f"工作表“{sheet}”的 XML 已损坏，且其数据延伸到第 {max_row:,} 行、第 {max_column:,} 列，无法按范围读取",
+                message_en=f"sheet '{sheet}' has damaged XML and reaches row {max_row:,}, column {max_column:,}; it cannot be read in part",
+                hint="请在 Excel、WPS 或 LibreOffice 中打开，删除模板区域以外的数据后另存为 .xlsx，再校验。",
+                hint_en="Open it in Excel, WPS or LibreOffice, delete the data outside the template's area, save as .xlsx, and verify again.",
+                sheet=sheet,
+            )
+
+    # --- the fields of a layout ---------------------------------------------------------------
 
     def read(
         self, layout: Layout, placement_notes: tuple[PlacementNote, ...] = ()
@@ -249,10 +351,9 @@ class WorkbookSource:
             self.application,
             list(self.sheet_names),
             hidden_sheets=list(self.hidden_sheets),
-            formulas_read=self.book is not None,
+            formulas_read=self.formulas_read,
             formula_problem=self.formula_problem,
             package=self.package,
-            document=self.book,
             layout=layout,
             placement_notes=placement_notes,
         )
@@ -272,130 +373,15 @@ class WorkbookSource:
                 elif isinstance(raw, float) and math.isinf(raw):
                     # No cell can hold infinity (a damaged or hand-made file): Excel shows #NUM!.
                     raw = "#NUM!"
-            formula: str | None = None
-            error: str | None = None
-            number_format = "General"
-            if self.book is not None:
-                cell = self.book[placed.sheet].cell(placed.row_number, placed.column_number)
-                value = cell.value
-                if cell.data_type == "f" and value is not None:
-                    # Array and data-table formulas: openpyxl gives an object holding the text.
-                    formula = (
-                        value if isinstance(value, str) else str(getattr(value, "text", value))
-                    )
-                if cell.data_type == "e" and isinstance(value, str):
-                    error = value
-                number_format = str(cell.number_format or "General")
+            formula = self.formula_at(placed.sheet, placed.row_number, placed.column_number)
+            error = self._error_at(placed.sheet, placed.row_number, placed.column_number)
             if error is None and isinstance(raw, str) and raw in _ERROR_VALUES and formula is None:
                 error = raw
-            filled.cells[placed.key] = CellReading(raw, formula, error, number_format)
+            percent = self._style_at(placed.sheet, placed.row_number, placed.column_number) in (
+                self.package.percent_styles
+            )
+            filled.cells[placed.key] = CellReading(raw, formula, error, percent)
         return filled
-
-    def _bounds(self, layout: Layout) -> dict[str, tuple[int, int]]:
-        """How far to read each sheet: the template's sheets and any other small sheet (a
-        template sheet may be there under another name), a margin past the template's extent."""
-        bounds = {
-            s.sheet.name: (s.last_row + _MARGIN, s.last_column + _MARGIN)
-            for s in layout.sheets
-            if s.sheet.name in self.sheet_names
-        }
-        widest = (
-            max(s.last_row for s in layout.sheets) + _MARGIN,
-            max(s.last_column for s in layout.sheets) + _MARGIN,
-        )
-        for name in self.sheet_names:
-            extent = self.package.extents.get(name)
-            if name not in bounds and (extent is None or extent.grid_cells <= MAX_GRID_CELLS):
-                bounds[name] = widest
-        return bounds
-
-    def formula_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
-        """The formula text of one cell, or None (no formula, or formulas could not be read)."""
-        if self.book is None:
-            return None
-        cell = self.book[sheet].cell(row_number, column_number)
-        value = cell.value
-        if cell.data_type != "f" or value is None:
-            return None
-        return value if isinstance(value, str) else str(getattr(value, "text", value))
-
-    def _values(self, bounds: dict[str, tuple[int, int]]) -> dict[str, list[list[Any]]]:
-        """Each wanted sheet's values as rows, read no further than the sheet needs."""
-        small = [
-            name
-            for name in bounds
-            if (extent := self.package.extents.get(name)) is None
-            or extent.grid_cells <= MAX_GRID_CELLS
-        ]
-        frames = self._calamine_values(small) if small else {}
-        for name in bounds.keys() - set(small):
-            frames[name] = self._bounded_values(name, *bounds[name])
-        return frames
-
-    def _calamine_values(self, sheet_names: list[str]) -> dict[str, list[list[Any]]]:
-        """Cached values of whole sheets, read by calamine as ``pandas.read_excel`` would.
-
-        This is the engine behind ``pandas.read_excel(engine="calamine", dtype=object)``, called
-        directly: importing pandas costs more than a whole verification, and pandas would read
-        text such as "NA" or "N/A" as blank. Cells come out as pandas' calamine reader gives them
-        (whole floats as int, text untouched, blanks as None); tests/test_reader_values.py holds
-        the two readers to the same values.
-        """
-        import python_calamine
-
-        values: dict[str, list[list[Any]]] = {}
-        try:
-            workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
-            try:
-                for name in sheet_names:
-                    rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                    values[name] = [[_cell_value(v) for v in row] for row in rows]
-            finally:
-                workbook.close()
-        except (OSError, ValueError, zipfile.BadZipFile, python_calamine.CalamineError) as exc:
-            raise WorkbookError(
-                self.path,
-                f"无法读取单元格的值（{describe(exc)}）",
-                message_en=f"cannot read cell values ({describe(exc)})",
-                hint=_RESAVE,
-                hint_en=_RESAVE_EN,
-            ) from exc
-        return values
-
-    def _bounded_values(self, sheet: str, max_row: int, max_column: int) -> list[list[Any]]:
-        """Cached values of the top-left ``max_row`` × ``max_column`` cells, streamed by openpyxl.
-
-        Used for sheets whose cells reach far out (e.g. a stray value at XFD1048576), where
-        calamine would allocate the whole rectangle. Rows past ``max_row`` are never parsed.
-        """
-        import openpyxl
-
-        try:
-            with quiet_openpyxl(), self.path.open("rb") as handle:
-                book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-                try:
-                    rows = [
-                        list(row)
-                        for row in book[sheet].iter_rows(
-                            min_row=1,
-                            max_row=max_row,
-                            min_col=1,
-                            max_col=max_column,
-                            values_only=True,
-                        )
-                    ]
-                finally:
-                    book.close()
-        except OPENPYXL_FAILURES as exc:
-            raise WorkbookError(
-                self.path,
-                f"工作表“{sheet}”的数据延伸到第 {self.package.extents[sheet].max_row} 行，且无法按范围读取（{describe(exc)}）",
-                message_en=f"sheet '{sheet}' reaches row {self.package.extents[sheet].max_row} and cannot be read in part ({describe(exc)})",
-                hint="请删除模板区域以外的数据后保存，再校验。",
-                hint_en="Delete the data outside the template's area, save, and verify again.",
-                sheet=sheet,
-            ) from exc
-        return rows
 
 
 def open_workbook(path: Path) -> WorkbookSource:
@@ -403,6 +389,6 @@ def open_workbook(path: Path) -> WorkbookSource:
 
     Raises:
         WorkbookError: missing file, not a workbook, unsafe or damaged package, or one that
-            neither openpyxl nor calamine can read.
+            calamine cannot open.
     """
     return WorkbookSource(path)

@@ -113,11 +113,10 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
 
         # A read-only input folder moves the default copy elsewhere; None: not an Office Open
         # XML package (.xls), which the formulas-unread finding reports.
-        # TODO(#9): pass the bytes the reader read once (Package.data) when it holds them.
         written = annotate_workbook(
             result,
             out,
-            source=path.read_bytes(),
+            source=source.package.data,  # the bytes verified, read once
             lang=options.lang,
             force=options.force,
             may_relocate=out == annotated_path(path),

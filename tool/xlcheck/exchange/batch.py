@@ -5,14 +5,17 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.exchange.file_names import NameAllocator
 from xlcheck.exchange.sources import CHECKED_SUFFIX, WorkbookInput
 from xlcheck.findings import VerificationResult
 from xlcheck.verification import VerifyOptions, verify_workbook
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: Called with (workbooks done, workbooks in all) after each workbook.
 ProgressCallback = Callable[[int, int], None]
@@ -121,6 +124,9 @@ def verify_inputs(
             if progress is not None:
                 progress(index + 1, total)
     else:
+        # Only a batch pays for multiprocessing's import (issue #9: lean start-up).
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_warm_up) as pool:
             futures: dict[Future[VerificationResult], int] = {
                 pool.submit(verify_one, item, task_options): index

@@ -7,11 +7,15 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlcheck.errors import XlcheckError
 from xlcheck.exchange.file_names import NameAllocator
-from xlcheck.exchange.mail_attachments import WORKBOOK_SUFFIXES, Attachment, read_eml, read_mbox
+from xlcheck.file_kinds import WORKBOOK_SUFFIXES
 from xlcheck.findings import MailOrigin
+
+if TYPE_CHECKING:
+    from xlcheck.exchange.mail_attachments import Attachment
 
 MAIL_SUFFIXES = (".eml",)
 MBOX_SUFFIXES = (".mbox", ".mbx")
@@ -138,6 +142,8 @@ class SourceExpander:
                 yield WorkbookInput(file)
 
     def _from_eml(self, path: Path) -> Iterator[WorkbookInput]:
+        from xlcheck.exchange.mail_attachments import read_eml  # the mail modules, for mail only
+
         try:
             origin, attachments = read_eml(path)
         except XlcheckError as exc:
@@ -149,6 +155,8 @@ class SourceExpander:
             yield self._extract(attachment)
 
     def _from_mbox(self, path: Path) -> Iterator[WorkbookInput]:
+        from xlcheck.exchange.mail_attachments import read_mbox  # the mail modules, for mail only
+
         try:
             for origin, attachments in read_mbox(path):
                 if not attachments:

@@ -211,7 +211,7 @@ def _reading(context: RuleContext, placed: PlacedField | None) -> IndicatorValue
     if placed is None or placed.key not in context.workbook.cells:
         return None
     reading = context.workbook.cells[placed.key]
-    return parse_indicator_value(reading.raw, percent_format="%" in reading.number_format)
+    return parse_indicator_value(reading.raw, percent_format=reading.percent_format)
 
 
 def _text(context: RuleContext, placed: PlacedField | None) -> str:

@@ -1,0 +1,192 @@
+"""The streaming sheet scan: formulas and error cells as openpyxl reads them from real apps'
+files, extents from content, windows, and XML that declares a DTD refused."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.conftest import EXAMPLES, SHARED_SAMPLES
+from tests.package_builders import billion_laughs
+from xlcheck.package import inspect_package
+from xlcheck.reader import OPENPYXL_FAILURES, quiet_openpyxl
+from xlcheck.sheet_xml import SheetXmlError, UnsafeXmlError, rough_extent, scan_sheet
+
+#: The shipped example and every client sample; without ../shared, a case that skips saying so.
+WORKBOOKS = [
+    pytest.param(EXAMPLES / "zhanjiang-xinfang-2023.xlsx", id="zhanjiang-xinfang-2023"),
+    *(
+        [pytest.param(p, id=p.stem) for p in sorted(SHARED_SAMPLES.glob("*.xlsx"))]
+        if SHARED_SAMPLES.is_dir()
+        else [
+            pytest.param(
+                None,
+                id="samples-absent",
+                marks=pytest.mark.skip(reason=f"client samples absent at {SHARED_SAMPLES}"),
+            )
+        ]
+    ),
+]
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _sheet(body: str, prefix: str = "") -> io.BytesIO:
+    colon = f"{prefix}:" if prefix else ""
+    xmlns = f"xmlns:{prefix}" if prefix else "xmlns"
+    return io.BytesIO(
+        f'<?xml version="1.0"?><{colon}worksheet {xmlns}="{_MAIN}"><{colon}sheetData>{body}'
+        f"</{colon}sheetData></{colon}worksheet>".encode()
+    )
+
+
+def _openpyxl_cells(path: Path) -> dict[str, tuple[dict[tuple[int, int], str], dict[Any, str]]]:
+    """Every sheet's formulas and error cells as openpyxl's full load reads them."""
+    with quiet_openpyxl(), path.open("rb") as handle:
+        book = openpyxl.load_workbook(handle)
+    cells = {}
+    for sheet in book.worksheets:
+        formulas: dict[tuple[int, int], str] = {}
+        errors: dict[Any, str] = {}
+        # The cells the sheet holds (iter_rows would walk the declared dimension, which some
+        # apps set to the whole grid).
+        for (row_number, column_number), cell in sheet._cells.items():
+            key = (row_number, column_number)
+            if cell.data_type == "f" and cell.value is not None:
+                value = cell.value
+                formulas[key] = (
+                    value if isinstance(value, str) else str(getattr(value, "text", value))
+                )
+            elif cell.data_type == "e" and isinstance(cell.value, str):
+                errors[key] = cell.value
+        cells[sheet.title] = (formulas, errors)
+    return cells
+
+
+@pytest.mark.parametrize("workbook", WORKBOOKS)
+def test_scan_sheet_reads_formulas_and_errors_as_openpyxl_does(workbook: Path) -> None:
+    """Shared formulas expanded, array formulas, error values typed into cells: on the shipped
+    example (saved by LibreOffice) and every client sample openpyxl can load."""
+    try:
+        expected = _openpyxl_cells(workbook)
+    except OPENPYXL_FAILURES:
+        pytest.skip("openpyxl cannot load this sample; tests/test_reader.py reads it")
+    package = inspect_package(workbook)
+    compared = 0
+    with package.open_zip() as archive:
+        for sheet, entry in package.sheet_parts.items():
+            if sheet not in expected:
+                continue  # a chart sheet
+            with archive.open(entry) as stream:
+                scan = scan_sheet(stream)
+            formulas, errors = expected[sheet]
+            assert scan.formulas == formulas, sheet
+            assert scan.errors == errors, sheet
+            compared += len(formulas) + len(errors)
+    if workbook.stem in (
+        "zhanjiang-xinfang-2023",
+        "excel-shared-formula",
+        "excel-all-error-values",
+    ):
+        assert compared > 0
+
+
+def test_scan_sheet_extent_comes_from_cells_holding_something() -> None:
+    """What LibreOffice writes after a row is deleted: styled empty cells and an empty last row."""
+    stream = _sheet(
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="G1" s="3"/></row>'
+        '<row r="2"><c r="B2" t="str"><f>A1&amp;"x"</f><v></v></c></row>'
+        '<row r="1048576" customFormat="false" ht="12.8"></row>'
+    )
+    scan = scan_sheet(stream)
+    assert (scan.max_row, scan.max_column) == (2, 2)
+    assert scan.formulas == {(2, 2): '=A1&"x"'}
+
+
+def test_scan_sheet_reads_prefixed_spreadsheetml() -> None:
+    """WPS writes every element with an ``x:`` prefix."""
+    stream = _sheet(
+        '<x:row r="3"><x:c r="C3"><x:f>SUM(A1:B2)</x:f><x:v>3</x:v></x:c>'
+        '<x:c r="D3" t="e"><x:v>#N/A</x:v></x:c></x:row>',
+        prefix="x",
+    )
+    scan = scan_sheet(stream)
+    assert scan.formulas == {(3, 3): "=SUM(A1:B2)"}
+    assert scan.errors == {(3, 4): "#N/A"}
+
+
+def test_scan_sheet_positions_cells_without_references() -> None:
+    stream = _sheet(
+        '<row><c><v>1</v></c><c><f>A1+1</f></c></row><row><c t="e"><v>#REF!</v></c></row>'
+    )
+    scan = scan_sheet(stream)
+    assert scan.formulas == {(1, 2): "=A1+1"}
+    assert scan.errors == {(2, 1): "#REF!"}
+
+
+def test_scan_sheet_window_keeps_cells_and_stops_past_it() -> None:
+    body = "".join(
+        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="Z{r}"><v>1</v></c></row>'
+        for r in range(1, 11)
+    )
+    scan = scan_sheet(_sheet(body), window=(4, 3), stop_past_window=True)
+    assert [(c.row_number, c.column_number, c.value) for c in scan.cells] == [
+        (r, 1, str(r)) for r in range(1, 5)
+    ]
+    assert not scan.complete
+    assert scan.beyond_window
+    assert scan.max_row == 4  # the scan went no further than row 5's first cell
+
+
+def test_scan_sheet_inline_strings_without_phonetic_runs() -> None:
+    stream = _sheet(
+        '<row r="1"><c r="A1" t="inlineStr"><is><r><t>东</t></r><r><t xml:space="preserve"> 京</t></r>'
+        "<rPh><t>とうきょう</t></rPh></is></c></row>"
+    )
+    (cell,) = scan_sheet(stream, window=(1, 1)).cells
+    assert cell.inline_text == "东 京"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<row r="0"><c r="A0"><v>1</v></c></row>',
+        '<row r="1"><c r="ZZZZ1"><v>1</v></c></row>',
+        "<row",
+    ],
+    ids=["row-zero", "column-past-xfd", "malformed"],
+)
+def test_scan_sheet_refuses_impossible_sheets(body: str) -> None:
+    with pytest.raises(SheetXmlError):
+        scan_sheet(_sheet(body))
+
+
+def test_scan_sheet_refuses_a_dtd() -> None:
+    with pytest.raises(UnsafeXmlError):
+        scan_sheet(io.BytesIO(billion_laughs()))
+
+
+def test_rough_extent_overestimates_a_damaged_sheet() -> None:
+    stream = io.BytesIO(
+        b'<worksheet><sheetData><row r="2"><c r="B2"><v>1</v></c><c r="XFD7" s="1"/>'
+        b'</row><row r="1048576"/><c r="A1"<<</sheetData>'
+    )
+    assert rough_extent(stream) == (1048576, 16384)
+
+
+def test_scan_sheet_reads_zip_entry_streams(tmp_path: Path) -> None:
+    """The scan reads a zip entry as it inflates, in chunks: a sheet larger than one chunk."""
+    body = "".join(
+        f'<row r="{r}"><c r="B{r}"><f>A{r}*2</f><v>0</v></c></row>' for r in range(1, 5001)
+    )
+    archive_path = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("sheet.xml", _sheet(body).getvalue())
+    with zipfile.ZipFile(archive_path) as archive, archive.open("sheet.xml") as stream:
+        scan = scan_sheet(stream)
+    assert len(scan.formulas) == 5000
+    assert scan.formulas[(4321, 2)] == "=A4321*2"

@@ -1,0 +1,98 @@
+"""Start-up is a feature: what a command imports, pinned in a fresh interpreter.
+
+Each case runs ``xlcheck`` in its own process and lists the modules loaded by the time it ends.
+Add a case per command worth pinning (the annotated copy, once it is made at the package level).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import xlcheck
+from tests.conftest import EXAMPLES
+
+#: Runs xlcheck's entry point with argv[2:], then writes the loaded modules to argv[1].
+_PROBE = """
+import json, sys
+from xlcheck.cli import main
+out, sys.argv = sys.argv[1], ["xlcheck", *sys.argv[2:]]
+try:
+    main()
+except SystemExit:
+    pass
+with open(out, "w", encoding="utf-8") as handle:
+    json.dump(sorted(sys.modules), handle)
+"""
+#: Never loaded by a single verification or by --help: numpy and pandas (collect only), openpyxl
+#: (the annotator), xlsxwriter (templates), the mail modules and multiprocessing (batches).
+HEAVY = frozenset(
+    {"numpy", "pandas", "openpyxl", "xlsxwriter", "lxml", "email", "multiprocessing", "mailbox"}
+)
+
+
+@dataclass(frozen=True)
+class StartUp:
+    arguments: tuple[str, ...]
+    #: Top-level modules that must not be loaded.
+    forbidden: frozenset[str]
+    #: When given, exactly the xlcheck modules loaded.
+    xlcheck_modules: frozenset[str] | None = None
+
+
+CASES = {
+    "help": StartUp(
+        ("--help",),
+        HEAVY | {"python_calamine", "yaml", "defusedxml", "concurrent"},
+        frozenset({"xlcheck", "xlcheck.cli", "xlcheck.errors", "xlcheck.version"}),
+    ),
+    "verify-no-annotate": StartUp(
+        ("verify", "--no-annotate", str(EXAMPLES / "zhanjiang-xinfang-2023.xlsx")), HEAVY
+    ),
+}
+
+
+def _modules(arguments: tuple[str, ...], tmp_path: Path) -> set[str]:
+    out = tmp_path / "modules.json"
+    subprocess.run(
+        [sys.executable, "-c", _PROBE, str(out), *arguments],
+        capture_output=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
+    )
+    return set(json.loads(out.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_start_up_imports_only_what_the_command_uses(case: str, tmp_path: Path) -> None:
+    expected = CASES[case]
+    loaded = _modules(expected.arguments, tmp_path)
+    assert {m.split(".")[0] for m in loaded} & expected.forbidden == set()
+    if expected.xlcheck_modules is not None:
+        assert {m for m in loaded if m.split(".")[0] == "xlcheck"} == expected.xlcheck_modules
+
+
+def test_public_names_import_on_first_use() -> None:
+    """``xlcheck`` imports no API module itself (PEP 562), yet every public name resolves."""
+    probe = (
+        "import sys, xlcheck; before = {m for m in sys.modules if m.startswith('xlcheck.')}; "
+        "names = [getattr(xlcheck, n) for n in xlcheck.__all__]; "
+        "print(sorted(before), len(names), 'verify_workbook' in dir(xlcheck))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
+    )
+    assert completed.stdout.split() == ["[]", str(len(xlcheck.__all__)), "True"]
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = xlcheck.nothing

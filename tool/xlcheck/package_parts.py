@@ -1,0 +1,112 @@
+"""One streaming pass over a zip package's XML parts: DTD or entity declarations anywhere in a
+part, and how many cells and shared strings the package holds, without building a tree.
+
+Parts are inflated in chunks and searched with ``bytes.count``/``find`` (no regex, no parser), so
+the pass costs about as much as decompressing the package once. Whether a part is XML is told
+from its first bytes, not its name: a part renamed ``.bin`` is scanned all the same.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Collection
+from dataclasses import dataclass
+
+_CHUNK = 1 << 20
+#: Bytes kept from the end of one chunk for the next, so no token is split between chunks.
+_OVERLAP = 32
+# Element names starting "c" ("si"), plain or prefixed (WPS writes <x:c>): every cell (shared
+# string) counts, and so do a few other elements (<col>, <cfRule>...): an over-estimate, cheap
+# to take (two counts where an exact one would need a parser or twelve).
+_CELL_TAGS = (b"<c", b":c")
+_STRING_TAGS = (b"<si", b":si")
+_DECLARATIONS = ("DOCTYPE", "ENTITY")
+#: "<!" as UTF-8 (or any ASCII-compatible encoding), UTF-16-LE and UTF-16-BE, with each codec.
+_ASCII_OPENER = (b"<!", "latin-1", 1)
+_UTF16_OPENERS = (
+    ("<!".encode("utf-16-le"), "utf-16-le", 2),
+    ("<!".encode("utf-16-be"), "utf-16-be", 2),
+)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass(frozen=True)
+class PartCounts:
+    """What the pass found: the first part declaring a DTD or entity (None if none), cells in
+    the sheet parts, strings in the shared-strings part."""
+
+    declaration: str | None
+    cells: int
+    shared_strings: int
+
+
+def _is_utf16(head: bytes) -> bool:
+    return head.startswith(_UTF16_BOMS) or head[:2] in (b"<\0", b"\0<")
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or _is_utf16(head)
+
+
+def _declares(data: bytes, utf16: bool) -> bool:
+    """Whether ``data`` holds ``<!DOCTYPE`` or ``<!ENTITY`` (any case), in UTF-8 or, for a part
+    that starts as UTF-16 (an XML document keeps the encoding it starts with), in UTF-16."""
+    for opener, codec, width in _UTF16_OPENERS if utf16 else (_ASCII_OPENER,):
+        start = data.find(opener)
+        while start != -1:
+            word = data[start + len(opener) : start + len(opener) + 7 * width]
+            text = word.decode(codec, errors="replace").upper()
+            if text.startswith(_DECLARATIONS):
+                return True
+            start = data.find(opener, start + 1)
+    return False
+
+
+def _count(data: bytes, tokens: tuple[bytes, ...]) -> int:
+    return sum(data.count(token) for token in tokens)
+
+
+def scan_parts(
+    archive: zipfile.ZipFile,
+    infos: list[zipfile.ZipInfo],
+    *,
+    sheet_entries: Collection[str],
+    shared_strings: str | None,
+) -> PartCounts:
+    """Stream every XML part of ``archive`` once (see the module docstring).
+
+    Raises:
+        zipfile.BadZipFile, zlib.error, EOFError: a damaged entry (the caller refuses the file).
+    """
+    sheets = set(sheet_entries)
+    declaration: str | None = None
+    cells = strings = 0
+    for info in infos:
+        if info.is_dir():
+            continue
+        is_sheet = info.filename in sheets
+        is_strings = info.filename == shared_strings
+        with archive.open(info) as stream:
+            carry = b""
+            first = True
+            utf16 = False
+            while True:
+                chunk = stream.read(_CHUNK)
+                if first:
+                    first, utf16 = False, _is_utf16(chunk[:4])
+                    if not (is_sheet or is_strings or _looks_like_xml(chunk[:64])):
+                        break
+                if not chunk:
+                    break
+                data = carry + chunk
+                if declaration is None and _declares(data, utf16):
+                    declaration = info.filename
+                if is_sheet:
+                    # Tokens lying wholly in the carry were counted with the previous chunk.
+                    cells += _count(data, _CELL_TAGS) - _count(carry, _CELL_TAGS)
+                if is_strings:
+                    strings += _count(data, _STRING_TAGS) - _count(carry, _STRING_TAGS)
+                carry = data[-_OVERLAP:]
+        if declaration is not None:
+            break
+    return PartCounts(declaration, cells, strings)

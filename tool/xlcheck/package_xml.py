@@ -1,0 +1,168 @@
+"""The small XML parts of a workbook package: relationships, the workbook's list of sheets, and
+document properties, parsed with defusedxml (DTDs and entities refused)."""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError
+
+from xlcheck.errors import WorkbookError
+from xlcheck.file_kinds import CHECK_FILE, CHECK_FILE_EN, refuse
+
+_RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def declares_dtd(path: Path, part: str) -> WorkbookError:
+    """The error for a part declaring a DTD or entities."""
+    return refuse(
+        path,
+        f"{part} 含有 DTD/实体声明（Excel、WPS 都不会写入，可能是 XML 实体扩展攻击），已拒绝读取",
+        f"{part} declares a DTD or entities (no spreadsheet app writes one; a possible XML entity-expansion attack); refused",
+        CHECK_FILE,
+        CHECK_FILE_EN,
+    )
+
+
+def local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1].split(":")[-1]
+
+
+def parse_part(path: Path, archive: zipfile.ZipFile, name: str | None) -> Element | None:
+    """A small package part parsed with defusedxml (entity and DTD tricks refused), None if absent."""
+    import defusedxml  # type: ignore[import-untyped]
+    import defusedxml.ElementTree as safe_xml  # type: ignore[import-untyped]
+
+    if name is None or name not in archive.NameToInfo:
+        return None
+    try:
+        root: Element = safe_xml.fromstring(archive.read(name), forbid_dtd=True)
+    except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden) as exc:
+        raise declares_dtd(path, name) from exc
+    except (
+        ParseError,
+        defusedxml.DefusedXmlException,
+        zipfile.BadZipFile,
+        EOFError,
+        ValueError,
+        zlib.error,
+    ) as exc:
+        raise refuse(
+            path,
+            f"工作簿的 {name} 部分已损坏，无法读取",
+            f"the workbook's part {name} is damaged and cannot be read",
+        ) from exc
+    return root
+
+
+def _resolve(base_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+
+
+def _relationships(
+    path: Path, archive: zipfile.ZipFile, names: dict[str, str], part: str
+) -> dict[str, tuple[str, str]]:
+    """A part's relationships: id → (type, target part '/'-separated)."""
+    folder, base = posixpath.split(part)
+    rels_part = posixpath.join(folder, "_rels", f"{base}.rels")
+    rels = parse_part(path, archive, names.get(rels_part))
+    found: dict[str, tuple[str, str]] = {}
+    for rel in rels.iter() if rels is not None else ():
+        if local_name(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
+            target = _resolve(part, rel.get("Target", "").replace("\\", "/"))
+            found[rel.get("Id", "")] = (rel.get("Type", ""), target)
+    return found
+
+
+def workbook_part(path: Path, archive: zipfile.ZipFile, names: dict[str, str]) -> str | None:
+    """The main workbook part: the package's officeDocument relationship, else ``xl/workbook.xml``."""
+    for kind, target in _relationships(path, archive, names, "").values():
+        if kind.endswith("/officeDocument") and target in names:
+            return target
+    return "xl/workbook.xml" if "xl/workbook.xml" in names else None
+
+
+def styles_part(
+    path: Path, archive: zipfile.ZipFile, names: dict[str, str], workbook_part: str
+) -> str | None:
+    """The workbook's styles part (cell formats), as ``names`` stores it, or None."""
+    for kind, target in _relationships(path, archive, names, workbook_part).values():
+        if kind.endswith("/styles") and target in names:
+            return names[target]
+    return None
+
+
+@dataclass(frozen=True)
+class SheetList:
+    names: tuple[str, ...]
+    parts: dict[str, str]
+    hidden: tuple[str, ...]
+    shared_strings: str | None
+
+
+def sheet_list(
+    path: Path, archive: zipfile.ZipFile, names: dict[str, str], workbook_part: str
+) -> SheetList:
+    """The sheets in workbook order, their zip entries, the hidden ones, and the shared strings."""
+    workbook = parse_part(path, archive, names[workbook_part])
+    relationships = _relationships(path, archive, names, workbook_part)
+    shared_strings = next(
+        (
+            names[target]
+            for kind, target in relationships.values()
+            if kind.endswith("/sharedStrings") and target in names
+        ),
+        None,
+    )
+    order: list[str] = []
+    parts: dict[str, str] = {}
+    hidden: list[str] = []
+    for element in workbook.iter() if workbook is not None else ():
+        if local_name(element.tag) != "sheet" or not element.get("name"):
+            continue
+        name = element.get("name", "")
+        rel_id = element.get(f"{{{_RELATIONSHIP_NS}}}id") or next(
+            (v for k, v in element.attrib.items() if local_name(k) == "id"), None
+        )
+        order.append(name)
+        if element.get("state", "visible") != "visible":
+            hidden.append(name)
+        target = relationships.get(rel_id or "", ("", ""))[1]
+        if target in names:
+            parts[name] = names[target]
+    return SheetList(tuple(order), parts, tuple(hidden), shared_strings)
+
+
+def application_name(app: Element | None, properties: dict[str, str]) -> str | None:
+    """Which app last saved the file (docProps/app.xml), with WPS's build number when present."""
+    values = (
+        {local_name(e.tag): (e.text or "").strip() for e in app.iter()} if app is not None else {}
+    )
+    name = values.get("Application") or None
+    wps_build = properties.get("KSOProductBuildVer")
+    if wps_build:
+        return f"{name or 'WPS Office'} (KSOProductBuildVer {wps_build})"
+    if name is None:
+        return None
+    version = values.get("AppVersion", "")
+    if (
+        version
+        and all(p.isdigit() for p in version.split("."))
+        and not any(ch.isdigit() for ch in name)
+    ):
+        return f"{name} {version}"
+    return name
+
+
+def custom_properties(custom: Element | None) -> dict[str, str]:
+    properties: dict[str, str] = {}
+    for prop in custom if custom is not None else ():
+        name = prop.get("name")
+        if name is not None:
+            properties[name] = "".join(prop.itertext()).strip()
+    return properties

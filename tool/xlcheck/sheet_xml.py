@@ -1,0 +1,318 @@
+"""One worksheet part read as a stream: its formulas (shared ones expanded), error cells, how far
+its content reaches, and the cells of a window, without building a tree.
+
+The parser is expat with every DTD and entity declaration refused (as defusedxml does), fed in
+chunks, so a sheet costs memory for what is kept, not for its size. Only cells that hold
+something count towards the extent: LibreOffice writes a styled, empty ``<row r="1048576">``
+and ``<dimension ref="A1:G1048576">`` after a row is deleted, and neither says where data is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+from xml.parsers import expat
+
+from xlcheck.shared_formulas import MAX_COLUMN, MAX_ROW, column_number, shift_formula
+
+_CHUNK = 1 << 16
+_XML_SPACE = "http://www.w3.org/XML/1998/namespace}space"
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+_TAG_WITH_REFERENCE = re.compile(rb"<(?:\w+:)?(c|row)\b([^>]*)>")
+_REFERENCE = re.compile(rb"\br=\"([A-Za-z]*)([0-9]*)\"")
+
+
+class UnsafeXmlError(ValueError):
+    """The part declares a DTD or an entity: no spreadsheet app writes one."""
+
+
+class SheetXmlError(ValueError):
+    """The part is not a worksheet xlcheck can read (malformed XML, impossible cell positions)."""
+
+
+class _Stop(Exception):
+    """Content past the window was found and the caller asked to stop there."""
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """One ``<t>`` of an inline string: its text, whether it keeps its spaces
+    (``xml:space="preserve"``; calamine trims the others) and whether it sat in a rich-text run."""
+
+    text: str
+    preserve: bool
+    rich: bool
+
+
+@dataclass(frozen=True)
+class RawCell:
+    """A cell as its XML gives it: ``t`` and ``s`` attributes, ``<v>`` text, inline string runs
+    (phonetic runs left out)."""
+
+    row_number: int
+    column_number: int
+    cell_type: str | None
+    style: str | None
+    value: str | None
+    inline: tuple[TextRun, ...] | None
+
+    @property
+    def inline_text(self) -> str | None:
+        """The inline string's text, runs joined as written."""
+        return None if self.inline is None else "".join(run.text for run in self.inline)
+
+
+@dataclass
+class SheetScan:
+    """What one pass over a worksheet part found.
+
+    Attributes:
+        formulas: (row_number, column_number) → formula text as Excel shows it (``=A1*2``),
+            shared formulas expanded to each cell's own text.
+        errors: (row_number, column_number) → an error value typed into a cell (``t="e"``, no
+            formula), such as ``#DIV/0!``.
+        styles: (row_number, column_number) → the style index (``s``) of a cell holding
+            something, when it is not the default style.
+        max_row, max_column: how far cells holding something reach (0 for an empty sheet).
+        cells: the cells holding something inside the window, in sheet order.
+        complete: False when the scan stopped at content past the window.
+        beyond_window: content lies outside the window (or past where the scan stopped).
+    """
+
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    styles: dict[tuple[int, int], int] = field(default_factory=dict)
+    max_row: int = 0
+    max_column: int = 0
+    cells: list[RawCell] = field(default_factory=list)
+    complete: bool = True
+    beyond_window: bool = False
+
+
+def _refuse_declaration(*args: Any) -> None:
+    raise UnsafeXmlError("the XML declares a DTD or an entity")
+
+
+def _refuse_external_entity(*args: Any) -> int:
+    raise UnsafeXmlError("the XML refers to an external entity")
+
+
+def hardened_parser(namespaces: bool = True) -> Any:
+    """An expat parser that refuses DTDs and entity declarations and never loads external ones."""
+    parser = expat.ParserCreate(namespace_separator="}" if namespaces else None)
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse_declaration
+    parser.EntityDeclHandler = _refuse_declaration
+    parser.UnparsedEntityDeclHandler = _refuse_declaration
+    parser.ExternalEntityRefHandler = _refuse_external_entity
+    parser.buffer_text = True
+    return parser
+
+
+class _SheetHandler:
+    """expat callbacks collecting a ``SheetScan``; element names arrive as ``namespace}local``."""
+
+    def __init__(self, window: tuple[int, int] | None, stop_past_window: bool) -> None:
+        self.scan = SheetScan()
+        self.window = window
+        self.stop_past_window = stop_past_window
+        self.shared: dict[str, tuple[str, int, int]] = {}
+        self.row_number = 0
+        self.column_number = 0
+        self.in_cell = False
+        self.text: list[str] | None = None
+        self.phonetic = 0
+        self._reset_cell({})
+
+    def _reset_cell(self, attributes: dict[str, str]) -> None:
+        self.cell_type = attributes.get("t")
+        self.style = attributes.get("s")
+        self.value: str | None = None
+        self.formula: str | None = None
+        self.formula_attributes: dict[str, str] = {}
+        self.inline: list[TextRun] | None = None
+        self.preserve = False
+        self.rich = False
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        local = name.rsplit("}", 1)[-1]
+        if local == "row":
+            self.row_number = _position(attributes.get("r"), self.row_number + 1, MAX_ROW)
+            self.column_number = 0
+        elif local == "c":
+            self.in_cell = True
+            self._reset_cell(attributes)
+            reference = attributes.get("r")
+            if reference is None:
+                self.column_number += 1
+            else:
+                match = _CELL_REF.fullmatch(reference)
+                if match is None:
+                    raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
+                self.column_number = column_number(match.group(1))
+                self.row_number = int(match.group(2))
+            if not (1 <= self.column_number <= MAX_COLUMN and 1 <= self.row_number <= MAX_ROW):
+                raise SheetXmlError("a cell lies outside the sheet's grid")
+        elif not self.in_cell:
+            return
+        elif local in ("v", "f"):
+            self.text = []
+            if local == "f":
+                self.formula_attributes = attributes
+        elif local == "is":
+            self.inline = []
+        elif local == "rPh":
+            self.phonetic += 1
+        elif local == "r" and self.inline is not None:
+            self.rich = True
+        elif local == "t" and self.inline is not None and not self.phonetic:
+            self.text = []
+            self.preserve = attributes.get(_XML_SPACE) == "preserve"
+
+    def characters(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+
+    def end(self, name: str) -> None:
+        local = name.rsplit("}", 1)[-1]
+        if not self.in_cell:
+            return
+        if local == "c":
+            self.in_cell = False
+            self._finish_cell()
+        elif local == "v" and self.text is not None:
+            self.value = "".join(self.text)
+            self.text = None
+        elif local == "f" and self.text is not None:
+            self.formula = "".join(self.text)
+            self.text = None
+        elif local == "t" and self.text is not None and self.inline is not None:
+            self.inline.append(TextRun("".join(self.text), self.preserve, self.rich))
+            self.text = None
+        elif local == "r":
+            self.rich = False
+        elif local == "rPh":
+            self.phonetic -= 1
+
+    def _finish_cell(self) -> None:
+        row, column = self.row_number, self.column_number
+        holds = self.value is not None or self.formula is not None or self.inline is not None
+        if not holds:
+            return
+        window = self.window
+        inside = window is None or (row <= window[0] and column <= window[1])
+        if not inside:
+            self.scan.beyond_window = True
+            if self.stop_past_window and window is not None and row > window[0]:
+                self.scan.complete = False
+                raise _Stop
+        scan = self.scan
+        scan.max_row = max(scan.max_row, row)
+        scan.max_column = max(scan.max_column, column)
+        if self.style and self.style != "0" and self.style.isdigit():
+            scan.styles[(row, column)] = int(self.style)
+        if self.formula is not None:
+            scan.formulas[(row, column)] = self._formula_text(row, column)
+        elif self.cell_type == "e" and self.value:
+            scan.errors[(row, column)] = self.value
+        if window is not None and inside:
+            inline = tuple(self.inline) if self.inline is not None else None
+            scan.cells.append(RawCell(row, column, self.cell_type, self.style, self.value, inline))
+
+    def _formula_text(self, row: int, column: int) -> str:
+        """The cell's formula as openpyxl and Excel show it: ``=`` and the text; a shared formula's
+        follower gets its master's text moved to it; a data table ``=TABLE(r1,r2)``."""
+        attributes = self.formula_attributes
+        text = self.formula or ""
+        kind = attributes.get("t")
+        if kind == "shared":
+            group = attributes.get("si", "")
+            if group in self.shared:
+                master, master_row, master_column = self.shared[group]
+                return "=" + shift_formula(master, row - master_row, column - master_column)
+            if text:
+                self.shared[group] = (text, row, column)
+        elif kind == "dataTable" and not text:
+            inputs = ",".join(a for a in (attributes.get("r1"), attributes.get("r2")) if a)
+            return f"=TABLE({inputs})"
+        return "=" + text
+
+
+def _position(text: str | None, default: int, highest: int) -> int:
+    if text is None:
+        return default
+    try:
+        number = int(text)
+    except ValueError:
+        raise SheetXmlError(f"impossible row number {text[:20]!r}") from None
+    if not 1 <= number <= highest:
+        raise SheetXmlError(f"row number {number} outside the sheet")
+    return number
+
+
+def scan_sheet(
+    stream: IO[bytes],
+    *,
+    window: tuple[int, int] | None = None,
+    stop_past_window: bool = False,
+) -> SheetScan:
+    """Read a worksheet part from ``stream`` once.
+
+    Args:
+        window: (rows, columns) from A1 whose cells are kept in ``SheetScan.cells`` (None keeps
+            none). Formulas and errors are kept wherever the scan goes.
+        stop_past_window: stop at the first cell holding something below the window (sheets are
+            written top to bottom), for a sheet looked at only to identify it.
+
+    Raises:
+        UnsafeXmlError: a DTD or entity declaration.
+        SheetXmlError: malformed XML or a cell outside the grid.
+    """
+    handler = _SheetHandler(window, stop_past_window)
+    parser = hardened_parser()
+    parser.StartElementHandler = handler.start
+    parser.EndElementHandler = handler.end
+    parser.CharacterDataHandler = handler.characters
+    feed: Callable[[bytes, bool], int] = parser.Parse
+    try:
+        while chunk := stream.read(_CHUNK):
+            feed(chunk, False)
+        feed(b"", True)
+    except _Stop:
+        pass
+    except expat.ExpatError as exc:
+        raise SheetXmlError(f"malformed XML: {exc}") from exc
+    return handler.scan
+
+
+def rough_extent(stream: IO[bytes]) -> tuple[int, int]:
+    """How far a sheet's cells may reach, from the ``r`` attributes of its ``<row>`` and ``<c>``
+    tags, for a part too damaged to ``scan_sheet``: an over-estimate (empty cells count, and a
+    cell without ``r`` may sit as far right as the part has cells), never an under-estimate."""
+    max_row = max_column = cells = 0
+    unnumbered = False
+    carry = b""
+    while True:
+        chunk = stream.read(_CHUNK * 16)
+        data = carry + chunk
+        cut = data.rfind(b"<") if chunk else -1
+        data, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+        for match in _TAG_WITH_REFERENCE.finditer(data):
+            is_cell = match.group(1) == b"c"
+            cells += is_cell
+            reference = _REFERENCE.search(match.group(2))
+            if reference is None:
+                unnumbered = unnumbered or is_cell
+                continue
+            letters, digits = reference.groups()
+            if digits:
+                max_row = max(max_row, int(digits[:8]))
+            if is_cell and letters:
+                max_column = max(max_column, column_number(letters[:4].decode("ascii")))
+        if not chunk:
+            break
+    if unnumbered:
+        max_row, max_column = max(max_row, cells), max(max_column, cells)
+    return max_row, max_column
