@@ -193,3 +193,29 @@ def test_reader_cjk_builtin_date_format_reads_a_date(
         for c, where in _codes(path)
         if where.endswith(placed.cell_ref) and where.startswith(placed.sheet)
     ]
+
+
+def test_reader_knows_which_cells_show_numbers_as_percentages(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """0.985 in a cell formatted 0.0% means 98.5%: the reader says so from the styles part;
+    a '%' inside quoted text of a format does not make it a percentage."""
+    import openpyxl
+
+    from xlcheck.reader import open_workbook
+    from xlcheck.relocation import relocate
+
+    path = make_workbook()
+    book = openpyxl.load_workbook(path)
+    sheet = book["基本信息"]
+    sheet["B5"].value, sheet["B5"].number_format = 0.985, "0.0%"
+    sheet["B6"].value, sheet["B6"].number_format = 0.5, '0.00" %以内"'
+    book.save(path)
+    layout = lay_out(load_spec("zhanjiang-overall"))
+    with open_workbook(path) as source:
+        placed = relocate(layout, source.grids(layout), source.formula_at)
+        filled = source.read(placed.layout, placed.notes)
+    by_cell = {p.cell_ref: p.key for p in placed.layout.fields if p.sheet == "基本信息"}
+    assert filled.cells[by_cell["B5"]].percent_format
+    assert not filled.cells[by_cell["B6"]].percent_format
+    assert not filled.cells[by_cell["B10"]].percent_format
