@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -116,51 +115,3 @@ def recalculate_many(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(produced), target)
     return dict(jobs)
-
-
-#: The system Python with LibreOffice's ``uno`` module (Debian: python3-uno).
-SYSTEM_PYTHON = "/usr/bin/python3"
-_UNO_EDIT = Path(__file__).resolve().parent / "uno_edit.py"
-
-
-def uno_available() -> bool:
-    """Whether LibreOffice can be driven through UNO here (soffice and python3-uno)."""
-    if soffice() is None or not Path(SYSTEM_PYTHON).exists():
-        return False
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import uno"], capture_output=True, check=False, timeout=60
-    )
-    return probe.returncode == 0
-
-
-def edit_in_libreoffice(
-    source: Path, target: Path, edits: list[dict[str, object]], *, timeout: float = 180
-) -> Path:
-    """Open ``source`` in a real LibreOffice, do ``edits`` as a unit would (insert rows, type
-    cells; see ``uno_edit.py``), recalculate and save as .xlsx at ``target``.
-
-    Raises:
-        RuntimeError: LibreOffice did not produce the file.
-    """
-    with tempfile.TemporaryDirectory(prefix="xlcheck-uno-") as scratch:
-        profile = make_profile(Path(scratch) / "profile")
-        completed = subprocess.run(
-            [
-                SYSTEM_PYTHON,
-                str(_UNO_EDIT),
-                str(source.resolve()),
-                str(target.resolve()),
-                profile.resolve().as_uri(),
-                json.dumps(edits, ensure_ascii=False),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env={**os.environ, "HOME": scratch},
-            check=False,
-        )
-    if not target.exists():
-        raise RuntimeError(
-            f"LibreOffice did not save {target}: {completed.stdout} {completed.stderr}"
-        )
-    return target

@@ -3,7 +3,7 @@ project, filled, recalculated and saved by LibreOffice, verifies clean; planted 
 exactly; rows inserted inside an indicator group in LibreOffice are read as indicator rows.
 
 The filled workbooks go through ONE headless LibreOffice start (``recalculate_many``); the row
-insertion is done by LibreOffice itself through UNO (``edit_in_libreoffice``).
+insertion is done by LibreOffice itself through UNO (``tests.libreoffice_uno``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from tests import libreoffice_uno as lo
 from tests.conftest import EXAMPLES, fill_cells
-from tests.libreoffice import edit_in_libreoffice, recalculate_many, uno_available
+from tests.libreoffice import recalculate_many
 from xlcheck import VerifyOptions, load_spec, verify_workbook, write_template
 from xlcheck.api import prefill_values
 from xlcheck.findings import VerificationResult
@@ -95,26 +96,29 @@ CASES: dict[str, Case] = {
 }
 #: Two rows inserted inside 数量指标 by LibreOffice, two indicators written there (the second
 #: scored 4 where 15 of ≥20 earns 3), 单项业务成本 lowered to 2 so 产出 still adds up to 50.
-INSERTED_ROWS: list[dict[str, object]] = [
-    {"action": "insert_rows", "sheet": FIRST, "row": 14, "count": 2},
-    {
-        "action": "set",
-        "sheet": FIRST,
-        "cells": {
-            "D14": "新增委托业务数量",
-            "E14": "≥10个",
-            "F14": "12",
-            "G14": 4,
-            "H14": 4,
-            "D15": "培训人次",
-            "E15": "≥20人次",
-            "F15": "15",
-            "G15": 4,
-            "H15": 4,
-            "G22": 2,
-            "H22": 2,
-        },
-    },
+_INSERTED_CELLS: dict[str, str | float] = {
+    "D14": "新增委托业务数量",
+    "E14": "≥10个",
+    "F14": "12",
+    "G14": 4,
+    "H14": 4,
+    "D15": "培训人次",
+    "E15": "≥20人次",
+    "F15": "15",
+    "G15": 4,
+    "H15": 4,
+    "G22": 2,
+    "H22": 2,
+}
+#: Two rows inserted by LibreOffice itself inside the first project's 数量指标 group, typed in.
+INSERTED_ROWS: list[lo.Operation] = [
+    lo.insert_rows(FIRST, 14, 2),
+    *(
+        lo.set_string(FIRST, cell, value)
+        if isinstance(value, str)
+        else lo.set_value(FIRST, cell, value)
+        for cell, value in _INSERTED_CELLS.items()
+    ),
 ]
 
 
@@ -177,11 +181,11 @@ def test_roundtrip_national_recalculated_total_and_grade(saved: dict[str, Path])
 
 
 def test_roundtrip_rows_inserted_in_libreoffice_are_indicator_rows(tmp_path: Path) -> None:
-    if not uno_available():
+    if not lo.available():
         pytest.skip("LibreOffice with python3-uno is not installed")
     source = tmp_path / "projects.xlsx"
     write_template(source, template=SPEC.id, prefill=PREFILL)
-    edited = edit_in_libreoffice(source, tmp_path / "edited.xlsx", INSERTED_ROWS)
+    edited = lo.edit_workbook(source, tmp_path / "edited.xlsx", INSERTED_ROWS)
     result = _verify(edited)
     assert _planted(result) == {("indicator-score-above-rule", FIRST, "H15")}
     assert result.all_values["project[1].indicators.quantity[2].name"] == "新增委托业务数量"
