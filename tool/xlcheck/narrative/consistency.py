@@ -31,28 +31,56 @@ class ReportChecks(ScoreChecks):
         """The sheet a table is on (项目支出 for the projects table)."""
         return next((f.sheet for f in self.layout.fields if f.table == table), table)
 
-    def _count(self, name: str) -> tuple[int, str]:
-        """How many rows a table fills, or how many instances a repeated sheet has, and where."""
-        if name in repeats(self.layout.spec):
+    def _counts(self, name: str, mentions: list[Mention]) -> Iterator[ReportFinding]:
+        """A stated count against the rows a table fills, or the sheets written once per item."""
+        repeat = repeats(self.layout.spec).get(name)
+        if repeat is not None:
             found = instances(self.layout, name)
-            return len(found), "、".join(item.sheet for item in found)
-        return len(filled_rows(self.workbook or {}, table_sheets(self.layout.spec)[name])), (
-            self._table_sheet(name)
+            sheet = next(s.name for s in self.layout.spec.sheets if s.repeat == repeat)
+            for mention in mentions:
+                if mention.figure.value != len(found):
+                    yield self._finding(
+                        rules.SHEET_COUNT_MISMATCH, mention, key=None, expected=len(found),
+                        actual=mention.figure.value, expected_text=str(len(found)),
+                        actual_text=mention.written, sheet=sheet,
+                        names="、".join(item.sheet for item in found),
+                    )  # fmt: skip
+            return
+        count = len(filled_rows(self.workbook or {}, table_sheets(self.layout.spec)[name]))
+        for mention in mentions:
+            if mention.figure.value != count:
+                yield self._finding(
+                    rules.COUNT_MISMATCH, mention, key=None, expected=count,
+                    actual=mention.figure.value, expected_text=str(count),
+                    actual_text=f"{mention.figure.value:g}", sheet=self._table_sheet(name),
+                )  # fmt: skip
+
+    def _row_named(self, key: str, mention: Mention) -> str:
+        """What a figure is called in a finding: its words, after its indicator row's name when
+        the workbook names the row (补助村（社区）数量得分)."""
+        words = mention.words or self._label(key)
+        group = self.layout.by_key[key].group
+        name_key = (
+            next(
+                (
+                    f.key
+                    for f in self.layout.fields
+                    if f.group == group and f.role == "indicator_name"
+                ),
+                None,
+            )
+            if group is not None and self.workbook is not None
+            else None
         )
+        name = self.workbook.get(name_key) if self.workbook is not None and name_key else None
+        return f"{name}{words}" if isinstance(name, str) and name.strip() else words
 
     def _workbook(self) -> Iterator[ReportFinding]:
         if self.workbook is None:
             return
         for key, mentions in self.by_key.items():
             if key.startswith("count:"):
-                count, sheet = self._count(key.removeprefix("count:"))
-                for mention in mentions:
-                    if mention.figure.value != count:
-                        yield self._finding(
-                            rules.COUNT_MISMATCH, mention, key=None, expected=count,
-                            actual=mention.figure.value, expected_text=str(count),
-                            actual_text=f"{mention.figure.value:g}", sheet=sheet,
-                        )  # fmt: skip
+                yield from self._counts(key.removeprefix("count:"), mentions)
                 continue
             placed = self.layout.by_key.get(key)
             if placed is None:
@@ -68,7 +96,7 @@ class ReportChecks(ScoreChecks):
                     continue
                 yield self._finding(
                     rules.DIFFERS_FROM_WORKBOOK, mention, key=key, expected=value,
-                    actual=mention.figure.scaled, label=mention.words or self._label(key),
+                    actual=mention.figure.scaled, label=self._row_named(key, mention),
                     actual_text=mention.written,
                     expected_text="（空）" if number is None else self._show(key, number),
                     cell=f"{placed.sheet}!{placed.cell_ref}",

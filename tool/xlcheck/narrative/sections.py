@@ -63,7 +63,7 @@ class _Markers:
             if key_pattern(pattern).fullmatch(name_key):
                 labels.update(words)
         alternatives = "|".join(re.escape(w) for w in sorted(labels, key=len, reverse=True))
-        self.labelled = (
+        self.labelled_pattern = (
             re.compile(
                 rf"(?:{alternatives})\s*(?:[:：]|为|是)\s*[“\"]?(?P<name>[^{_NAME_END}“”\"]+)"
             )
@@ -71,21 +71,35 @@ class _Markers:
             else None
         )
         reference = f"{{{repeat.key}[*].{repeat.name_field}}}"
+        headings = [b for b in walk(template.blocks) if b.kind in ("title", "heading")]
         self.headings = [
-            _heading_pattern(block.text, reference)
-            for block in walk(template.blocks)
-            if block.kind in ("title", "heading") and reference in block.text
+            _heading_pattern(b.text, reference) for b in headings if reference in b.text
         ]
+        #: The outline's own fixed titles (项目支出绩效自评报告 on the cover): no project's.
+        self.fixed = {
+            "".join(normalise_text(b.text).split())
+            for b in headings
+            if not REFERENCE.search(b.text)
+        }
+
+    def labelled(self, text: str) -> str | None:
+        """The project a ``项目名称：……`` statement names."""
+        match = self.labelled_pattern.search(text) if self.labelled_pattern else None
+        return match["name"].strip() if match else None
+
+    def heading(self, paragraph: ReportParagraph, text: str) -> str | None:
+        """The project a title or heading shaped like the outline's names."""
+        if not paragraph.heading or "".join(text.split()) in self.fixed:
+            return None
+        for pattern in self.headings:
+            match = pattern.fullmatch(text.strip())
+            if match:
+                return match["name"].strip()
+        return None
 
     def name(self, paragraph: ReportParagraph, text: str) -> str | None:
         """The project a paragraph says its part is about, if it does."""
-        if paragraph.heading:
-            for pattern in self.headings:
-                match = pattern.fullmatch(text.strip())
-                if match:
-                    return match["name"].strip()
-        match = self.labelled.search(text) if self.labelled else None
-        return match["name"].strip() if match else None
+        return self.heading(paragraph, text) or self.labelled(text)
 
 
 def _heading_pattern(text: str, reference: str) -> re.Pattern[str]:
@@ -115,17 +129,16 @@ def section_names(
     paragraphs: Sequence[ReportParagraph], spec: Spec, template: ReportTemplate
 ) -> dict[str, tuple[str, ...]]:
     """Without a workbook: the projects a report names where their parts begin, in order, by
-    repeat key (a report with no such marker is about one project, under the sheet's name)."""
+    repeat key: the ``项目名称：……`` statements, else the titles shaped like the outline's (a
+    report with neither is about one project, under the sheet's name)."""
     found: dict[str, tuple[str, ...]] = {}
     for key, repeat in repeats(spec).items():
         markers = _Markers(spec, template, repeat)
-        names: list[str] = []
-        for paragraph in paragraphs:
-            name = markers.name(paragraph, normalise_text(paragraph.text))
-            if name and name not in names:
-                names.append(name)
+        texts = [(p, normalise_text(p.text)) for p in paragraphs]
+        names = [n for _, text in texts if (n := markers.labelled(text))]
+        names = names or [n for p, text in texts if (n := markers.heading(p, text))]
         if names:
-            found[key] = tuple(names)
+            found[key] = tuple(dict.fromkeys(names))
     return found
 
 
