@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,14 +187,14 @@ class Filler:
         pattern = re.compile(f"{REFERENCE.pattern}|{UNIT_TEXT.pattern}")
         for match in pattern.finditer(text):
             if match.start() > position:
-                spans.append(Span(text[position : match.start()]))
+                spans.append(_literal(text[position : match.start()], spans))
             if match.group(2) is not None:
                 spans.append(Span(f"【{match.group(2)}】", unit_text=True))
             else:
                 spans.append(self.reference(match.group(1), binding))
             position = match.end()
         if position < len(text):
-            spans.append(Span(text[position:]))
+            spans.append(_literal(text[position:], spans))
         return spans
 
     def reference(self, reference: str, binding: Binding) -> Span:
@@ -240,6 +240,14 @@ class Filler:
         if value is None or value == "":
             return ""
         return format_value(value, self.field_spec(key))
+
+
+def _literal(text: str, before: Sequence[Span]) -> Span:
+    """The outline's own words after a value; a value the unit ended with 。 (a 偏差原因 written as
+    a sentence) is not followed by a second one."""
+    if before and text[:1] in "。；" and before[-1].text.endswith(text[:1]):
+        text = text[1:]
+    return Span(text)
 
 
 #: A table cell's key, on a sheet written once or in an instance: ``project[1].items[5].name``.

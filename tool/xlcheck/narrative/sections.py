@@ -23,6 +23,8 @@ from xlcheck.narrative.repeats import instances, repeats
 from xlcheck.narrative.report_text import ReportParagraph
 from xlcheck.spec import RepeatSpec, Spec
 
+#: A line longer than this is a paragraph, not a title standing alone.
+_TITLE_LENGTH = 60
 #: What ends a name written after its label (项目名称：委托业务项目。).
 _NAME_END = "。；;，,：:\n（(）)"
 
@@ -89,7 +91,7 @@ class _Markers:
 
     def heading(self, paragraph: ReportParagraph, text: str) -> str | None:
         """The project a title or heading shaped like the outline's names."""
-        if not paragraph.heading or "".join(text.split()) in self.fixed:
+        if not _stands_alone(paragraph, text) or "".join(text.split()) in self.fixed:
             return None
         for pattern in self.headings:
             match = pattern.fullmatch(text.strip())
@@ -183,7 +185,7 @@ class Sections:
             marked = self.markers.name(paragraph, text)
             if marked is not None:
                 section = self._instance(marked)
-            elif paragraph.heading and len({n for _, n in named}) == 1:
+            elif _stands_alone(paragraph, text) and len({n for _, n in named}) == 1:
                 section = named[0][1]
             scopes.append(Scope(section, named))
         return scopes
@@ -196,6 +198,18 @@ class Sections:
             return self.names[name]
         near = {n for known, n in self.names.items() if known in name or name in known}
         return near.pop() if len(near) == 1 else None
+
+
+def _stands_alone(paragraph: ReportParagraph, text: str) -> bool:
+    """A heading, or a title on a line of its own (a .txt report's 委托业务项目绩效自评报告): short,
+    outside a table, no sentence in it."""
+    if paragraph.heading:
+        return True
+    return (
+        paragraph.cell is None
+        and len(text) <= _TITLE_LENGTH
+        and not any(mark in text for mark in "。；，,;")
+    )
 
 
 def _names_in(
