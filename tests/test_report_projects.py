@@ -50,9 +50,8 @@ def example_draft(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_project_draft_writes_one_part_per_project(example_draft: Path) -> None:
     text = _paragraphs(example_draft)
-    titles = [
-        p.text for p in docx.Document(str(example_draft)).paragraphs if p.style.name == "Title"
-    ]  # type: ignore[union-attr]
+    document = docx.Document(str(example_draft))
+    titles = [p.text for p in document.paragraphs if p.style and p.style.name == "Title"]
     assert titles == [
         "项目支出绩效自评报告", "委托业务项目绩效自评报告", "村级补助及运转经费绩效自评报告",
     ]  # fmt: skip
