@@ -134,6 +134,15 @@ def test_project_draft_of_the_example_checks_clean_against_it(example_draft: Pat
     assert _check(example_draft, WORKBOOK) == []
 
 
+def test_shipped_project_draft_is_the_current_draft(example_draft: Path) -> None:
+    shipped = EXAMPLES / "national-project-2022-draft.docx"
+    assert (_paragraphs(shipped), _tables(shipped)) == (
+        _paragraphs(example_draft),
+        _tables(example_draft),
+    ), "rebuild with: python examples/build_report_example.py"
+    assert _check(shipped, WORKBOOK) == []
+
+
 def test_project_draft_checks_clean_without_the_workbook(example_draft: Path) -> None:
     """Read by the template alone, each part is still its own project's (by its title)."""
     assert _check(example_draft) == []
