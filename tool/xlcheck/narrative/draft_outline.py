@@ -9,7 +9,7 @@ from typing import Any
 from xlcheck.layout import Layout
 from xlcheck.narrative.draft_tables import draft_table
 from xlcheck.narrative.drafting import DraftElement, DraftParagraph, Filler, Span
-from xlcheck.narrative.outline import Binding, Block, ReportTemplate
+from xlcheck.narrative.outline_model import Binding, Block, ReportTemplate
 
 
 def fill_template(

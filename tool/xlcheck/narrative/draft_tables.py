@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from xlcheck.narrative.drafting import DraftTable, Filler
-from xlcheck.narrative.outline import Binding, Block
+from xlcheck.narrative.outline_model import Binding, Block
 
 
 def draft_table(filler: Filler, block: Block, binding: Binding) -> DraftTable:

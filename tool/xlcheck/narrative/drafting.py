@@ -16,7 +16,7 @@ from typing import Any
 from xlcheck.cell_values import display, excel_round
 from xlcheck.layout import Layout
 from xlcheck.layout.indicator_spec import IndicatorsBlock
-from xlcheck.narrative.outline import (
+from xlcheck.narrative.outline_model import (
     REFERENCE,
     UNIT_TEXT,
     Binding,

@@ -11,7 +11,7 @@ from typing import Any
 
 from xlcheck.layout import Layout, PlacedField
 from xlcheck.narrative.figures import normalise_text
-from xlcheck.narrative.outline import ReportTemplate, key_pattern
+from xlcheck.narrative.outline_model import ReportTemplate, key_pattern
 from xlcheck.narrative.repeats import instance_of, table_sheets
 
 #: Fields no report states as a figure of its own: weights (分值 figures are read as weights) and

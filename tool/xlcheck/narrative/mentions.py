@@ -23,7 +23,7 @@ from xlcheck.narrative.figures import (
     sentence_span,
 )
 from xlcheck.narrative.labels import Vocabulary
-from xlcheck.narrative.outline import ReportTemplate
+from xlcheck.narrative.outline_model import ReportTemplate
 from xlcheck.narrative.report_text import ReportParagraph
 from xlcheck.narrative.sections import Scope, Sections
 from xlcheck.narrative.stated import GradeMention, Mention

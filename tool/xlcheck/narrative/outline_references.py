@@ -8,7 +8,7 @@ from pathlib import Path
 
 from xlcheck.errors import SpecError
 from xlcheck.layout import Layout, lay_out
-from xlcheck.narrative.outline import (
+from xlcheck.narrative.outline_model import (
     REFERENCE,
     Binding,
     Block,

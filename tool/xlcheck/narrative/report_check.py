@@ -11,7 +11,8 @@ from xlcheck.findings import TemplateIdentity
 from xlcheck.layout import Layout, lay_out
 from xlcheck.narrative.consistency import ReportChecks
 from xlcheck.narrative.mentions import Labeller
-from xlcheck.narrative.outline import alt_bases_of, load_report_template
+from xlcheck.narrative.outline import load_report_template
+from xlcheck.narrative.outline_model import alt_bases_of
 from xlcheck.narrative.report_text import read_report
 from xlcheck.narrative.results import ReportCheckResult
 from xlcheck.narrative.sections import section_names

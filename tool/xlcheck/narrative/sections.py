@@ -17,7 +17,7 @@ from typing import Any
 
 from xlcheck.layout import Layout, lay_out
 from xlcheck.narrative.figures import normalise_text
-from xlcheck.narrative.outline import REFERENCE, UNIT_TEXT, ReportTemplate, key_pattern
+from xlcheck.narrative.outline_model import REFERENCE, UNIT_TEXT, ReportTemplate, key_pattern
 from xlcheck.narrative.outline_references import walk
 from xlcheck.narrative.repeats import instances, repeats
 from xlcheck.narrative.report_text import ReportParagraph
