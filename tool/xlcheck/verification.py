@@ -93,27 +93,36 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
         TemplateMismatchError: the workbook is not from the template (version) it is checked against.
         OutputExistsError: the annotated copy exists and ``options.force`` is false.
     """
+    from xlcheck import reader  # openpyxl and calamine only when verifying
+
     options = options or VerifyOptions()
     out = annotated_path(path, options.output)
     if options.annotate and out.exists() and not options.force:
         raise OutputExistsError(out)
-    result, layout = verify_with_layout(path, template=options.template)
-    if not options.annotate:
-        return result
-    from xlcheck.annotator import annotate_workbook
+    from xlcheck.relocation import relocate
 
-    # A read-only input folder moves the default copy elsewhere; None: not an Office Open
-    # XML package (.xls), which the formulas-unread finding reports.
-    # TODO(#9): pass the bytes the reader read once (Package.data) when it holds them.
-    written = annotate_workbook(
-        result,
-        out,
-        source=path.read_bytes(),
-        lang=options.lang,
-        force=options.force,
-        may_relocate=out == annotated_path(path),
-        frozen=frozen_panes(layout),
-    )
+    with reader.open_workbook(path) as source:
+        spec = select_spec(path, source.identity(), options.template)
+        layout = lay_out(spec)
+        relocation = relocate(layout, source.grids(layout), source.formula_at)
+        filled = source.read(relocation.layout, relocation.notes)
+        result = check_filled(spec, filled)
+        if not options.annotate:
+            return result
+        from xlcheck.annotator import annotate_workbook
+
+        # A read-only input folder moves the default copy elsewhere; None: not an Office Open
+        # XML package (.xls), which the formulas-unread finding reports.
+        # TODO(#9): pass the bytes the reader read once (Package.data) when it holds them.
+        written = annotate_workbook(
+            result,
+            out,
+            source=path.read_bytes(),
+            lang=options.lang,
+            force=options.force,
+            may_relocate=out == annotated_path(path),
+            frozen=frozen_panes(filled.layout or layout),
+        )
     return dataclasses.replace(result, annotated=written)
 
 
@@ -127,7 +136,7 @@ def verify_with_layout(
     Raises:
         WorkbookError, TemplateMismatchError: as ``verify_workbook``.
     """
-    from xlcheck import reader  # openpyxl and calamine only when verifying
+    from xlcheck import reader
     from xlcheck.relocation import relocate
 
     with reader.open_workbook(path) as source:
