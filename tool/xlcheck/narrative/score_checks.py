@@ -10,7 +10,13 @@ from collections.abc import Iterator, Sequence
 from xlcheck.narrative import catalogue as rules
 from xlcheck.narrative.arithmetic import ArithmeticChecks
 from xlcheck.narrative.check_context import point_at
-from xlcheck.narrative.figures import Figure, clause_begin, find_figures, sentence_span
+from xlcheck.narrative.figures import (
+    DEDUCTION_WORDS,
+    Figure,
+    clause_begin,
+    find_figures,
+    sentence_span,
+)
 from xlcheck.narrative.results import ReportFinding
 from xlcheck.narrative.stated import Mention
 from xlcheck.spec import Grade
@@ -89,7 +95,7 @@ class ScoreChecks(ArithmeticChecks):
                 continue  # against the maximum instead
             text = mention.text
             lead = text[clause_begin(text, mention.figure.start) : mention.figure.start]
-            if "扣" in lead:
+            if any(word in lead for word in DEDUCTION_WORDS):
                 continue  # 扣 3 分: points taken off, not a score
             paragraph = mention.paragraph.number
             if paragraph not in figures:
