@@ -11,6 +11,9 @@ and what ``xlcheck report check`` says about each.
    ``zhanjiang-xinfang-2023-draft.docx``; ``report check --workbook`` on the draft writes
    ``zhanjiang-xinfang-2023-draft.checked.docx`` (only the workbook's own errors: 101 分 and the
    预算使用效益 part's 26 of 25).
+4. ``report draft --allow-errors`` from ``national-project-2022.xlsx`` (one sheet per project)
+   writes ``national-project-2022-draft.docx``: a report part per project; ``report check
+   --workbook`` finds nothing in it (each part against its own project's cells).
 
 Run from the repository root: ``python examples/build_report_example.py``.
 """
@@ -35,6 +38,8 @@ SEED_TEXT = HERE / "zhanjiang-xinfang-2023-report.md"
 SEED_DOCX = HERE / "zhanjiang-xinfang-2023-report.docx"
 WORKBOOK = HERE / "zhanjiang-xinfang-2023.xlsx"
 DRAFT = HERE / "zhanjiang-xinfang-2023-draft.docx"
+NATIONAL_WORKBOOK = HERE / "national-project-2022.xlsx"
+NATIONAL_DRAFT = HERE / "national-project-2022-draft.docx"
 #: A paragraph ends with one of these; one that does not was cut by a page of the PDF.
 _ENDS = (*"。；：！？”", "一致")
 _HEADING_LEVELS = {1: "Title", 2: "Heading 1", 3: "Heading 2", 4: "Heading 3"}
@@ -91,6 +96,11 @@ def main() -> int:
     draft = api.draft_report(WORKBOOK, DRAFT, allow_errors=True, force=True)
     checked = api.check_report(DRAFT, options=ReportCheckOptions(workbook=WORKBOOK, force=True))
     print(f"\n{draft.written}\n{render_text(checked)}")
+    api.draft_report(NATIONAL_WORKBOOK, NATIONAL_DRAFT, allow_errors=True, force=True)
+    national = api.check_report(
+        NATIONAL_DRAFT, options=ReportCheckOptions(workbook=NATIONAL_WORKBOOK, annotate=False)
+    )
+    print(f"\n{render_text(national)}")
     return 0
 
 

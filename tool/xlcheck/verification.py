@@ -125,6 +125,27 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
     return dataclasses.replace(result, annotated=written)
 
 
+def verify_with_layout(
+    path: Path, *, template: str | Path | None = None
+) -> tuple[VerificationResult, Layout]:
+    """Verify one workbook (no annotated copy), with the layout it was read by: its sheets as the
+    workbook has them, every instance of a sheet written once per item and the rows a unit
+    inserted, so the result's ``all_values`` keys are that layout's fields (the 自评报告 needs it).
+
+    Raises:
+        WorkbookError, TemplateMismatchError: as ``verify_workbook``.
+    """
+    from xlcheck import reader
+    from xlcheck.relocation import relocate
+
+    with reader.open_workbook(path) as source:
+        spec = select_spec(path, source.identity(), template)
+        layout = lay_out(spec)
+        relocation = relocate(layout, source.grids(layout), source.formula_at)
+        filled = source.read(relocation.layout, relocation.notes)
+        return check_filled(spec, filled), filled.layout or layout
+
+
 def typed_subtotals(
     layout: Layout, cells: Mapping[str, Normalised], typed: Mapping[str, Any]
 ) -> dict[str, float]:

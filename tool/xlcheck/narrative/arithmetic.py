@@ -15,8 +15,9 @@ from typing import Any
 from xlcheck.narrative import catalogue as rules
 from xlcheck.narrative.check_context import CheckContext
 from xlcheck.narrative.figures import TOTAL_WORDS, clause_begin, sentence_span
-from xlcheck.narrative.mentions import Mention
+from xlcheck.narrative.repeats import grid_blocks
 from xlcheck.narrative.results import ReportFinding
+from xlcheck.narrative.stated import Mention
 from xlcheck.rounding import Agreement, ratio_of, sum_of
 
 #: A breakdown whose parts fall short of the total by more than this share is taken to be a
@@ -43,19 +44,23 @@ class ArithmeticChecks(CheckContext):
                 if derive.verb == "sum":
                     yield from self._sum(placed.key, operands, mention)
                 else:
-                    yield from self._ratio(placed.key, operands, derive.alt_bases, mention)
+                    bases = (*derive.alt_bases, *self.alt_bases.get(placed.key, ()))
+                    yield from self._ratio(placed.key, operands, bases, mention)
 
     def _sum(self, key: str, operands: Sequence[str], mention: Mention) -> Iterator[ReportFinding]:
         placed = self.layout.by_key[key]
+        # The 合计 of a table's rows, or a total in a Word table beside some of its parts (the
+        # 资金 block's 年度资金总额 over the rows it has): a part the table leaves out is nothing.
         table_rows = placed.table is not None and placed.table_row == 0
+        in_table = mention.paragraph.cell is not None and self._grid_cell(placed.group)
         stated = []
         for operand in operands:
             nearest = self._nearest(operand, mention)
-            if nearest is not None:
+            if nearest is not None and (not in_table or _same_table(nearest, mention)):
                 stated.append(nearest)
-            elif not table_rows:
+            elif not (table_rows or in_table):
                 return  # a part the report does not state: nothing to add up
-        if len(stated) < (1 if table_rows else 2):
+        if len(stated) < (1 if table_rows or in_table else 2):
             return
         self.checked.add(id(mention))
         computed = sum_of(m.figure.interval for m in stated)
@@ -77,6 +82,11 @@ class ArithmeticChecks(CheckContext):
             actual_text=mention.written,
             difference=self._show(key, abs(point - mention.figure.scaled)),
         )
+
+    def _grid_cell(self, group: str | None) -> bool:
+        """Whether a field's group is a grid block's row (``project[1].funds.total``)."""
+        block = group.rsplit(".", 1)[0].rsplit(".", 1)[-1] if group else None
+        return block is not None and block in grid_blocks(self.layout.spec)
 
     def _ratio(
         self, key: str, operands: Sequence[str], alt_bases: Sequence[str], mention: Mention
@@ -180,6 +190,11 @@ class ArithmeticChecks(CheckContext):
             actual_text=total.written,
             difference=self._show(key, abs(point - whole), total),
         )
+
+
+def _same_table(mention: Mention, other: Mention) -> bool:
+    cell, other_cell = mention.paragraph.cell, other.paragraph.cell
+    return cell is not None and other_cell is not None and cell.table == other_cell.table
 
 
 def _breakdown(parent: Mention, after: Sequence[Mention]) -> list[Mention]:

@@ -144,6 +144,16 @@ COUNT_MISMATCH = report_rule(
     "The report states {actual_text}, the workbook's “{sheet}” sheet lists {expected_text} rows",
 )
 
+SHEET_COUNT_MISMATCH = report_rule(
+    "report-sheet-count-mismatch",
+    Severity.ERROR,
+    "个数与工作簿的表数不符",
+    "Count does not match the workbook's sheets",
+    "报告写出的个数（如“自评项目共 3 个”）与工作簿中按项重复的表（每个项目一张的项目支出绩效自评表）的张数不同。",
+    "报告写的是 {actual_text}，工作簿有 {expected_text} 张“{sheet}”（{names}）",
+    "The report states {actual_text}; the workbook has {expected_text} “{sheet}” sheets ({names})",
+)
+
 
 def all_report_rules() -> list[ReportRule]:
     """The catalogue in code order."""

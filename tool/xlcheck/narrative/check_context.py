@@ -9,9 +9,10 @@ from xlcheck.cell_values import display, excel_round, json_value
 from xlcheck.layout import Layout
 from xlcheck.narrative.catalogue import ReportRule
 from xlcheck.narrative.figures import UNITS, Figure
-from xlcheck.narrative.mentions import GradeMention, Mention, field_words
-from xlcheck.narrative.outline import scoring_block
+from xlcheck.narrative.labels import field_words
+from xlcheck.narrative.repeats import instance_of, scoring_block
 from xlcheck.narrative.results import ReportFinding
+from xlcheck.narrative.stated import GradeMention, Mention
 from xlcheck.rounding import Agreement, Interval, agreement, exact
 
 
@@ -25,11 +26,15 @@ class CheckContext:
         mentions: Sequence[Mention],
         grades: Sequence[GradeMention],
         workbook: Mapping[str, Any] | None = None,
+        alt_bases: Mapping[str, tuple[str, ...]] | None = None,
     ):
+        """``layout``: the workbook's when there is one (every project's sheet, inserted rows);
+        ``alt_bases``: rate key → the other bases the report template names for it."""
         self.layout = layout
         self.mentions = mentions
         self.grades = grades
         self.workbook = workbook
+        self.alt_bases = alt_bases or {}
         self.scoring = scoring_block(layout.spec)
         self.grading = layout.spec.grading
         self.by_key: dict[str, list[Mention]] = {}
@@ -38,6 +43,31 @@ class CheckContext:
                 self.by_key.setdefault(mention.key, []).append(mention)
         self.checked: set[int] = set()
         self.reported: set[tuple[Any, ...]] = set()
+        #: (role, instance number or None) → the field playing it there: total_score, grade.
+        self.role_keys: dict[tuple[str, int | None], str] = {}
+        #: An indicator row (field group) → its 分值 field, for rows the unit weighs itself.
+        self.row_weights: dict[str, str] = {}
+        for placed in layout.fields:
+            if placed.role is None:
+                continue
+            instance = instance_of(layout, placed)
+            number = instance.number if instance is not None else None
+            self.role_keys.setdefault((placed.role, number), placed.key)
+            if placed.role == "weight" and placed.group is not None:
+                self.row_weights.setdefault(placed.group, placed.key)
+
+    def role_key(self, role: str, instance: int | None) -> str | None:
+        """The field playing ``role`` in project ``instance`` (or on a sheet written once)."""
+        return self.role_keys.get((role, instance)) or self.role_keys.get((role, None))
+
+    def instance(self, key: str) -> int | None:
+        placed = self.layout.by_key.get(key)
+        found = instance_of(self.layout, placed) if placed is not None else None
+        return found.number if found is not None else None
+
+    def has_role(self, key: str, *roles: str) -> bool:
+        placed = self.layout.by_key.get(key)
+        return placed is not None and placed.role in roles
 
     def _finding(
         self,

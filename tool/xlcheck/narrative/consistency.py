@@ -1,27 +1,20 @@
-"""The checks on a report's figures: its arithmetic (``arithmetic``), its scores and grade
-against the scoring sheet, and with a workbook every named figure against its verified value."""
+"""The checks on a report's figures: its arithmetic (``arithmetic``), its scores and grade against
+the scoring sheet (``score_checks``), and with a workbook every named figure against its verified
+value, each project's against that project's cells."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from xlcheck.narrative import catalogue as rules
-from xlcheck.narrative.arithmetic import ArithmeticChecks
 from xlcheck.narrative.check_context import point_at
-from xlcheck.narrative.mentions import Mention
-from xlcheck.narrative.outline import filled_rows, table_sheets
+from xlcheck.narrative.repeats import filled_rows, instances, repeats, table_sheets
 from xlcheck.narrative.results import ReportFinding
-from xlcheck.spec import Grade
+from xlcheck.narrative.score_checks import ScoreChecks
+from xlcheck.narrative.stated import Mention
 
 
-def grade_for(score: float, grades: Sequence[Grade]) -> str | None:
-    for grade in sorted(grades, key=lambda g: -g.minimum):
-        if score >= grade.minimum:
-            return grade.name
-    return None
-
-
-class ReportChecks(ArithmeticChecks):
+class ReportChecks(ScoreChecks):
     """All checks on one report's named figures."""
 
     def findings(self) -> list[ReportFinding]:
@@ -34,85 +27,60 @@ class ReportChecks(ArithmeticChecks):
         ]
         return sorted(found, key=ReportFinding.sort_key)
 
-    def _scores(self) -> Iterator[ReportFinding]:
-        if self.scoring is None:
-            return
-        maximum, bonus = self.grading.max_score, self.grading.bonus_max
-        for mention in self.by_key.get("total_score", ()):
-            score = mention.figure.scaled
-            if score > maximum + bonus:
-                yield self._finding(
-                    rules.SCORE_ABOVE_MAXIMUM, mention, key="total_score", expected=maximum + bonus,
-                    actual=score, actual_text=mention.written, maximum=f"{maximum + bonus:g}",
-                    expected_text=f"{maximum + bonus:g} 分",
-                )  # fmt: skip
-            elif score > maximum:
-                yield self._finding(
-                    rules.BONUS_USED, mention, key="total_score", expected=maximum, actual=score,
-                    actual_text=mention.written, base=f"{maximum:g}", bonus=f"{bonus:g}",
-                )  # fmt: skip
-        for key, mentions in self.by_key.items():
-            placed = self.layout.by_key.get(key)
-            if (
-                placed is None
-                or not key.startswith(("score.", "subtotal."))
-                or placed.weight is None
-            ):
-                continue
-            for mention in mentions:
-                if mention.figure.scaled > placed.weight:
-                    yield self._finding(
-                        rules.SCORE_ABOVE_WEIGHT, mention, key=key, expected=placed.weight,
-                        actual=mention.figure.scaled, actual_text=mention.written,
-                        label=self._label(key),
-                        weight=f"{placed.weight:g}",
-                    )  # fmt: skip
-
     def _table_sheet(self, table: str) -> str:
         """The sheet a table is on (项目支出 for the projects table)."""
         return next((f.sheet for f in self.layout.fields if f.table == table), table)
 
-    def _grade_checks(self) -> Iterator[ReportFinding]:
-        if self.scoring is None:
+    def _counts(self, name: str, mentions: list[Mention]) -> Iterator[ReportFinding]:
+        """A stated count against the rows a table fills, or the sheets written once per item."""
+        repeat = repeats(self.layout.spec).get(name)
+        if repeat is not None:
+            found = instances(self.layout, name)
+            sheet = next(s.name for s in self.layout.spec.sheets if s.repeat == repeat)
+            for mention in mentions:
+                if mention.figure.value != len(found):
+                    yield self._finding(
+                        rules.SHEET_COUNT_MISMATCH, mention, key=None, expected=len(found),
+                        actual=mention.figure.value, expected_text=str(len(found)),
+                        actual_text=mention.written, sheet=sheet,
+                        names="、".join(item.sheet for item in found),
+                    )  # fmt: skip
             return
-        for grade in self.grades:
-            anchor = Mention(grade.paragraph, grade.text, point_at(grade.start), None)
-            stated = self._nearest("total_score", anchor)
-            if stated is not None:
-                score = stated.figure.scaled
-            elif self.workbook is not None and isinstance(
-                self.workbook.get("total_score"), int | float
-            ):
-                score = float(self.workbook["total_score"])
-            else:
-                continue
-            due = grade_for(score, self.grading.grades)
-            if (
-                due is None
-                or due == grade.grade
-                or not self._once("grade", grade.paragraph.number, grade.start)
-            ):
-                continue
-            yield self._finding(
-                rules.GRADE_MISMATCH, anchor, key="grade", expected=due, actual=grade.written,
-                expected_text=due, actual_text=grade.written, score=f"{score:g}",
-            )  # fmt: skip
+        count = len(filled_rows(self.workbook or {}, table_sheets(self.layout.spec)[name]))
+        for mention in mentions:
+            if mention.figure.value != count:
+                yield self._finding(
+                    rules.COUNT_MISMATCH, mention, key=None, expected=count,
+                    actual=mention.figure.value, expected_text=str(count),
+                    actual_text=f"{mention.figure.value:g}", sheet=self._table_sheet(name),
+                )  # fmt: skip
+
+    def _row_named(self, key: str, mention: Mention) -> str:
+        """What a figure is called in a finding: its words, after its indicator row's name when
+        the workbook names the row (补助村（社区）数量得分)."""
+        words = mention.words or self._label(key)
+        group = self.layout.by_key[key].group
+        name_key = (
+            next(
+                (
+                    f.key
+                    for f in self.layout.fields
+                    if f.group == group and f.role == "indicator_name"
+                ),
+                None,
+            )
+            if group is not None and self.workbook is not None
+            else None
+        )
+        name = self.workbook.get(name_key) if self.workbook is not None and name_key else None
+        return f"{name}{words}" if isinstance(name, str) and name.strip() else words
 
     def _workbook(self) -> Iterator[ReportFinding]:
         if self.workbook is None:
             return
-        tables = table_sheets(self.layout)
         for key, mentions in self.by_key.items():
             if key.startswith("count:"):
-                table = key.removeprefix("count:")
-                rows = filled_rows(self.workbook, tables[table])
-                for mention in mentions:
-                    if mention.figure.value != len(rows):
-                        yield self._finding(
-                            rules.COUNT_MISMATCH, mention, key=None, expected=len(rows),
-                            actual=mention.figure.value, expected_text=str(len(rows)),
-                            actual_text=f"{mention.figure.value:g}", sheet=self._table_sheet(table),
-                        )  # fmt: skip
+                yield from self._counts(key.removeprefix("count:"), mentions)
                 continue
             placed = self.layout.by_key.get(key)
             if placed is None:
@@ -128,19 +96,21 @@ class ReportChecks(ArithmeticChecks):
                     continue
                 yield self._finding(
                     rules.DIFFERS_FROM_WORKBOOK, mention, key=key, expected=value,
-                    actual=mention.figure.scaled, label=mention.words or self._label(key),
+                    actual=mention.figure.scaled, label=self._row_named(key, mention),
                     actual_text=mention.written,
                     expected_text="（空）" if number is None else self._show(key, number),
                     cell=f"{placed.sheet}!{placed.cell_ref}",
                 )  # fmt: skip
-        grade = self.workbook.get("grade")
         names = {g.name: g.name for g in self.grading.grades}
         for stated in self.grades:
-            if grade is not None and names.get(str(grade), grade) != stated.grade:
-                placed = self.layout.by_key["grade"]
-                anchor = Mention(stated.paragraph, stated.text, point_at(stated.start), "grade")
-                yield self._finding(
-                    rules.DIFFERS_FROM_WORKBOOK, anchor, key="grade", expected=grade,
-                    actual=stated.written, label="等级", actual_text=stated.written,
-                    expected_text=str(grade), cell=f"{placed.sheet}!{placed.cell_ref}",
-                )  # fmt: skip
+            grade_key = self.role_key("grade", stated.scope)
+            grade = self.workbook.get(grade_key) if grade_key is not None else None
+            if grade_key is None or grade is None or names.get(str(grade), grade) == stated.grade:
+                continue
+            placed = self.layout.by_key[grade_key]
+            anchor = Mention(stated.paragraph, stated.text, point_at(stated.start), grade_key)
+            yield self._finding(
+                rules.DIFFERS_FROM_WORKBOOK, anchor, key=grade_key, expected=grade,
+                actual=stated.written, label="等级", actual_text=stated.written,
+                expected_text=str(grade), cell=f"{placed.sheet}!{placed.cell_ref}",
+            )  # fmt: skip

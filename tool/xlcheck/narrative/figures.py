@@ -77,6 +77,8 @@ CHANGE_WORDS = (
 PREVIOUS_WORDS = ("上年", "去年", "上一年", "上年度", "上年同期")
 #: Words between a label and its number that make the number a weight, not a score.
 WEIGHT_WORDS = ("分值", "满分", "权重", "标准分")
+#: Words before a number that make it points taken off (扣 3 分), not a score.
+DEDUCTION_WORDS = ("扣",)
 #: Where a clause ends: the label of a figure is looked for after the last of these.
 CLAUSE_END = "，,。；;：:、！？!?（(\n"
 SENTENCE_END = "。！？!?\n"

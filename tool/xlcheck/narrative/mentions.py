@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from typing import Any
 
-from xlcheck.layout import Layout, PlacedField
+from xlcheck.layout import Layout
 from xlcheck.narrative.figures import (
     Figure,
     clause_begin,
@@ -22,8 +22,12 @@ from xlcheck.narrative.figures import (
     previous_word_before,
     sentence_span,
 )
-from xlcheck.narrative.outline import ReportTemplate, table_sheets
+from xlcheck.narrative.labels import Vocabulary
+from xlcheck.narrative.outline_model import ReportTemplate
 from xlcheck.narrative.report_text import ReportParagraph
+from xlcheck.narrative.sections import Scope, Sections
+from xlcheck.narrative.stated import GradeMention, Mention
+from xlcheck.narrative.table_figures import table_mentions
 from xlcheck.spec import Grade
 
 #: What may stand between a label and its figure: 自评得分为 101 分, 预算编制部分得 20 分.
@@ -42,90 +46,51 @@ _COMPATIBLE = {
 _COUNT_LEAD = re.compile(r"(?:等|共计|共|合计|计)\s*$")
 
 
-@dataclass(frozen=True)
-class Mention:
-    """A stated figure and what it states.
-
-    Attributes:
-        key: the field key it states (``count:projects`` for a count of table rows), or None.
-        words: the label as written before it.
-        part_of: for a share (占 72.44%), the mention of the figure it is a share of.
-    """
-
-    paragraph: ReportParagraph
-    text: str
-    figure: Figure
-    key: str | None
-    words: str | None = None
-    part_of: Mention | None = None
-
-    @property
-    def sentence(self) -> str:
-        start, end = sentence_span(self.text, self.figure.start)
-        return self.text[start:end].strip()
-
-    @property
-    def written(self) -> str:
-        """The figure as written: 1,133.49 万元."""
-        return self.text[self.figure.start : self.figure.end].strip()
-
-
-@dataclass(frozen=True)
-class GradeMention:
-    paragraph: ReportParagraph
-    text: str
-    start: int
-    grade: str
-    written: str
-
-    @property
-    def sentence(self) -> str:
-        start, end = sentence_span(self.text, self.start)
-        return self.text[start:end].strip()
-
-
-@dataclass(frozen=True)
-class _Label:
-    words: str
-    key: str
-    needs_context: bool
-
-
 class Labeller:
     """Names the figures of one report for one spec and report template."""
 
-    def __init__(self, layout: Layout, template: ReportTemplate):
+    def __init__(
+        self, layout: Layout, template: ReportTemplate, values: Mapping[str, Any] | None = None
+    ):
+        """``layout`` and ``values``: the workbook's when the report is checked against one (its
+        projects' names and its indicator rows' names then tell the figures apart)."""
         self.layout = layout
         self.template = template
-        self.labels = sorted(_labels(layout, template), key=lambda label: -len(label.words))
-        self.contexts = {
-            placed.key: (*template.contexts.get(placed.key, ()), *_groups(placed))
-            for placed in layout.fields
-        }
+        self.vocabulary = Vocabulary(layout, template, values)
+        self.sections = Sections(layout, template, values)
         self.ratios = [
             p for p in layout.fields if p.spec.derive is not None and p.spec.derive.verb == "ratio"
         ]
 
+    def scopes(self, paragraphs: Sequence[ReportParagraph]) -> list[Scope]:
+        """Which project each paragraph is about (see ``sections``)."""
+        return self.sections.scopes(paragraphs)
+
     def mentions(self, paragraphs: Sequence[ReportParagraph]) -> list[Mention]:
         found: list[Mention] = []
         headings: list[str] = []
-        for paragraph in paragraphs:
+        scopes = self.scopes(paragraphs)
+        for paragraph, scope in zip(paragraphs, scopes, strict=True):
             if paragraph.cell is not None:
                 continue
             text = normalise_text(paragraph.text)
             if paragraph.heading:
                 headings = [*headings[-2:], text]
-            found.extend(self._paragraph(paragraph, text, "\n".join(headings)))
-        found.extend(_TableReader(self).mentions(paragraphs))
+            found.extend(self._paragraph(paragraph, text, "\n".join(headings), scope))
+        found.extend(table_mentions(self, paragraphs, scopes))
         return found
 
-    def _paragraph(self, paragraph: ReportParagraph, text: str, headings: str) -> Iterator[Mention]:
+    def _paragraph(
+        self, paragraph: ReportParagraph, text: str, headings: str, scope: Scope
+    ) -> Iterator[Mention]:
         masked = mask_non_figures(text)
         named: list[Mention] = []
         for figure in find_figures(text):
             if figure.change or figure.weight or figure.kind == "points":
                 continue
-            mention = self._name(paragraph, text, masked, figure, headings, named)
+            mention = self._name(
+                paragraph, text, masked, figure, headings, named, scope.at(figure.start)
+            )
             if mention is not None:
                 named.append(mention)
                 yield mention
@@ -138,6 +103,7 @@ class Labeller:
         figure: Figure,
         headings: str,
         earlier: Sequence[Mention],
+        scope: int | None,
     ) -> Mention | None:
         start = clause_begin(masked, figure.start)
         lead = masked[start : figure.start]
@@ -145,9 +111,9 @@ class Labeller:
         if counted is not None:
             return Mention(paragraph, text, figure, counted, lead.strip())
         if figure.share_word and figure.kind == "percent":
-            context = headings + "\n" + masked[:start]
-            return self._share(paragraph, text, figure, lead, context, earlier)
-        hit = self._closest_label(lead)
+            context = headings + "\n" + text[:start]
+            return self._share(paragraph, text, figure, lead, context, earlier, scope)
+        hit = self.closest_label(lead)
         if hit is None:
             return Mention(paragraph, text, figure, None)
         words, at = hit
@@ -157,49 +123,60 @@ class Labeller:
             return Mention(
                 paragraph, text, figure, None
             )  # a bare number only right after its label
-        context = headings + "\n" + masked[: start + at]
-        key = self._choose(words, figure, context)
+        context = headings + "\n" + text[: start + at]
+        key = self.choose(words, figure, context, scope)
         if key is not None and figure.kind == "percent" and self._kind(key) != "percent":
             key = self._ratio_of(key, None)  # 项目支出 27.56%: the share of 项目支出
         return Mention(paragraph, text, figure, key, words)
 
-    def _closest_label(self, lead: str) -> tuple[str, int] | None:
+    def closest_label(self, lead: str) -> tuple[str, int] | None:
         """The label ending closest before the figure (longest on a tie), and where it starts."""
         best: tuple[int, int, str] | None = None
-        for label in self.labels:
-            at = lead.rfind(label.words)
+        for words in self.vocabulary.words:
+            at = lead.rfind(words)
             if at < 0:
                 continue
-            end = at + len(label.words)
+            end = at + len(words)
             if not _GAP.match(lead[end:]):
                 continue
-            candidate = (end, len(label.words), label.words)
+            candidate = (end, len(words), words)
             if best is None or candidate[:2] > best[:2]:
                 best = candidate
         return None if best is None else (best[2], best[0] - best[1])
 
-    def _choose(self, words: str, figure: Figure, context: str) -> str | None:
-        candidates = [
+    def choose(self, words: str, figure: Figure, context: str, scope: int | None) -> str | None:
+        """The field a figure written after ``words`` is, in the project ``scope``: the one
+        label with those words, else the one whose context words were written last before it;
+        None when nothing tells them apart."""
+        labels = [
             label
-            for label in self.labels
-            if label.words == words and self._kind(label.key) in _COMPATIBLE[figure.kind]
+            for label in self.vocabulary.by_words.get(words, ())
+            if self.vocabulary.in_scope(label.key, scope)
+        ]
+        candidates = [
+            label for label in labels if self._kind(label.key) in _COMPATIBLE[figure.kind]
         ]
         if not candidates and figure.kind == "percent":  # 项目支出 27.56%: a share of 项目支出
             candidates = [
-                label
-                for label in self.labels
-                if label.words == words and self._kind(label.key) in ("amount", "number")
+                label for label in labels if self._kind(label.key) in ("amount", "number")
             ]
         keys = list(dict.fromkeys(label.key for label in candidates))
         needs_context = any(label.needs_context for label in candidates)
         if len(keys) == 1 and not needs_context:
             return keys[0]
+        contexts = self.vocabulary.contexts
+        # A context word every candidate has (资金 above each row of the 资金 block) tells none apart.
+        shared = set.intersection(*(set(contexts[k]) for k in keys)) if len(keys) > 1 else set()
+        # Where each candidate's context words end last: the name “项目总成本” ends after the 项目
+        # inside it.
         placed = {
-            key: max(context.rfind(word) for word in self.contexts.get(key, ("\0",)))
+            key: max((_end(context, w) for w in contexts[key] if w not in shared), default=-1)
             for key in keys
         }
         ranked = sorted(placed.items(), key=lambda item: -item[1])
-        if not ranked or ranked[0][1] < 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        if ranked and ranked[0][1] < 0:
+            return self.vocabulary.whole_of(keys)
+        if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
             return None
         return ranked[0][0]
 
@@ -211,13 +188,14 @@ class Labeller:
         lead: str,
         context: str,
         earlier: Sequence[Mention],
+        scope: int | None,
     ) -> Mention:
         """占 72.44%: a share of the label before 占 (项目支出占…), else of the figure before it;
         of the label after 占 when one is named (占实际支出的 27.56%)."""
         occupy = lead.rfind("占")
-        base = self._closest_label(lead[occupy + 1 :])
-        base_key = self._choose(base[0], _AMOUNT, context) if base else None
-        subject = self._closest_label(lead[:occupy]) if occupy > 0 else None
+        base = self.closest_label(lead[occupy + 1 :])
+        base_key = self.choose(base[0], _AMOUNT, context, scope) if base else None
+        subject = self.closest_label(lead[:occupy]) if occupy > 0 else None
         sentence_start = sentence_span(text, figure.start)[0]
         part = next(
             (
@@ -228,7 +206,7 @@ class Labeller:
             None,
         )
         if subject is not None:
-            part_key = self._choose(subject[0], _AMOUNT, context)
+            part_key = self.choose(subject[0], _AMOUNT, context, scope)
         else:
             part_key = part.key if part else None
         key = self._ratio_of(part_key, base_key) if part_key else None
@@ -269,128 +247,21 @@ class Labeller:
             rf"(?:{words})\s*(?:为|是|：|:)?\s*[“\"「]?(?P<grade>{tokens})(?P<after>[”\"」]|等级|级|档|$|[，。；、！,.;\s])?"
         )
         found = []
-        for paragraph in paragraphs:
+        for paragraph, scope in zip(paragraphs, self.scopes(paragraphs), strict=True):
             text = normalise_text(paragraph.text)
             for match in pattern.finditer(text):
                 grade = match.group("grade")
                 if len(grade) == 1 and match.group("after") is None:
                     continue  # 自评中发现…: 中 here is not a grade
-                found.append(
-                    GradeMention(paragraph, text, match.start("grade"), names[grade], grade)
-                )
+                at = match.start("grade")
+                found.append(GradeMention(paragraph, text, at, names[grade], grade, scope.at(at)))
         return found
+
+
+def _end(text: str, word: str) -> int:
+    """Where the last ``word`` in ``text`` ends; -1 when it is not there."""
+    at = text.rfind(word)
+    return at + len(word) if at >= 0 else -1
 
 
 _AMOUNT = Figure(0, 0, 0.0, 0, "万元", "amount")
-
-
-def _labels(layout: Layout, template: ReportTemplate) -> Iterator[_Label]:
-    needs = set(template.needs_context)
-    tables = table_sheets(layout)
-    for placed in layout.fields:
-        if placed.table in tables or placed.key.startswith(
-            ("weight.", "subtotal_weight.", "reason.")
-        ):
-            continue
-        words = field_words(placed)
-        for word in {words, *template.aliases.get(placed.key, ())}:
-            if word:
-                yield _Label(word, placed.key, word in needs)
-
-
-def field_words(placed: PlacedField) -> str:
-    """How a report names a field: its label, an indicator's or a part's name for scores."""
-    parts = placed.label_path.split("/")
-    if placed.key.startswith("score."):
-        return parts[-2]
-    if placed.key.startswith("subtotal."):
-        return parts[1]
-    if placed.key == "grade":
-        return ""
-    return placed.spec.label
-
-
-def _groups(placed: PlacedField) -> tuple[str, ...]:
-    """The headings a field sits under in its sheet (年初预算, 实际支出/基本支出)."""
-    return tuple(placed.label_path.split("/")[1:-1])
-
-
-class _TableReader:
-    """Figures in Word tables: a table with the columns of a spec table (项目支出) states its rows;
-    any other table states each figure of a row named by its first cell (评分表's parts)."""
-
-    def __init__(self, labeller: Labeller):
-        self.labeller = labeller
-        self.tables = table_sheets(labeller.layout)
-
-    def mentions(self, paragraphs: Sequence[ReportParagraph]) -> list[Mention]:
-        grids: dict[int, dict[tuple[int, int], ReportParagraph]] = {}
-        for paragraph in paragraphs:
-            if paragraph.cell is not None:
-                grids.setdefault(paragraph.cell.table, {})[
-                    (paragraph.cell.row, paragraph.cell.column)
-                ] = paragraph
-        found: list[Mention] = []
-        for grid in grids.values():
-            found.extend(self._grid(grid))
-        return found
-
-    def _grid(self, grid: Mapping[tuple[int, int], ReportParagraph]) -> Iterator[Mention]:
-        header = {column: _bare_header(p.text) for (row, column), p in grid.items() if row == 0}
-        table, columns = self._spec_table(header)
-        for (row, column), paragraph in sorted(grid.items()):
-            if row == 0 or column == 0:
-                continue
-            text = normalise_text(paragraph.text)
-            figures = [f for f in find_figures(text) if f.kind != "points"]
-            if len(figures) != 1:
-                continue
-            figure = figures[0]
-            if text.strip() != text[figure.start : figure.end].strip():
-                continue  # a name or a note that holds a number, not a figure
-            unit = _header_unit(grid[(0, column)].text) if (0, column) in grid else ""
-            if figure.kind == "bare" and unit:
-                figure = Figure(
-                    figure.start,
-                    figure.end,
-                    figure.value,
-                    figure.decimals,
-                    unit,
-                    "amount" if unit.endswith("元") else "bare",
-                )
-            first = grid.get((row, 0))
-            row_label = normalise_text(first.text).strip() if first else ""
-            if table is not None and column in columns:
-                number = int(row_label) if row_label.isdigit() else None
-                if number is not None:
-                    key = f"{table}[{number}].{columns[column]}"
-                elif row_label in ("合计", "总计"):
-                    key = f"{table}.total.{columns[column]}"
-                else:
-                    continue
-                if key in self.labeller.layout.by_key:
-                    yield Mention(paragraph, text, figure, key, header.get(column))
-                continue
-            heading = header.get(column, "")
-            if heading.endswith(("分值", "满分", "权重")):
-                continue
-            hit = self.labeller._closest_label(row_label + " ")
-            named = self.labeller._choose(hit[0], figure, heading) if hit else None
-            yield Mention(paragraph, text, figure, named, row_label)
-
-    def _spec_table(self, header: Mapping[int, str]) -> tuple[str | None, dict[int, str]]:
-        for key, sheet in self.tables.items():
-            labels = {c.label: c.key for c in sheet.columns}
-            columns = {column: labels[text] for column, text in header.items() if text in labels}
-            if len(columns) >= 2:
-                return key, columns
-        return None, {}
-
-
-def _bare_header(text: str) -> str:
-    return re.sub(r"[（(][^）)]*[）)]\s*$", "", normalise_text(text).strip())
-
-
-def _header_unit(text: str) -> str:
-    match = re.search(r"[（(]([^）)]*)[）)]\s*$", normalise_text(text))
-    return match.group(1) if match and match.group(1) in ("万元", "元", "亿元", "千元", "%") else ""

@@ -11,86 +11,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xlcheck.errors import SpecError
-from xlcheck.layout import Layout, lay_out, spec_blocks
-from xlcheck.layout.scoring import ScoringBlock
-from xlcheck.layout.table import TableBlock
+from xlcheck.narrative.outline_model import BLOCK_KINDS, Block, ReportTemplate
+from xlcheck.narrative.outline_references import check_references
 from xlcheck.spec import Spec
 from xlcheck.spec_loading import builtin_spec_dirs
-
-#: Block kinds a report template's outline may use.
-BLOCK_KINDS = ("title", "heading", "paragraph", "placeholder", "table", "page_break")
-#: What ``each:`` may repeat a block over, besides the key of any table sheet.
-REPEATS = ("parts", "deductions")
-#: Placeholders in text: ``{field key}``, ``{count:table}``, ``{list:table.column}``, and in a
-#: repeated block ``{part}``, ``{indicator}``, ``{deducted}`` and keys with ``*`` for the item.
-REFERENCE = re.compile(r"\{([^{}]+)\}")
-#: Text the unit must write, inside a sentence: ``[[财政局通知文号]]``.
-UNIT_TEXT = re.compile(r"\[\[(.+?)\]\]")
-_ITEM_WORDS = {"parts": ("part",), "deductions": ("indicator", "deducted")}
-
-
-@dataclass(frozen=True)
-class Block:
-    """One element of the outline (see ``docs`` in the README's 自评报告 section).
-
-    Attributes:
-        kind: one of ``BLOCK_KINDS``.
-        text: the sentence(s), with ``{…}`` references and ``[[…]]`` unit text.
-        level: heading level (1–3).
-        lead: bold words before a paragraph's text (机构设置：).
-        align: ``center`` or empty.
-        each: repeat the block per table row (table key), per scoring part, or per deduction.
-        part: for ``each: deductions``, only that part's indicators.
-        empty: text written instead when ``each`` has nothing to repeat over.
-        when: keys that must have values for the block to be written at all.
-        table: for tables, a table sheet's key or ``scoring``.
-        columns: for a table sheet's table, the column keys shown, in order.
-        path: where the block is in the YAML file, for error messages.
-    """
-
-    kind: str
-    text: str = ""
-    level: int = 1
-    lead: str = ""
-    align: str = ""
-    each: str | None = None
-    part: str | None = None
-    empty: str = ""
-    when: tuple[str, ...] = ()
-    table: str | None = None
-    columns: tuple[str, ...] = ()
-    path: str = ""
-
-
-@dataclass(frozen=True)
-class ReportTemplate:
-    """A workbook template's report: outline to draft, and the words to find its figures by.
-
-    Attributes:
-        template: the spec id it belongs to.
-        blocks: the outline, in order.
-        aliases: field key → the other words reports use for it (the spec's label always counts).
-        contexts: field key → words that, written before a figure, say it is this field's (年初预算
-            for the budget line 基本支出 against the spending figure 基本支出).
-        grade_words: words that introduce a grade (自评等级为…, 自评优秀).
-        counts: table key → nouns counted ("主要支出项目…等 7 项").
-        needs_context: aliases that name a field only after one of its context words (合计 is
-            the budget total only in a paragraph about 年初预算).
-    """
-
-    template: str
-    blocks: tuple[Block, ...]
-    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    contexts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    grade_words: tuple[str, ...] = ()
-    counts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    needs_context: tuple[str, ...] = ()
-    source: Path | None = None
 
 
 def builtin_report_path(template_id: str) -> Path | None:
@@ -126,7 +54,7 @@ def load_report_template(spec: Spec, outline: Path | None = None) -> ReportTempl
         raise SpecError(
             path, "template", f"这份报告模板属于 {template.template}，而工作簿模板是 {spec.id}"
         )
-    _check_references(template, lay_out(spec))
+    check_references(template, spec)
     return template
 
 
@@ -146,15 +74,13 @@ def _parse_file(path_text: str, mtime_ns: int, size: int) -> ReportTemplate:
         raise SpecError(path, "", "报告模板应为一个映射（template、outline、aliases……）")
     return ReportTemplate(
         template=_text(raw, "template", path),
-        blocks=tuple(
-            _block(item, f"outline[{i}]", path)
-            for i, item in enumerate(_list(raw, "outline", path))
-        ),
+        blocks=_blocks(_list(raw, "outline", path), "outline", path),
         aliases=_word_lists(raw.get("aliases", {}), "aliases", path),
         contexts=_word_lists(raw.get("contexts", {}), "contexts", path),
         grade_words=tuple(_words(raw.get("grade_words", []), "grade_words", path)),
         counts=_word_lists(raw.get("counts", {}), "counts", path),
         needs_context=tuple(_words(raw.get("needs_context", []), "needs_context", path)),
+        alt_bases=_word_lists(raw.get("alt_bases", {}), "alt_bases", path),
         source=path,
     )
 
@@ -185,6 +111,10 @@ def _word_lists(value: Any, where: str, path: Path) -> dict[str, tuple[str, ...]
     return {str(k): tuple(_words(v, f"{where}.{k}", path)) for k, v in value.items()}
 
 
+def _blocks(items: list[Any], where: str, path: Path) -> tuple[Block, ...]:
+    return tuple(_block(item, f"{where}[{i}]", path) for i, item in enumerate(items))
+
+
 def _block(item: Any, where: str, path: Path) -> Block:
     if item == "page_break":
         return Block("page_break", path=where)
@@ -202,8 +132,17 @@ def _block(item: Any, where: str, path: Path) -> Block:
     if not isinstance(level, int) or not 1 <= level <= 3:
         raise SpecError(path, f"{where}.level", "标题级别应为 1、2 或 3")
     when = item.get("when", [])
-    when = [when] if isinstance(when, str) else when
+    when = tuple(_words([when] if isinstance(when, str) else when, f"{where}.when", path))
     body = item[kind]
+    each = item.get("each")
+    if each is not None and not isinstance(each, str):
+        raise SpecError(path, f"{where}.each", "应为文本")
+    if kind == "blocks":
+        if not isinstance(body, list) or not body:
+            raise SpecError(path, f"{where}.blocks", "应为非空的块列表")
+        return Block(
+            kind, each=each, when=when, blocks=_blocks(body, f"{where}.blocks", path), path=where
+        )
     if kind == "table":
         return Block(
             kind,
@@ -211,7 +150,7 @@ def _block(item: Any, where: str, path: Path) -> Block:
             columns=tuple(_words(item.get("columns", []), f"{where}.columns", path))
             if "columns" in item
             else (),
-            when=tuple(_words(when, f"{where}.when", path)),
+            when=when,
             path=where,
         )
     if not isinstance(body, str):
@@ -222,10 +161,10 @@ def _block(item: Any, where: str, path: Path) -> Block:
         level=level,
         lead=str(item.get("lead", "")),
         align=str(item.get("align", "")),
-        each=item.get("each"),
+        each=each,
         part=item.get("part"),
         empty=_joined(str(item.get("empty", ""))),
-        when=tuple(_words(when, f"{where}.when", path)),
+        when=when,
         path=where,
     )
 
@@ -237,102 +176,3 @@ _FOLDED_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 
 def _joined(text: str) -> str:
     return _FOLDED_SPACE.sub("", text.strip())
-
-
-def table_sheets(layout: Layout) -> dict[str, TableBlock]:
-    """The spec's tables by table key (projects → the 项目支出 table)."""
-    return {b.key: b for b in spec_blocks(layout.spec, TableBlock)}
-
-
-def scoring_block(spec: Spec) -> ScoringBlock | None:
-    """The spec's 评分表 block, if it has one."""
-    return next(iter(spec_blocks(spec, ScoringBlock)), None)
-
-
-_ROW_KEY = re.compile(r"^(?P<table>[^\[]+)\[(?P<row>\d+)\]\.(?P<column>.+)$")
-
-
-def filled_rows(values: Mapping[str, Any], sheet: TableBlock) -> list[int]:
-    """The rows of a table a workbook fills (any column that is not computed holds a value), by
-    their number in the workbook, rows inserted beyond the template's capacity included."""
-    inputs = {c.key for c in sheet.columns if c.derive is None}
-    rows = set()
-    for key, value in values.items():
-        match = _ROW_KEY.match(key)
-        if (
-            match
-            and match["table"] == sheet.key
-            and match["column"] in inputs
-            and value not in (None, "")
-        ):
-            rows.add(int(match["row"]))
-    return sorted(rows)
-
-
-def _check_references(template: ReportTemplate, layout: Layout) -> None:
-    """Every key the template names exists in the spec, so a draft never writes a dangling {key}."""
-    source = template.source or template.template
-    keys = layout.by_key
-    tables = table_sheets(layout)
-    scoring = scoring_block(layout.spec)
-    parts = [p.key for p in scoring.parts] if scoring else []
-    indicators = [i.key for p in scoring.parts for i in p.indicators] if scoring else []
-    for kind in ("aliases", "contexts"):
-        for key in getattr(template, kind):
-            if key not in keys:
-                raise SpecError(source, f"{kind}.{key}", f"模板 {template.template} 没有字段 {key}")
-    for key in template.counts:
-        if key not in tables:
-            raise SpecError(source, f"counts.{key}", f"模板没有键为 {key} 的表格")
-    for block in template.blocks:
-        each = block.each
-        if each is not None and each not in REPEATS and each not in tables:
-            raise SpecError(
-                source, f"{block.path}.each", f"只能是 {'、'.join((*REPEATS, *tables))}"
-            )
-        if block.part is not None and block.part not in parts:
-            raise SpecError(source, f"{block.path}.part", f"评分表没有部分 {block.part}")
-        if each in REPEATS and scoring is None:
-            raise SpecError(source, f"{block.path}.each", "模板没有评分表")
-        sample = {"parts": parts[:1], "deductions": indicators[:1]}.get(each or "", ["1"])
-        item = sample[0] if sample else "1"
-        for reference in [*REFERENCE.findall(block.text), *REFERENCE.findall(block.empty)]:
-            _check_reference(reference, item, each, keys, tables, source, block.path)
-        for key in block.when:
-            if key not in keys:
-                raise SpecError(source, f"{block.path}.when", f"没有字段 {key}")
-        if block.kind == "table":
-            if block.table != "scoring" and block.table not in tables:
-                raise SpecError(source, f"{block.path}.table", f"没有表格 {block.table}")
-            if block.table in tables:
-                known = {c.key for c in tables[block.table].columns}
-                for column in block.columns:
-                    if column not in known:
-                        raise SpecError(source, f"{block.path}.columns", f"表格没有列 {column}")
-
-
-def _check_reference(
-    reference: str,
-    item: str,
-    each: str | None,
-    keys: Mapping[str, Any],
-    tables: Mapping[str, TableBlock],
-    source: Path | str,
-    where: str,
-) -> None:
-    if reference in _ITEM_WORDS.get(each or "", ()):
-        return
-    if ":" in reference:
-        verb, _, argument = reference.partition(":")
-        table, _, column = argument.partition(".")
-        columns = {c.key for c in tables[table].columns} if table in tables else set()
-        if (verb == "count" and table in tables and not column) or (
-            verb == "list" and column in columns
-        ):
-            return
-        raise SpecError(source, where, f"无法识别的引用 {{{reference}}}")
-    key = reference.replace("*", item)
-    if "*" in reference and each is None:
-        raise SpecError(source, where, f"{{{reference}}} 中的 * 只能用在 each 块里")
-    if key not in keys:
-        raise SpecError(source, where, f"引用了不存在的字段 {{{reference}}}")

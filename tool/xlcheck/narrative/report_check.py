@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from xlcheck.findings import TemplateIdentity
-from xlcheck.layout import lay_out
+from xlcheck.layout import Layout, lay_out
 from xlcheck.narrative.consistency import ReportChecks
 from xlcheck.narrative.mentions import Labeller
 from xlcheck.narrative.outline import load_report_template
+from xlcheck.narrative.outline_model import alt_bases_of
 from xlcheck.narrative.report_text import read_report
 from xlcheck.narrative.results import ReportCheckResult
+from xlcheck.narrative.sections import section_names
 from xlcheck.narrative.word_comments import annotate_report, checked_report_path
 from xlcheck.output_files import check_output_path
 from xlcheck.spec import Spec
@@ -60,13 +62,17 @@ def check_report(path: Path, *, options: ReportCheckOptions | None = None) -> Re
     if annotating:
         check_output_path(out, force=options.force, inputs=[path])  # before any work
     paragraphs = read_report(path)
-    spec, values, workbook_status, workbook_errors = _spec_and_values(options)
-    layout = lay_out(spec)
+    spec, values, workbook_layout, workbook_status, workbook_errors = _spec_and_values(options)
     template = load_report_template(spec, options.outline)
-    labeller = Labeller(layout, template)
+    # Without a workbook, the report's own parts say how many projects it covers.
+    layout = workbook_layout or lay_out(
+        spec, tuple(sorted(section_names(paragraphs, spec, template).items()))
+    )
+    labeller = Labeller(layout, template, values)
     mentions = labeller.mentions(paragraphs)
     grades = labeller.grades(paragraphs, spec.grading.grades)
-    findings = ReportChecks(layout, mentions, grades, values).findings()
+    bases = alt_bases_of(template, layout.by_key)
+    findings = ReportChecks(layout, mentions, grades, values, bases).findings()
     result = ReportCheckResult(
         path=path,
         template=TemplateIdentity(spec.id, spec.version, spec.spec_hash),
@@ -85,14 +91,13 @@ def check_report(path: Path, *, options: ReportCheckOptions | None = None) -> Re
 
 def _spec_and_values(
     options: ReportCheckOptions,
-) -> tuple[Spec, dict[str, Any] | None, str | None, int]:
-    """The spec to read the report by, and the workbook's verified values when one is given."""
+) -> tuple[Spec, dict[str, Any] | None, Layout | None, str | None, int]:
+    """The spec to read the report by, and when a workbook is given its verified values and the
+    layout they were read by (every project's sheet, every row the unit inserted)."""
     if options.workbook is None:
-        return load_spec(options.template or DEFAULT_TEMPLATE), None, None, 0
-    from xlcheck.verification import VerifyOptions, verify_workbook
+        return load_spec(options.template or DEFAULT_TEMPLATE), None, None, None, 0
+    from xlcheck.verification import verify_with_layout
 
-    verified = verify_workbook(
-        options.workbook, options=VerifyOptions(template=options.template, annotate=False)
-    )
-    template = options.template or (verified.template.id if verified.template else DEFAULT_TEMPLATE)
-    return load_spec(template), dict(verified.all_values), verified.status, verified.errors
+    verified, layout = verify_with_layout(options.workbook, template=options.template)
+    values = dict(verified.all_values)
+    return layout.spec, values, layout, verified.status, verified.errors

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlcheck.findings import VerificationResult
-from xlcheck.layout import lay_out
-from xlcheck.narrative.drafting import DraftParagraph, fill_template
+from xlcheck.narrative.draft_outline import fill_template
+from xlcheck.narrative.drafting import DraftParagraph
 from xlcheck.narrative.outline import load_report_template
 from xlcheck.narrative.word_writer import write_document
 from xlcheck.output_files import check_output_path
-from xlcheck.spec_loading import load_spec
 
 
 @dataclass(frozen=True)
@@ -49,17 +48,15 @@ def draft_report(
         SpecError: no report template for the workbook's template, or a malformed one.
         OutputExistsError, OutputRefusedError: ``out`` may not be written.
     """
-    from xlcheck.verification import VerifyOptions, verify_workbook
+    from xlcheck.verification import verify_with_layout
 
     check_output_path(out, force=force, inputs=[workbook])  # before any work
-    verification = verify_workbook(
-        workbook, options=VerifyOptions(template=template, annotate=False)
-    )
+    verification, layout = verify_with_layout(workbook, template=template)
     if verification.errors and not allow_errors:
         return DraftResult(verification, None)
-    spec = load_spec(template or (verification.template.id if verification.template else ""))
+    spec = layout.spec
     report_template = load_report_template(spec, outline)
-    elements = fill_template(report_template, lay_out(spec), verification.all_values)
+    elements = fill_template(report_template, layout, verification.all_values)
     titles = [e.text for e in elements if isinstance(e, DraftParagraph) and e.kind == "title"]
     written = write_document(
         elements,

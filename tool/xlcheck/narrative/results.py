@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlcheck import __version__
 from xlcheck.findings import Severity, TemplateIdentity
+from xlcheck.version import __version__
 
 
 @dataclass(frozen=True)

@@ -95,14 +95,20 @@ def _paragraph(document: Any, element: DraftParagraph) -> None:
 TEXT_WIDTH = Cm(21 - 2 * 2.8)
 
 
-def _column_widths(header: Sequence[str]) -> list[Any]:
-    """A narrow 序号, a wide first text column (the project's name), the rest alike."""
+def _column_widths(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[Any]:
+    """A narrow 序号, a wide first text column (the project's name), the rest alike; a table
+    of named rows (其中：当年财政拨款) has its first column as wide as its longest row label."""
     count = len(header)
-    if count < 3 or header[0] != "序号":
+    if count >= 3 and header[0] == "序号":
+        number, name = Cm(1.3), Cm(5.2)
+        rest = int((TEXT_WIDTH - number - name) / (count - 2))
+        return [number, name, *([rest] * (count - 2))]
+    if count < 3:
         return [int(TEXT_WIDTH / count)] * count
-    number, name = Cm(1.3), Cm(5.2)
-    rest = int((TEXT_WIDTH - number - name) / (count - 2))
-    return [number, name, *([rest] * (count - 2))]
+    longest = max((len(row[0]) for row in (header, *rows) if row), default=4)
+    first = min(max(Cm(0.42 * longest + 0.6), Cm(2.5)), Cm(5.5))
+    rest = int((TEXT_WIDTH - first) / (count - 1))
+    return [int(first), *([rest] * (count - 1))]
 
 
 def _table(document: Any, element: DraftTable) -> None:
@@ -110,7 +116,7 @@ def _table(document: Any, element: DraftTable) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    widths = _column_widths(element.header)
+    widths = _column_widths(element.header, element.rows)
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width  # the grid LibreOffice lays out by; Word reads the cells' widths
     for row_index, cells in enumerate((element.header, *element.rows)):
