@@ -17,6 +17,8 @@ from xlcheck.spec.nodes import SpecNode, field, integer, text
 
 #: Width (Excel character units) of a value cell that spans a single column.
 VALUE_WIDTH = 12.0
+#: Height (points) of a sign-off line: room for a signature or a stamp's edge.
+SIGNOFF_HEIGHT = 26.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,11 @@ class PairsKind:
             # Only single columns claim a width: a merged label or value fits the columns the
             # blocks around it need.
             tuple(widths.get(c, 0.0) for c in range(1, last + 1)),
+            row_heights=tuple(
+                (frame.first_row + offset, SIGNOFF_HEIGHT)
+                for offset in range(len(block.rows))
+                if self.label_style == "signoff"
+            ),
         )
         return move_rows(laid, placement) if placement is not None else laid
 

@@ -10,6 +10,7 @@ from xlcheck.findings import Finding, Severity
 from xlcheck.formula_text import normalise_formula
 from xlcheck.formulas import template_formulas
 from xlcheck.layout import PlacedField
+from xlcheck.layout.self_check import SELF_CHECK_ROLE
 from xlcheck.layout.table import TableLayout
 from xlcheck.recompute import canonical_grade
 from xlcheck.rules.registry import RuleContext, make_finding, rule
@@ -240,6 +241,24 @@ def _rows_without_formulas(context: RuleContext) -> frozenset[str]:
     return frozenset(found)
 
 
+def _check_self_check(
+    context: RuleContext, placed: PlacedField, formula: str
+) -> Iterator[Finding]:
+    """A 自查 cell: only its formula is compared (its text result is not recomputed)."""
+    reading = context.workbook.cells[placed.key]
+    params: dict[str, Any] = {"formula": formula, "label": placed.short_label}
+    if not context.workbook.formulas_read:
+        return
+    if reading.formula is None:
+        if is_blank(reading.raw) and reading.error is None:
+            yield make_finding(FORMULA_MISSING, placed, expected_text="自查结果", **params)
+        else:
+            yield make_finding(FORMULA_REPLACED, placed, **params)
+    elif normalise_formula(reading.formula) != normalise_formula(formula):
+        code = FORMULA_BROKEN if "#REF!" in reading.formula.upper() else FORMULA_ALTERED
+        yield make_finding(code, placed, actual_formula=reading.formula, **params)
+
+
 def check(context: RuleContext) -> Iterator[Finding]:
     new_rows = _rows_without_formulas(context) if context.workbook.formulas_read else frozenset()
     for placed in context.layout.fields:
@@ -247,6 +266,9 @@ def check(context: RuleContext) -> Iterator[Finding]:
             continue
         reading = context.workbook.cells[placed.key]
         template_formula = template_formulas(context.layout).get(placed.key)
+        if placed.role == SELF_CHECK_ROLE and template_formula is not None:
+            yield from _check_self_check(context, placed, template_formula)
+            continue
         if template_formula is None:  # a constant such as an indicator's weight
             actual = context.cells[placed.key].value
             if reading.formula is not None or not values_match(

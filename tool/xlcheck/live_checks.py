@@ -1,0 +1,372 @@
+"""Live checks inside the workbook: the formula of each 自查 row (通过, 未填写, or what is wrong
+and by how much) and the conditional formats that mark the same problems on the cells themselves.
+
+Both are plain Excel formulas that Excel, WPS and LibreOffice evaluate as a unit types (IF, AND,
+OR, N, ROUND, FIXED, COUNT, SUM, SUMPRODUCT, ISNUMBER, LEN, YEAR, DATE, IFERROR); the conditional
+formats reference other sheets, which Excel allows from 2010 on.
+
+``verify`` stays the authority: it compares each 自查 formula's text with the one written here
+(an altered one is ``formula-altered``) but does not recompute the text results. They say the
+same as the findings verify reports at the cells themselves, and their wording depends on how the
+app formats numbers (FIXED follows the locale's separators), so comparing them would only
+report the same problem twice, or a difference of format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from xlcheck.derivation_formulas import cell_reference, count_terms, expression, grade_formula
+from xlcheck.findings import column_letters
+from xlcheck.layout import Layout, PlacedField, SheetLayout
+from xlcheck.layout.self_check import SELF_CHECK_ROLE
+from xlcheck.spec import Grade
+
+#: What a check shows while the cells it reads are empty.
+NOT_FILLED = '"未填写"'
+PASSED = '"通过"'
+_CELL = re.compile(r"(?<![A-Z$])([A-Z]{1,3})(\d+)")
+
+
+@dataclass(frozen=True)
+class MarkedCells:
+    """A conditional format: the cells (``F4:F7``) marked where ``formula`` (no ``=``) is true,
+    written for the first cell of the range (relative references follow each cell)."""
+
+    cells: str
+    formula: str
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+class _Writer:
+    """Formula text for one sheet (``home``): references, shown values, the checks' pieces."""
+
+    def __init__(self, layout: Layout, home: str, grades: tuple[Grade, ...]) -> None:
+        self.layout = layout
+        self.home = home
+        self.grades = grades
+
+    def ref(self, key: str) -> str:
+        return cell_reference(self.layout.by_key[key], self.home)
+
+    def terms(self, keys: tuple[str, ...]) -> str:
+        return count_terms(keys, self.layout, self.home)
+
+    def decimals(self, *keys: str) -> int:
+        found = [self.layout.by_key[k].spec.decimals for k in keys]
+        return min((d for d in found if d is not None), default=2)
+
+    def shown(self, number: str, key: str) -> str:
+        """A number as the field shows it: 99.72%, 1,131.12 万元, 5.00 分."""
+        spec = self.layout.by_key[key].spec
+        decimals = spec.decimals if spec.decimals is not None else 2
+        if spec.value_type == "percent":
+            return f'FIXED({number}*100,{max(decimals - 2, 0)})&"%"'
+        unit = " 分" if spec.value_type == "score" else f" {spec.unit}" if spec.unit else ""
+        text = f"FIXED({number},{decimals})"
+        return f'{text}&"{unit}"' if unit else text
+
+    def computed(self, key: str) -> str:
+        """What a derived field's own formula gives, written on this sheet (without the guard
+        that leaves it blank: N() of either is the same)."""
+        target = self.layout.by_key[key]
+        derive = target.spec.derive
+        assert derive is not None
+        here = dataclasses.replace(target, sheet=self.home)
+        return expression(derive, here, self.layout, self.grades)
+
+    def grade_accepted(self, grade: str, total: str) -> str:
+        """True where the typed grade is the one the total earns (an alias such as 优秀 too)."""
+        accepted = f'{grade}=""'
+        for band in reversed(self.grades):
+            names = ",".join(f'{grade}="{n}"' for n in (band.name, *band.aliases))
+            test = f"OR({names})"
+            accepted = test if band is self.grades[-1] else (
+                f"IF(N({total})>={band.minimum:g},{test},{accepted})"
+            )
+        return f'IF(N({total})=0,{grade}="",{accepted})'
+
+
+def _formula_check(w: _Writer, key: str) -> str:
+    cell, computed = w.ref(key), w.computed(key)
+    spec = w.layout.by_key[key].spec
+    if spec.value_type in ("text", "choice", "date"):
+        return (
+            f'IF(AND({cell}="",{computed}=""),{NOT_FILLED},IF({cell}={computed},{PASSED},'
+            f'"表上为“"&{cell}&"”，应为“"&{computed}&"”"))'
+        )
+    d = w.decimals(key)
+    expected = w.shown(f"N({computed})", key)
+    return (
+        f'IF({cell}="",IF(N({computed})=0,{NOT_FILLED},"表上为空，按公式应为 "&{expected}),'
+        f"IF(ISNUMBER({cell}),IF(ROUND({cell},{d})=ROUND(N({computed}),{d}),{PASSED},"
+        f'"表上为 "&{w.shown(cell, key)}&"，按公式应为 "&{expected}),'
+        f'"表上为文字“"&{cell}&"”，按公式应为 "&{expected}))'
+    )
+
+
+def _relation_check(w: _Writer, kind: str, left: str, right: str) -> str:
+    a, b = w.ref(left), w.ref(right)
+    d = w.decimals(left, right)
+    placed_a, placed_b = w.layout.by_key[left], w.layout.by_key[right]
+    named_a = f"{placed_a.sheet}“{placed_a.short_label}”"
+    named_b = f"{placed_b.sheet}“{placed_b.short_label}”"
+    shown_a, shown_b = w.shown(f"N({a})", left), w.shown(f"N({b})", right)
+    gap = w.shown(f"N({a})-N({b})", left)
+    if kind == "equal":
+        passes = f"ROUND(N({a}),{d})=ROUND(N({b}),{d})"
+        message = f'"{named_a} "&{shown_a}&"，{named_b} "&{shown_b}&"，相差 "&{gap}'
+    else:
+        passes = f"ROUND(N({a}),{d})<=ROUND(N({b}),{d})"
+        message = f'"{named_a} "&{shown_a}&" 超过了{named_b} "&{shown_b}&"，多 "&{gap}'
+    return f'IF(AND({a}="",{b}=""),{NOT_FILLED},IF({passes},{PASSED},{message}))'
+
+
+def _year(w: _Writer, operands: tuple[str | float, ...]) -> str:
+    """The evaluated year: the workbook's year field when it holds one, else the spec's."""
+    numbers = [o for o in operands if isinstance(o, float)]
+    spec_year = _number(numbers[0])
+    keys = [o for o in operands if isinstance(o, str)]
+    if len(keys) < 2:
+        return spec_year
+    year = w.ref(keys[1])
+    return f"IF(N({year})>1900,N({year}),{spec_year})"
+
+
+def _date_check(w: _Writer, kind: str, operands: tuple[str | float, ...]) -> str:
+    date = w.ref(str(operands[0]))
+    year = _year(w, operands)
+    if kind == "year_end":
+        test = f"{date}=DATE({year},12,31)"
+        message = f'"应为 "&{year}&" 年 12 月 31 日"'
+    else:
+        offset = [o for o in operands if isinstance(o, float)][1]
+        wanted = f"({year}+{_number(offset)})" if offset else year
+        test = f"YEAR({date})={wanted}"
+        message = f'"日期在 "&YEAR({date})&" 年，应在 "&{wanted}&" 年"'
+    return (
+        f'IF({date}="",{NOT_FILLED},IFERROR(IF({test},{PASSED},{message}),"不是日期"))'
+    )
+
+
+def _column_ranges(w: _Writer, keys: list[str]) -> list[str]:
+    """The cells of ``keys`` as one range per column (a table's body, column by column)."""
+    by_column: dict[int, list[str]] = {}
+    for key in keys:
+        by_column.setdefault(w.layout.by_key[key].column_number, []).append(key)
+    return [w.terms(tuple(column)) for column in by_column.values()]
+
+
+def _row_count_check(w: _Writer, operands: tuple[str | float, ...]) -> str:
+    stated, *columns = [str(o) for o in operands]
+    cell = w.ref(stated)
+    joined = "&".join(_column_ranges(w, columns))
+    count = f"SUMPRODUCT(--(LEN({joined})>0))"
+    return (
+        f'IF({cell}="",{NOT_FILLED},IF(N({cell})={count},{PASSED},'
+        f'"写的是 "&{cell}&" 个，表中填了 "&{count}&" 行"))'
+    )
+
+
+def _score_pairs(operands: tuple[str | float, ...]) -> list[tuple[str, str | float]]:
+    return [(str(operands[i]), operands[i + 1]) for i in range(0, len(operands), 2)]
+
+
+def _over_weight(w: _Writer, pairs: list[tuple[str, str | float]]) -> str:
+    """How many scores are above their weights: SUMPRODUCT over runs of rows, else cell by cell."""
+    terms: list[str] = []
+    runs: list[list[tuple[str, str]]] = []
+    for score, weight in pairs:
+        if isinstance(weight, float):
+            terms.append(f"ISNUMBER({w.ref(score)})*({w.ref(score)}>{_number(weight)})")
+            continue
+        by_key = w.layout.by_key
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and by_key[score].row_number == by_key[last[0]].row_number + 1
+            and by_key[weight].row_number == by_key[last[1]].row_number + 1
+            and by_key[score].column_number == by_key[last[0]].column_number
+            and by_key[weight].column_number == by_key[last[1]].column_number
+        ):
+            runs[-1].append((score, weight))
+        else:
+            runs.append([(score, weight)])
+    for run in runs:
+        scores = w.terms(tuple(s for s, _ in run))
+        weights = w.terms(tuple(g for _, g in run))
+        if len(run) == 1:
+            terms.append(f"ISNUMBER({scores})*({scores}>{weights})")
+        else:
+            terms.append(f"SUMPRODUCT(ISNUMBER({scores})*({scores}>{weights}))")
+    return "+".join(terms)
+
+
+def _scores_check(w: _Writer, operands: tuple[str | float, ...]) -> str:
+    pairs = _score_pairs(operands)
+    over = _over_weight(w, pairs)
+    scores = w.terms(tuple(s for s, _ in pairs))
+    return (
+        f"IF(COUNT({scores})=0,{NOT_FILLED},IF(({over})=0,{PASSED},"
+        f'"有 "&({over})&" 项得分超过分值"))'
+    )
+
+
+def _maximum_check(w: _Writer, total: str, maximum: float) -> str:
+    cell, most = w.ref(total), _number(maximum)
+    return (
+        f'IF({cell}="",{NOT_FILLED},IF(ROUND(N({cell}),2)<={most},{PASSED},'
+        f'"总分 "&FIXED(N({cell}),2)&" 超过满分 {most} 分"))'
+    )
+
+
+def _grade_check(w: _Writer, grade: str, total: str) -> str:
+    typed, score = w.ref(grade), w.ref(total)
+    earned = grade_formula(score, w.grades)
+    return (
+        f'IF(AND({typed}="",N({score})=0),{NOT_FILLED},'
+        f"IF({w.grade_accepted(typed, score)},{PASSED},"
+        f'"等级为“"&{typed}&"”，总分 "&FIXED(N({score}),2)&" 应为“"&{earned}&"”"))'
+    )
+
+
+def _weights_check(w: _Writer, operands: tuple[str | float, ...]) -> str:
+    keys = tuple(str(o) for o in operands if isinstance(o, str))
+    wanted = _number(float(operands[-1]))
+    typed = tuple(k for k in keys if w.layout.by_key[k].is_input) or keys
+    total = f"SUM({w.terms(keys)})"
+    return (
+        f"IF(COUNT({w.terms(typed)})=0,{NOT_FILLED},IF(ROUND({total},2)={wanted},{PASSED},"
+        f'"分值合计 "&FIXED({total},2)&" 分，应为 {wanted} 分"))'
+    )
+
+
+def check_formula(placed: PlacedField, layout: Layout, grades: tuple[Grade, ...]) -> str:
+    """The formula (without ``=``) of one 自查 result cell."""
+    derive = placed.spec.derive
+    assert derive is not None
+    kind, operands = str(derive.constant), derive.operands
+    plain = tuple(o for o in operands if isinstance(o, str | float))
+    w = _Writer(layout, placed.sheet, grades)
+    if kind == "formula":
+        return _formula_check(w, str(plain[0]))
+    if kind in ("equal", "at_most"):
+        return _relation_check(w, kind, str(plain[0]), str(plain[1]))
+    if kind in ("year_of", "year_end"):
+        return _date_check(w, kind, plain)
+    if kind == "row_count":
+        return _row_count_check(w, plain)
+    if kind == "scores":
+        return _scores_check(w, plain)
+    if kind == "maximum":
+        return _maximum_check(w, str(plain[0]), float(plain[1]))
+    if kind == "grade":
+        return _grade_check(w, str(plain[0]), str(plain[1]))
+    if kind == "weights":
+        return _weights_check(w, plain)
+    raise AssertionError(f"unknown live check {kind}")
+
+
+# Conditional formats ---------------------------------------------------------------------------
+
+
+def _absolute(reference: str) -> str:
+    """``A1`` → ``$A$1`` (sheet names untouched), for formulas shared by a range of cells."""
+    sheet, _, cell = reference.rpartition("!")
+    fixed = _CELL.sub(r"$\1$\2", cell)
+    return f"{sheet}!{fixed}" if sheet else fixed
+
+
+def _range(cells: list[PlacedField]) -> str:
+    first, last = cells[0], cells[-1]
+    start = f"{column_letters(first.column_number)}{first.row_number}"
+    end = f"{column_letters(last.column_number)}{last.row_number}"
+    return start if start == end else f"{start}:{end}"
+
+
+def _derived_marks(w: _Writer, placed: PlacedField, cells: str) -> MarkedCells:
+    cell, computed = w.ref(placed.key), w.computed(placed.key)
+    if placed.spec.value_type in ("text", "choice", "date"):
+        return MarkedCells(cells, f"{cell}<>{computed}")
+    d = w.decimals(placed.key)
+    return MarkedCells(cells, f"ROUND(N({cell}),{d})<>ROUND(N({computed}),{d})")
+
+
+def _check_marks(w: _Writer, check: PlacedField) -> Iterator[MarkedCells]:
+    """The cells of ``w.home`` one 自查 row is about, and when they are wrong."""
+    derive = check.spec.derive
+    assert derive is not None
+    kind = str(derive.constant)
+    operands = tuple(o for o in derive.operands if isinstance(o, str | float))
+    by_key = w.layout.by_key
+
+    def here(key: str) -> bool:
+        return by_key[key].sheet == w.home
+
+    keys = [o for o in operands if isinstance(o, str)]
+    if kind == "formula" and here(keys[0]):
+        yield _derived_marks(w, by_key[keys[0]], by_key[keys[0]].cell_ref)
+    elif kind in ("equal", "at_most"):
+        a, b = w.ref(keys[0]), w.ref(keys[1])
+        d = w.decimals(*keys)
+        sign = "<>" if kind == "equal" else ">"
+        test = f'AND(OR({a}<>"",{b}<>""),ROUND(N({a}),{d}){sign}ROUND(N({b}),{d}))'
+        yield from (MarkedCells(by_key[k].cell_ref, test) for k in keys if here(k))
+    elif kind == "scores":
+        for score, weight in _score_pairs(operands):
+            if not here(score):
+                continue
+            limit = _number(weight) if isinstance(weight, float) else w.ref(weight)
+            cell = w.ref(score)
+            yield MarkedCells(by_key[score].cell_ref, f"AND(ISNUMBER({cell}),{cell}>{limit})")
+    elif kind == "maximum" and here(keys[0]):
+        most = _number(float(operands[1]))
+        yield MarkedCells(by_key[keys[0]].cell_ref, f"ROUND(N({w.ref(keys[0])}),2)>{most}")
+    elif kind == "grade" and here(keys[0]):
+        typed, score = w.ref(keys[0]), w.ref(keys[1])
+        test = f'AND(OR({typed}<>"",N({score})<>0),NOT({w.grade_accepted(typed, score)}))'
+        yield MarkedCells(by_key[keys[0]].cell_ref, test)
+    elif kind == "weights":
+        inputs = [by_key[k] for k in keys if by_key[k].is_input and here(k)]
+        if inputs:
+            wanted = _number(float(operands[-1]))
+            total = ",".join(_absolute(t) for t in w.terms(tuple(keys)).split(","))
+            test = f"AND(COUNT({total})>0,ROUND(SUM({total}),2)<>{wanted})"
+            yield from (MarkedCells(r, test) for r in w.terms(tuple(f.key for f in inputs)).split(","))
+
+
+def _table_marks(w: _Writer, sheet: SheetLayout) -> Iterator[MarkedCells]:
+    """A table's computed columns (执行率 per project), each as one range from its first row."""
+    columns: dict[tuple[str | None, int], list[PlacedField]] = {}
+    for block in sheet.blocks:
+        for placed in block.fields:
+            derive = placed.spec.derive
+            if (placed.table_row or 0) > 0 and derive is not None and derive.verb != "constant":
+                columns.setdefault((placed.table, placed.column_number), []).append(placed)
+    for cells in columns.values():
+        cells.sort(key=lambda f: f.row_number)
+        yield _derived_marks(w, cells[0], _range(cells))
+
+
+def conditional_formats(layout: Layout, sheet: SheetLayout) -> list[MarkedCells]:
+    """The conditional formats of one sheet: each cell a 自查 row is about, marked while that
+    check fails (a score above its weight, a total that disagrees with its parts, a figure that
+    disagrees with another sheet's, a grade that does not match the score)."""
+    if sheet.generated:
+        # The 自查 sheet itself: a result other than 通过 or 未填写 is marked too.
+        results = [f for b in sheet.blocks for f in b.fields if f.role == SELF_CHECK_ROLE]
+        if not results:
+            return []
+        first = results[0].cell_ref
+        test = f'AND({first}<>"",{first}<>{PASSED},{first}<>{NOT_FILLED})'
+        return [MarkedCells(_range(results), test)]
+    w = _Writer(layout, sheet.name, layout.spec.grading.grades)
+    checks = [f for f in layout.fields if f.role == SELF_CHECK_ROLE]
+    marks = [m for check in checks for m in _check_marks(w, check)]
+    return [*marks, *_table_marks(w, sheet)]
