@@ -57,7 +57,8 @@ def test_recompute_derived_leaves_a_score_blank_while_its_rate_is() -> None:
     assert blank["project[1].total_score"] is None
     assert blank["project[1].total_weight"] == 10
     filled = recompute_derived(
-        layout, {"project[1].funds.appropriation.full": 10, "project[1].funds.appropriation.executed": 5}
+        layout,
+        {"project[1].funds.appropriation.full": 10, "project[1].funds.appropriation.executed": 5},
     )
     assert filled["project[1].funds.total.score"] == pytest.approx(5)
 

@@ -38,7 +38,7 @@ def _sum_terms(fields: list[PlacedField], layout: Layout, home_sheet: str) -> li
         if run and (
             placed.sheet != run[-1].sheet
             or placed.column_number != run[-1].column_number
-            or not _adjacent(run[-1].row_number, placed.row_number, layout, placed.sheet)
+            or not adjacent_rows(run[-1].row_number, placed.row_number, layout, placed.sheet)
         ):
             flush()
         run.append(placed)
@@ -46,7 +46,7 @@ def _sum_terms(fields: list[PlacedField], layout: Layout, home_sheet: str) -> li
     return terms
 
 
-def _adjacent(row_number: int, next_row_number: int, layout: Layout, sheet: str) -> bool:
+def adjacent_rows(row_number: int, next_row_number: int, layout: Layout, sheet: str) -> bool:
     """Whether only rows the unit inserted stand between two rows."""
     if next_row_number == row_number + 1:
         return True

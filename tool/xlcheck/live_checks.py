@@ -19,7 +19,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from xlcheck.derivation_formulas import cell_reference, count_terms, expression, grade_formula
+from xlcheck.derivation_formulas import (
+    adjacent_rows,
+    cell_reference,
+    count_terms,
+    expression,
+    grade_formula,
+)
 from xlcheck.findings import column_letters
 from xlcheck.layout import Layout, PlacedField, SheetLayout
 from xlcheck.layout.self_check import SELF_CHECK_ROLE
@@ -58,6 +64,16 @@ class _Writer:
     def terms(self, keys: tuple[str, ...]) -> str:
         return count_terms(keys, self.layout, self.home)
 
+    def below(self, above: str, key: str) -> bool:
+        """Whether ``key``'s cell is the next one down from ``above``'s (rows a unit inserted
+        between aside), so that both fall in one range."""
+        first, second = self.layout.by_key[above], self.layout.by_key[key]
+        return (
+            first.sheet == second.sheet
+            and first.column_number == second.column_number
+            and adjacent_rows(first.row_number, second.row_number, self.layout, first.sheet)
+        )
+
     def decimals(self, *keys: str) -> int:
         found = [self.layout.by_key[k].spec.decimals for k in keys]
         return min((d for d in found if d is not None), default=2)
@@ -87,8 +103,10 @@ class _Writer:
         for band in reversed(self.grades):
             names = ",".join(f'{grade}="{n}"' for n in (band.name, *band.aliases))
             test = f"OR({names})"
-            accepted = test if band is self.grades[-1] else (
-                f"IF(N({total})>={band.minimum:g},{test},{accepted})"
+            accepted = (
+                test
+                if band is self.grades[-1]
+                else (f"IF(N({total})>={band.minimum:g},{test},{accepted})")
             )
         return f'IF(N({total})=0,{grade}="",{accepted})'
 
@@ -114,9 +132,10 @@ def _formula_check(w: _Writer, key: str) -> str:
 def _relation_check(w: _Writer, kind: str, left: str, right: str) -> str:
     a, b = w.ref(left), w.ref(right)
     d = w.decimals(left, right)
-    placed_a, placed_b = w.layout.by_key[left], w.layout.by_key[right]
-    named_a = f"{placed_a.sheet}“{placed_a.short_label}”"
-    named_b = f"{placed_b.sheet}“{placed_b.short_label}”"
+    # Labels only, no sheet names: a unit may rename a sheet (Excel then updates the
+    # references, not the text), and the 自查 row's description names the sheets.
+    named_a = f"“{w.layout.by_key[left].short_label}”"
+    named_b = f"“{w.layout.by_key[right].short_label}”"
     shown_a, shown_b = w.shown(f"N({a})", left), w.shown(f"N({b})", right)
     gap = w.shown(f"N({a})-N({b})", left)
     if kind == "equal":
@@ -150,9 +169,7 @@ def _date_check(w: _Writer, kind: str, operands: tuple[str | float, ...]) -> str
         wanted = f"({year}+{_number(offset)})" if offset else year
         test = f"YEAR({date})={wanted}"
         message = f'"日期在 "&YEAR({date})&" 年，应在 "&{wanted}&" 年"'
-    return (
-        f'IF({date}="",{NOT_FILLED},IFERROR(IF({test},{PASSED},{message}),"不是日期"))'
-    )
+    return f'IF({date}="",{NOT_FILLED},IFERROR(IF({test},{PASSED},{message}),"不是日期"))'
 
 
 def _column_ranges(w: _Writer, keys: list[str]) -> list[str]:
@@ -186,15 +203,8 @@ def _over_weight(w: _Writer, pairs: list[tuple[str, str | float]]) -> str:
         if isinstance(weight, float):
             terms.append(f"ISNUMBER({w.ref(score)})*({w.ref(score)}>{_number(weight)})")
             continue
-        by_key = w.layout.by_key
         last = runs[-1][-1] if runs else None
-        if (
-            last is not None
-            and by_key[score].row_number == by_key[last[0]].row_number + 1
-            and by_key[weight].row_number == by_key[last[1]].row_number + 1
-            and by_key[score].column_number == by_key[last[0]].column_number
-            and by_key[weight].column_number == by_key[last[1]].column_number
-        ):
+        if last is not None and w.below(last[0], score) and w.below(last[1], weight):
             runs[-1].append((score, weight))
         else:
             runs.append([(score, weight)])
@@ -336,9 +346,15 @@ def _check_marks(w: _Writer, check: PlacedField) -> Iterator[MarkedCells]:
         inputs = [by_key[k] for k in keys if by_key[k].is_input and here(k)]
         if inputs:
             wanted = _number(float(operands[-1]))
-            total = ",".join(_absolute(t) for t in w.terms(tuple(keys)).split(","))
-            test = f"AND(COUNT({total})>0,ROUND(SUM({total}),2)<>{wanted})"
-            yield from (MarkedCells(r, test) for r in w.terms(tuple(f.key for f in inputs)).split(","))
+
+            def fixed(cells: tuple[str, ...]) -> str:
+                return ",".join(_absolute(t) for t in w.terms(cells).split(","))
+
+            total, typed = fixed(tuple(keys)), fixed(tuple(f.key for f in inputs))
+            test = f"AND(COUNT({typed})>0,ROUND(SUM({total}),2)<>{wanted})"
+            yield from (
+                MarkedCells(r, test) for r in w.terms(tuple(f.key for f in inputs)).split(",")
+            )
 
 
 def _table_marks(w: _Writer, sheet: SheetLayout) -> Iterator[MarkedCells]:

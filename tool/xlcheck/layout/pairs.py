@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from xlcheck.cell_values import display_width
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.layout.row_heights import text_width
 from xlcheck.spec.model import BlockSpec, FieldSpec
 from xlcheck.spec.nodes import SpecNode, field, integer, text
 
@@ -96,7 +96,7 @@ class PairsKind:
                     FixedCell(row_number, column, spec.label, self.label_style, pair.label_span)
                 )
                 if pair.label_span == 1:
-                    widths[column] = max(widths.get(column, 0), display_width(spec.label) + 1)
+                    widths[column] = max(widths.get(column, 0), text_width(spec.label) + 1)
                 value_column = column + pair.label_span
                 if pair.span == 1:
                     widths[value_column] = max(widths.get(value_column, 0), VALUE_WIDTH)

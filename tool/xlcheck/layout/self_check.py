@@ -48,17 +48,22 @@ def _where(placed: PlacedField) -> str:
 
 def _in_words(derive: Derivation, by_key: dict[str, PlacedField]) -> str:
     """A derivation as a reader says it: 上年结余 + 实际收入, 实际支出 ÷ 预算数."""
+    keys = [o for o in derive.operands if isinstance(o, str)]
+    labels = {k: by_key[k].short_label for k in keys}
+    if len(set(labels.values())) < len(labels):
+        # Alike labels (four 小计自评得分): name each by the heading it stands under.
+        labels = {k: by_key[k].label_path.split("/")[1] + by_key[k].short_label for k in keys}
 
     def name(operand: object) -> str:
         if isinstance(operand, str):
-            return by_key[operand].short_label
+            return labels[operand]
         if isinstance(operand, Derivation):
             return f"（{_in_words(operand, by_key)}）"
         return f"{operand:g}" if isinstance(operand, float) else str(operand)
 
     names = [name(o) for o in derive.operands]
     if derive.verb == "sum":
-        if len(names) > 4:
+        if len(names) > 3:
             return f"{names[0]} + … + {names[-1]}（{len(names)} 项之和）"
         return " + ".join(names)
     signs = {"difference": " − ", "product": " × ", "ratio": " ÷ "}
@@ -69,15 +74,16 @@ def _in_words(derive: Derivation, by_key: dict[str, PlacedField]) -> str:
     return f"{derive.verb}({'，'.join(names)})"
 
 
-def _fixed(key: str, by_key: dict[str, PlacedField]) -> bool:
+def _fixed(key: str, by_key: dict[str, PlacedField], seen: frozenset[str] = frozenset()) -> bool:
     """A fixed value (分值) or a sum of fixed values: nothing a unit fills changes it."""
     derive = by_key[key].spec.derive
-    if derive is None:
+    if derive is None or key in seen:  # a cycle: the spec loader reports it
         return False
     if derive.verb == "constant":
         return True
     return derive.verb == "sum" and all(
-        isinstance(o, str) and _fixed(o, by_key) for o in derive.operands
+        isinstance(o, str) and o in by_key and _fixed(o, by_key, seen | {key})
+        for o in derive.operands
     )
 
 
@@ -181,18 +187,27 @@ def _spec_check(
     )
 
 
-def _score_runs(fields: Sequence[PlacedField]) -> Iterator[list[PlacedField]]:
+def _adjacent(above: PlacedField, below: PlacedField, inserted: frozenset[int]) -> bool:
+    """Whether two cells stand one above the other with only rows a unit inserted between
+    (Excel grows a range over rows inserted inside it, so the 自查 rows stay the template's)."""
+    return (
+        below.sheet == above.sheet
+        and below.column_number == above.column_number
+        and below.row_number > above.row_number
+        and all(r in inserted for r in range(above.row_number + 1, below.row_number))
+    )
+
+
+def _score_runs(
+    fields: Sequence[PlacedField], inserted: dict[str, frozenset[int]]
+) -> Iterator[list[PlacedField]]:
     """Scores with a weight, in runs of adjacent rows of one column (a 评分表 part, an indicator
     table), split where a row between holds no score (小计)."""
     run: list[PlacedField] = []
     for placed in fields:
         if placed.role != "score":
             continue
-        if run and (
-            placed.sheet != run[-1].sheet
-            or placed.column_number != run[-1].column_number
-            or placed.row_number != run[-1].row_number + 1
-        ):
+        if run and not _adjacent(run[-1], placed, inserted.get(placed.sheet, frozenset())):
             yield run
             run = []
         run.append(placed)
@@ -200,12 +215,14 @@ def _score_runs(fields: Sequence[PlacedField]) -> Iterator[list[PlacedField]]:
         yield run
 
 
-def _score_checks(fields: Sequence[PlacedField]) -> Iterator[PlannedCheck]:
-    weights = {f.group: f for f in fields if f.role == "weight" and f.group is not None}
-    for run in _score_runs(fields):
+def _score_checks(
+    fields: Sequence[PlacedField], inserted: dict[str, frozenset[int]]
+) -> Iterator[PlannedCheck]:
+    weights = {f.group: f for f in fields if f.role == "weight" and f.group}
+    for run in _score_runs(fields, inserted):
         operands: list[str | float] = []
         for score in run:
-            weight = weights.get(score.group)
+            weight = weights.get(score.group) if score.group else None
             if weight is not None:
                 operands += [score.key, weight.key]
             elif score.weight is not None:
@@ -214,7 +231,7 @@ def _score_checks(fields: Sequence[PlacedField]) -> Iterator[PlannedCheck]:
             continue
         paths = [f.label_path.split("/")[1:-1] for f in run]
         common = [p[0] for p in zip(*paths, strict=False) if len(set(p)) == 1]
-        name = "/".join(common[:2]) or run[0].short_label
+        name = common[-1] if common else run[0].short_label
         yield PlannedCheck(
             f"check.scores.{run[0].key}",
             f"{run[0].sheet}：{name} 各项得分不超过分值",
@@ -253,7 +270,9 @@ def _weight_checks(spec: Spec, sheets: Sequence[SheetLayout]) -> Iterator[Planne
             assert isinstance(block.spec, IndicatorsBlock)
             weights = {f.group: f.key for f in block.fields if f.role == "weight"}
             for level in block.spec.levels:
-                keys = [weights[g] for g, lv in block.row_levels if lv == level.key and g in weights]
+                keys = [
+                    weights[g] for g, lv in block.row_levels if lv == level.key and g in weights
+                ]
                 if level.weight is None or not keys:
                     continue
                 yield PlannedCheck(
@@ -279,7 +298,7 @@ def planned_checks(spec: Spec, sheets: Sequence[SheetLayout]) -> list[PlannedChe
     by_key = {f.key: f for f in fields}
     planned = [
         *_derived_checks(fields),
-        *_score_checks(fields),
+        *_score_checks(fields, {s.name: s.inserted_rows for s in sheets}),
         *_total_checks(spec, fields),
         *_weight_checks(spec, sheets),
         *_spec_checks(spec, by_key),

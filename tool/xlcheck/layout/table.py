@@ -159,7 +159,11 @@ class TableKind:
         # Each column at least as wide as its header on one line (年初预算（万元）).
         widths = ([6.0] if block.numbered else []) + [
             max(
-                36.0 if c.value_type == "text" and i == 0 else 14.0 if c.value_type != "text" else 24.0,
+                36.0
+                if c.value_type == "text" and i == 0
+                else 14.0
+                if c.value_type != "text"
+                else 24.0,
                 text_width(header) + 1.0,
             )
             for i, (c, header) in enumerate(zip(block.columns, headers[offset - 1 :], strict=True))
