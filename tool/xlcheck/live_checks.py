@@ -195,19 +195,29 @@ def _score_pairs(operands: tuple[str | float, ...]) -> list[tuple[str, str | flo
     return [(str(operands[i]), operands[i + 1]) for i in range(0, len(operands), 2)]
 
 
-def _over_weight(w: _Writer, pairs: list[tuple[str, str | float]]) -> str:
-    """How many scores are above their weights: SUMPRODUCT over runs of rows, else cell by cell."""
-    terms: list[str] = []
+def _weighed_runs(
+    w: _Writer, pairs: list[tuple[str, str | float]]
+) -> tuple[list[list[tuple[str, str]]], list[tuple[str, float]]]:
+    """Scores and their weight cells in runs of rows (one range each), and scores whose weight
+    is a fixed number."""
     runs: list[list[tuple[str, str]]] = []
+    fixed: list[tuple[str, float]] = []
     for score, weight in pairs:
         if isinstance(weight, float):
-            terms.append(f"ISNUMBER({w.ref(score)})*({w.ref(score)}>{_number(weight)})")
+            fixed.append((score, weight))
             continue
         last = runs[-1][-1] if runs else None
         if last is not None and w.below(last[0], score) and w.below(last[1], weight):
             runs[-1].append((score, weight))
         else:
             runs.append([(score, weight)])
+    return runs, fixed
+
+
+def _over_weight(w: _Writer, pairs: list[tuple[str, str | float]]) -> str:
+    """How many scores are above their weights: SUMPRODUCT over runs of rows, else cell by cell."""
+    runs, fixed = _weighed_runs(w, pairs)
+    terms = [f"ISNUMBER({w.ref(s)})*({w.ref(s)}>{_number(limit)})" for s, limit in fixed]
     for run in runs:
         scores = w.terms(tuple(s for s, _ in run))
         weights = w.terms(tuple(g for _, g in run))
@@ -329,12 +339,19 @@ def _check_marks(w: _Writer, check: PlacedField) -> Iterator[MarkedCells]:
         test = f'AND(OR({a}<>"",{b}<>""),ROUND(N({a}),{d}){sign}ROUND(N({b}),{d}))'
         yield from (MarkedCells(by_key[k].cell_ref, test) for k in keys if here(k))
     elif kind == "scores":
-        for score, weight in _score_pairs(operands):
-            if not here(score):
-                continue
-            limit = _number(weight) if isinstance(weight, float) else w.ref(weight)
-            cell = w.ref(score)
-            yield MarkedCells(by_key[score].cell_ref, f"AND(ISNUMBER({cell}),{cell}>{limit})")
+        # One range per run of rows, its formula written for the first row: rows a unit inserts
+        # inside the range (more indicators) are marked too.
+        runs, fixed = _weighed_runs(w, _score_pairs(operands))
+        for score, limit in fixed:
+            if here(score):
+                cell = w.ref(score)
+                test = f"AND(ISNUMBER({cell}),{cell}>{_number(limit)})"
+                yield MarkedCells(by_key[score].cell_ref, test)
+        for run in runs:
+            if here(run[0][0]):
+                score, weight = (w.ref(k) for k in run[0])
+                cells = _range([by_key[run[0][0]], by_key[run[-1][0]]])
+                yield MarkedCells(cells, f"AND(ISNUMBER({score}),{score}>{weight})")
     elif kind == "maximum" and here(keys[0]):
         most = _number(float(operands[1]))
         yield MarkedCells(by_key[keys[0]].cell_ref, f"ROUND(N({w.ref(keys[0])}),2)>{most}")
@@ -347,10 +364,10 @@ def _check_marks(w: _Writer, check: PlacedField) -> Iterator[MarkedCells]:
         if inputs:
             wanted = _number(float(operands[-1]))
 
-            def fixed(cells: tuple[str, ...]) -> str:
+            def anchored(cells: tuple[str, ...]) -> str:
                 return ",".join(_absolute(t) for t in w.terms(cells).split(","))
 
-            total, typed = fixed(tuple(keys)), fixed(tuple(f.key for f in inputs))
+            total, typed = anchored(tuple(keys)), anchored(tuple(f.key for f in inputs))
             test = f"AND(COUNT({typed})>0,ROUND(SUM({total}),2)<>{wanted})"
             yield from (
                 MarkedCells(r, test) for r in w.terms(tuple(f.key for f in inputs)).split(",")

@@ -262,14 +262,24 @@ def parse_indicators(node: SpecNode, kind: str) -> IndicatorsBlock:
                 raise node.child("columns").fail(
                     f"{column.key} 的 derive 引用了不存在的列 {operand}"
                 )
+    scoring = node.get("scoring", _scoring, IndicatorScoring())
     return IndicatorsBlock(
         kind,
         node.get("title", text, ""),
         key=node.need("key", key),
         label=node.get("label", text, ""),
         side=node.get("side", text, ""),
-        columns=columns,
+        columns=tuple(_offering_grades(c, scoring) for c in columns),
         levels=levels,
         show_weights=node.get("show_weights", flag, True),
-        scoring=node.get("scoring", _scoring, IndicatorScoring()),
+        scoring=scoring,
     )
+
+
+def _offering_grades(column: IndicatorColumn, scoring: IndicatorScoring) -> IndicatorColumn:
+    """The 实际完成值 column offers the qualitative grades in a dropdown (a number may still be
+    typed: the column is text, so the choices are suggestions, not a rule)."""
+    spec = column.field
+    if column.role != "actual" or spec is None or spec.choices:
+        return column
+    return replace(column, field=replace(spec, choices=tuple(g.name for g in scoring.qualitative)))

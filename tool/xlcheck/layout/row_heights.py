@@ -15,7 +15,6 @@ lines each text needs from its width, as the apps lay it out:
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -133,15 +132,16 @@ def row_heights(
     heights: dict[int, float] = dict(fixed or {})
     tall = []
     for spot in spots:
-        needed = wrapped_lines(spot.text, width_of(spot)) * LINE_HEIGHT + ROW_MARGIN
+        lines = wrapped_lines(spot.text, width_of(spot))
+        needed = lines * LINE_HEIGHT + ROW_MARGIN
         if spot.rows > 1:
             tall.append((spot, needed))
-        elif needed > DEFAULT_HEIGHT + ROW_MARGIN:
+        elif lines > 1:  # one line keeps the default height
             heights[spot.row_number] = max(heights.get(spot.row_number, 0.0), needed)
     for spot, needed in tall:
         rows = range(spot.row_number, spot.row_number + spot.rows)
         have = sum(heights.get(r, DEFAULT_HEIGHT) for r in rows)
-        if needed > have:
+        if needed > have + ROW_MARGIN:
             last = rows[-1]
             heights[last] = heights.get(last, DEFAULT_HEIGHT) + needed - have
     return heights
@@ -150,12 +150,3 @@ def row_heights(
 def note_lines(note: str, sheet_width: float) -> int:
     """Lines the note under a title takes across the sheet (10 pt italic)."""
     return wrapped_lines(note, sheet_width, size=10.0) if note else 1
-
-
-def title_fits(title: str, sheet_width: float) -> bool:
-    """Whether a title (16 pt) fits on one line across the sheet."""
-    return text_width(title, 16.0) <= sheet_width - PADDING
-
-
-def column_widths_of(widths: Iterable[float]) -> float:
-    return math.fsum(widths)
