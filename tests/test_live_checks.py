@@ -13,7 +13,7 @@ from xlcheck import VerifyOptions, verify_workbook
 from xlcheck.formulas import template_formulas
 from xlcheck.layout import Layout, lay_out
 from xlcheck.layout.self_check import SELF_CHECK_ROLE
-from xlcheck.live_checks import conditional_formats
+from xlcheck.live_marks import conditional_formats
 from xlcheck.spec_loading import load_spec
 
 ZHANJIANG = lay_out(load_spec("zhanjiang-overall"))

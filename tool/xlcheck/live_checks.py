@@ -1,5 +1,5 @@
 """Live checks inside the workbook: the formula of each 自查 row (通过, 未填写, or what is wrong
-and by how much) and the conditional formats that mark the same problems on the cells themselves.
+and by how much); ``live_marks`` marks the same problems on the cells themselves.
 
 Both are plain Excel formulas that Excel, WPS and LibreOffice evaluate as a unit types (IF, AND,
 OR, N, ROUND, FIXED, COUNT, SUM, SUMPRODUCT, ISNUMBER, LEN, YEAR, DATE, IFERROR); the conditional
@@ -15,9 +15,6 @@ report the same problem twice, or a difference of format.
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 from xlcheck.derivation_formulas import (
     adjacent_rows,
@@ -26,31 +23,20 @@ from xlcheck.derivation_formulas import (
     expression,
     grade_formula,
 )
-from xlcheck.findings import column_letters
-from xlcheck.layout import Layout, PlacedField, SheetLayout
-from xlcheck.layout.self_check import SELF_CHECK_ROLE
+from xlcheck.layout import Layout, PlacedField
 from xlcheck.spec import Grade
 
 #: What a check shows while the cells it reads are empty.
 NOT_FILLED = '"未填写"'
 PASSED = '"通过"'
-_CELL = re.compile(r"(?<![A-Z$])([A-Z]{1,3})(\d+)")
 
 
-@dataclass(frozen=True)
-class MarkedCells:
-    """A conditional format: the cells (``F4:F7``) marked where ``formula`` (no ``=``) is true,
-    written for the first cell of the range (relative references follow each cell)."""
-
-    cells: str
-    formula: str
-
-
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
+    """A number as a formula writes it: 100, 0.5."""
     return f"{value:g}"
 
 
-class _Writer:
+class CheckWriter:
     """Formula text for one sheet (``home``): references, shown values, the checks' pieces."""
 
     def __init__(self, layout: Layout, home: str, grades: tuple[Grade, ...]) -> None:
@@ -111,7 +97,7 @@ class _Writer:
         return f'IF(N({total})=0,{grade}="",{accepted})'
 
 
-def _formula_check(w: _Writer, key: str) -> str:
+def _formula_check(w: CheckWriter, key: str) -> str:
     cell, computed = w.ref(key), w.computed(key)
     spec = w.layout.by_key[key].spec
     if spec.value_type in ("text", "choice", "date"):
@@ -129,7 +115,7 @@ def _formula_check(w: _Writer, key: str) -> str:
     )
 
 
-def _relation_check(w: _Writer, kind: str, left: str, right: str) -> str:
+def _relation_check(w: CheckWriter, kind: str, left: str, right: str) -> str:
     a, b = w.ref(left), w.ref(right)
     d = w.decimals(left, right)
     # Labels only, no sheet names: a unit may rename a sheet (Excel then updates the
@@ -147,10 +133,10 @@ def _relation_check(w: _Writer, kind: str, left: str, right: str) -> str:
     return f'IF(AND({a}="",{b}=""),{NOT_FILLED},IF({passes},{PASSED},{message}))'
 
 
-def _year(w: _Writer, operands: tuple[str | float, ...]) -> str:
+def _year(w: CheckWriter, operands: tuple[str | float, ...]) -> str:
     """The evaluated year: the workbook's year field when it holds one, else the spec's."""
     numbers = [o for o in operands if isinstance(o, float)]
-    spec_year = _number(numbers[0])
+    spec_year = number_text(numbers[0])
     keys = [o for o in operands if isinstance(o, str)]
     if len(keys) < 2:
         return spec_year
@@ -158,7 +144,7 @@ def _year(w: _Writer, operands: tuple[str | float, ...]) -> str:
     return f"IF(N({year})>1900,N({year}),{spec_year})"
 
 
-def _date_check(w: _Writer, kind: str, operands: tuple[str | float, ...]) -> str:
+def _date_check(w: CheckWriter, kind: str, operands: tuple[str | float, ...]) -> str:
     date = w.ref(str(operands[0]))
     year = _year(w, operands)
     if kind == "year_end":
@@ -166,13 +152,13 @@ def _date_check(w: _Writer, kind: str, operands: tuple[str | float, ...]) -> str
         message = f'"应为 "&{year}&" 年 12 月 31 日"'
     else:
         offset = [o for o in operands if isinstance(o, float)][1]
-        wanted = f"({year}+{_number(offset)})" if offset else year
+        wanted = f"({year}+{number_text(offset)})" if offset else year
         test = f"YEAR({date})={wanted}"
         message = f'"日期在 "&YEAR({date})&" 年，应在 "&{wanted}&" 年"'
     return f'IF({date}="",{NOT_FILLED},IFERROR(IF({test},{PASSED},{message}),"不是日期"))'
 
 
-def _column_ranges(w: _Writer, keys: list[str]) -> list[str]:
+def _column_ranges(w: CheckWriter, keys: list[str]) -> list[str]:
     """The cells of ``keys`` as one range per column (a table's body, column by column)."""
     by_column: dict[int, list[str]] = {}
     for key in keys:
@@ -180,7 +166,7 @@ def _column_ranges(w: _Writer, keys: list[str]) -> list[str]:
     return [w.terms(tuple(column)) for column in by_column.values()]
 
 
-def _row_count_check(w: _Writer, operands: tuple[str | float, ...]) -> str:
+def _row_count_check(w: CheckWriter, operands: tuple[str | float, ...]) -> str:
     stated, *columns = [str(o) for o in operands]
     cell = w.ref(stated)
     joined = "&".join(_column_ranges(w, columns))
@@ -191,12 +177,12 @@ def _row_count_check(w: _Writer, operands: tuple[str | float, ...]) -> str:
     )
 
 
-def _score_pairs(operands: tuple[str | float, ...]) -> list[tuple[str, str | float]]:
+def score_pairs(operands: tuple[str | float, ...]) -> list[tuple[str, str | float]]:
     return [(str(operands[i]), operands[i + 1]) for i in range(0, len(operands), 2)]
 
 
-def _weighed_runs(
-    w: _Writer, pairs: list[tuple[str, str | float]]
+def weighed_runs(
+    w: CheckWriter, pairs: list[tuple[str, str | float]]
 ) -> tuple[list[list[tuple[str, str]]], list[tuple[str, float]]]:
     """Scores and their weight cells in runs of rows (one range each), and scores whose weight
     is a fixed number."""
@@ -214,10 +200,10 @@ def _weighed_runs(
     return runs, fixed
 
 
-def _over_weight(w: _Writer, pairs: list[tuple[str, str | float]]) -> str:
+def _over_weight(w: CheckWriter, pairs: list[tuple[str, str | float]]) -> str:
     """How many scores are above their weights: SUMPRODUCT over runs of rows, else cell by cell."""
-    runs, fixed = _weighed_runs(w, pairs)
-    terms = [f"ISNUMBER({w.ref(s)})*({w.ref(s)}>{_number(limit)})" for s, limit in fixed]
+    runs, fixed = weighed_runs(w, pairs)
+    terms = [f"ISNUMBER({w.ref(s)})*({w.ref(s)}>{number_text(limit)})" for s, limit in fixed]
     for run in runs:
         scores = w.terms(tuple(s for s, _ in run))
         weights = w.terms(tuple(g for _, g in run))
@@ -228,8 +214,8 @@ def _over_weight(w: _Writer, pairs: list[tuple[str, str | float]]) -> str:
     return "+".join(terms)
 
 
-def _scores_check(w: _Writer, operands: tuple[str | float, ...]) -> str:
-    pairs = _score_pairs(operands)
+def _scores_check(w: CheckWriter, operands: tuple[str | float, ...]) -> str:
+    pairs = score_pairs(operands)
     over = _over_weight(w, pairs)
     scores = w.terms(tuple(s for s, _ in pairs))
     return (
@@ -238,15 +224,15 @@ def _scores_check(w: _Writer, operands: tuple[str | float, ...]) -> str:
     )
 
 
-def _maximum_check(w: _Writer, total: str, maximum: float) -> str:
-    cell, most = w.ref(total), _number(maximum)
+def _maximum_check(w: CheckWriter, total: str, maximum: float) -> str:
+    cell, most = w.ref(total), number_text(maximum)
     return (
         f'IF({cell}="",{NOT_FILLED},IF(ROUND(N({cell}),2)<={most},{PASSED},'
         f'"总分 "&FIXED(N({cell}),2)&" 超过满分 {most} 分"))'
     )
 
 
-def _grade_check(w: _Writer, grade: str, total: str) -> str:
+def _grade_check(w: CheckWriter, grade: str, total: str) -> str:
     typed, score = w.ref(grade), w.ref(total)
     earned = grade_formula(score, w.grades)
     return (
@@ -256,9 +242,9 @@ def _grade_check(w: _Writer, grade: str, total: str) -> str:
     )
 
 
-def _weights_check(w: _Writer, operands: tuple[str | float, ...]) -> str:
+def _weights_check(w: CheckWriter, operands: tuple[str | float, ...]) -> str:
     keys = tuple(str(o) for o in operands if isinstance(o, str))
-    wanted = _number(float(operands[-1]))
+    wanted = number_text(float(operands[-1]))
     typed = tuple(k for k in keys if w.layout.by_key[k].is_input) or keys
     total = f"SUM({w.terms(keys)})"
     return (
@@ -273,7 +259,7 @@ def check_formula(placed: PlacedField, layout: Layout, grades: tuple[Grade, ...]
     assert derive is not None
     kind, operands = str(derive.constant), derive.operands
     plain = tuple(o for o in operands if isinstance(o, str | float))
-    w = _Writer(layout, placed.sheet, grades)
+    w = CheckWriter(layout, placed.sheet, grades)
     if kind == "formula":
         return _formula_check(w, str(plain[0]))
     if kind in ("equal", "at_most"):
@@ -291,115 +277,3 @@ def check_formula(placed: PlacedField, layout: Layout, grades: tuple[Grade, ...]
     if kind == "weights":
         return _weights_check(w, plain)
     raise AssertionError(f"unknown live check {kind}")
-
-
-# Conditional formats ---------------------------------------------------------------------------
-
-
-def _absolute(reference: str) -> str:
-    """``A1`` → ``$A$1`` (sheet names untouched), for formulas shared by a range of cells."""
-    sheet, _, cell = reference.rpartition("!")
-    fixed = _CELL.sub(r"$\1$\2", cell)
-    return f"{sheet}!{fixed}" if sheet else fixed
-
-
-def _range(cells: list[PlacedField]) -> str:
-    first, last = cells[0], cells[-1]
-    start = f"{column_letters(first.column_number)}{first.row_number}"
-    end = f"{column_letters(last.column_number)}{last.row_number}"
-    return start if start == end else f"{start}:{end}"
-
-
-def _derived_marks(w: _Writer, placed: PlacedField, cells: str) -> MarkedCells:
-    cell, computed = w.ref(placed.key), w.computed(placed.key)
-    if placed.spec.value_type in ("text", "choice", "date"):
-        return MarkedCells(cells, f"{cell}<>{computed}")
-    d = w.decimals(placed.key)
-    return MarkedCells(cells, f"ROUND(N({cell}),{d})<>ROUND(N({computed}),{d})")
-
-
-def _check_marks(w: _Writer, check: PlacedField) -> Iterator[MarkedCells]:
-    """The cells of ``w.home`` one 自查 row is about, and when they are wrong."""
-    derive = check.spec.derive
-    assert derive is not None
-    kind = str(derive.constant)
-    operands = tuple(o for o in derive.operands if isinstance(o, str | float))
-    by_key = w.layout.by_key
-
-    def here(key: str) -> bool:
-        return by_key[key].sheet == w.home
-
-    keys = [o for o in operands if isinstance(o, str)]
-    if kind == "formula" and here(keys[0]):
-        yield _derived_marks(w, by_key[keys[0]], by_key[keys[0]].cell_ref)
-    elif kind in ("equal", "at_most"):
-        a, b = w.ref(keys[0]), w.ref(keys[1])
-        d = w.decimals(*keys)
-        sign = "<>" if kind == "equal" else ">"
-        test = f'AND(OR({a}<>"",{b}<>""),ROUND(N({a}),{d}){sign}ROUND(N({b}),{d}))'
-        yield from (MarkedCells(by_key[k].cell_ref, test) for k in keys if here(k))
-    elif kind == "scores":
-        # One range per run of rows, its formula written for the first row: rows a unit inserts
-        # inside the range (more indicators) are marked too.
-        runs, fixed = _weighed_runs(w, _score_pairs(operands))
-        for score, limit in fixed:
-            if here(score):
-                cell = w.ref(score)
-                test = f"AND(ISNUMBER({cell}),{cell}>{_number(limit)})"
-                yield MarkedCells(by_key[score].cell_ref, test)
-        for run in runs:
-            if here(run[0][0]):
-                score, weight = (w.ref(k) for k in run[0])
-                cells = _range([by_key[run[0][0]], by_key[run[-1][0]]])
-                yield MarkedCells(cells, f"AND(ISNUMBER({score}),{score}>{weight})")
-    elif kind == "maximum" and here(keys[0]):
-        most = _number(float(operands[1]))
-        yield MarkedCells(by_key[keys[0]].cell_ref, f"ROUND(N({w.ref(keys[0])}),2)>{most}")
-    elif kind == "grade" and here(keys[0]):
-        typed, score = w.ref(keys[0]), w.ref(keys[1])
-        test = f'AND(OR({typed}<>"",N({score})<>0),NOT({w.grade_accepted(typed, score)}))'
-        yield MarkedCells(by_key[keys[0]].cell_ref, test)
-    elif kind == "weights":
-        inputs = [by_key[k] for k in keys if by_key[k].is_input and here(k)]
-        if inputs:
-            wanted = _number(float(operands[-1]))
-
-            def anchored(cells: tuple[str, ...]) -> str:
-                return ",".join(_absolute(t) for t in w.terms(cells).split(","))
-
-            total, typed = anchored(tuple(keys)), anchored(tuple(f.key for f in inputs))
-            test = f"AND(COUNT({typed})>0,ROUND(SUM({total}),2)<>{wanted})"
-            yield from (
-                MarkedCells(r, test) for r in w.terms(tuple(f.key for f in inputs)).split(",")
-            )
-
-
-def _table_marks(w: _Writer, sheet: SheetLayout) -> Iterator[MarkedCells]:
-    """A table's computed columns (执行率 per project), each as one range from its first row."""
-    columns: dict[tuple[str | None, int], list[PlacedField]] = {}
-    for block in sheet.blocks:
-        for placed in block.fields:
-            derive = placed.spec.derive
-            if (placed.table_row or 0) > 0 and derive is not None and derive.verb != "constant":
-                columns.setdefault((placed.table, placed.column_number), []).append(placed)
-    for cells in columns.values():
-        cells.sort(key=lambda f: f.row_number)
-        yield _derived_marks(w, cells[0], _range(cells))
-
-
-def conditional_formats(layout: Layout, sheet: SheetLayout) -> list[MarkedCells]:
-    """The conditional formats of one sheet: each cell a 自查 row is about, marked while that
-    check fails (a score above its weight, a total that disagrees with its parts, a figure that
-    disagrees with another sheet's, a grade that does not match the score)."""
-    if sheet.generated:
-        # The 自查 sheet itself: a result other than 通过 or 未填写 is marked too.
-        results = [f for b in sheet.blocks for f in b.fields if f.role == SELF_CHECK_ROLE]
-        if not results:
-            return []
-        first = results[0].cell_ref
-        test = f'AND({first}<>"",{first}<>{PASSED},{first}<>{NOT_FILLED})'
-        return [MarkedCells(_range(results), test)]
-    w = _Writer(layout, sheet.name, layout.spec.grading.grades)
-    checks = [f for f in layout.fields if f.role == SELF_CHECK_ROLE]
-    marks = [m for check in checks for m in _check_marks(w, check)]
-    return [*marks, *_table_marks(w, sheet)]

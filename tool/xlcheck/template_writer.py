@@ -20,7 +20,7 @@ from xlcheck.formulas import excel_formula, title_formula, title_text
 from xlcheck.input_validation import validation_ranges
 from xlcheck.layout import Layout, PlacedField, SheetLayout, lay_out
 from xlcheck.layout.row_heights import note_lines, row_heights, text_spots
-from xlcheck.live_checks import conditional_formats
+from xlcheck.live_marks import conditional_formats
 from xlcheck.recompute import recompute_derived
 from xlcheck.spec import Spec
 from xlcheck.version import __version__
