@@ -211,3 +211,22 @@ def test_grade_typed_against_the_score_is_flagged(
     saved = recalculate_many({path: tmp_path / "grade-lo.xlsx"})[path]
     result = _results(saved, ZHANJIANG)["check.grade.grade"]
     assert str(result).startswith("等级为“良”，总分 100.00 应为“优”")
+
+
+def test_self_check_shows_at_once_in_libreoffice_that_keeps_cached_results(
+    libreoffice_available: bool, tmp_path: Path
+) -> None:
+    """LibreOffice's default keeps an .xlsx's cached results, but computes a formula whose cached
+    result is empty, as the template leaves every 自查 cell: they show before anything is typed."""
+    if not libreoffice_available:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    template = write_template(
+        tmp_path / "seed.xlsx", prefill=load_prefill(SEED_VALUES, load_spec("zhanjiang-overall"))
+    )
+    plain_profile = tmp_path / "profile"  # LibreOffice's own defaults: no recalculation on load
+    plain_profile.mkdir()
+    saved = recalculate_many({template: tmp_path / "seed-lo.xlsx"}, profile=plain_profile)
+    results = _results(saved[template], ZHANJIANG)
+    assert results["check.maximum.total_score"] == "总分 101.00 超过满分 100 分"
+    assert results["check.formula.budget_total"] == "通过"
+    assert results["check.formula.public3_budget"] == "未填写"

@@ -305,7 +305,7 @@ def _write_sheet(
     )
 
 
-def _named_by_xlcheck(package: bytes) -> bytes:
+def _finished(package: bytes) -> bytes:
     """The package with docProps/app.xml naming xlcheck as the application that wrote it
     (xlsxwriter always writes "Microsoft Excel", and verify reports who last saved a file)."""
     source = zipfile.ZipFile(io.BytesIO(package))
@@ -370,4 +370,4 @@ def write_template(
         raise WorkbookError(
             out, f"无法生成模板：{exc}", message_en=f"cannot build the template: {exc}"
         ) from exc
-    return _named_by_xlcheck(buffer.getvalue())
+    return _finished(buffer.getvalue())
