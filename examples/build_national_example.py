@@ -36,7 +36,7 @@ def main() -> int:
         filled = Path(scratch) / "filled.xlsx"
         write_template(filled, template=spec.id, prefill=prefill, force=True)
         book = openpyxl.load_workbook(filled)
-        for sheet in layout.sheets:
+        for sheet in (s for s in layout.sheets if s.key_prefix):  # the project sheets
             for column in TYPED_ZERO:
                 placed = layout.by_key[f"{sheet.key_prefix}funds.total.{column}"]
                 book[placed.sheet].cell(placed.row_number, placed.column_number).value = 0

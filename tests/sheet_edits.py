@@ -99,3 +99,26 @@ def delete_rows(book: Any, sheet: str, row_number: int, count: int = 1) -> None:
 
     _move_merged(book[sheet], move, lambda: book[sheet].delete_rows(row_number, count))
     _rewrite_formulas(book, sheet, move)
+
+
+def rename_sheet(book: Any, old: str, new: str) -> None:
+    """Rename a sheet as Excel does: every formula that refers to it follows the new name
+    (openpyxl only changes the tab)."""
+    quoted_new = "'" + new.replace("'", "''") + "'!"
+    names = re.compile(
+        r"'" + re.escape(old.replace("'", "''")) + r"'!|(?<![\w'])" + re.escape(old) + "!"
+    )
+    book[old].title = new
+    for worksheet in book.worksheets:
+        for row in worksheet.iter_rows():
+            for cell in row:
+                if cell.data_type != "f" or not isinstance(cell.value, str):
+                    continue
+                pieces: list[str] = []
+                position = 0
+                for literal in _STRING.finditer(cell.value):
+                    pieces.append(names.sub(quoted_new, cell.value[position : literal.start()]))
+                    pieces.append(literal.group(0))
+                    position = literal.end()
+                pieces.append(names.sub(quoted_new, cell.value[position:]))
+                cell.value = "".join(pieces)

@@ -169,7 +169,7 @@ def test_verify_json_equals_the_library_result(make_workbook: FillWorkbook, tmp_
     assert {"path", "template", "status", "errors", "warnings", "annotated", "findings"} <= set(
         entry
     )
-    assert entry["template"] == {"id": "zhanjiang-overall", "version": "2023.1"}
+    assert entry["template"] == {"id": "zhanjiang-overall", "version": "2023.2"}
     assert {"code", "severity", "sheet", "cell", "field", "message", "expected", "actual"} == set(
         entry["findings"][0]
     )

@@ -19,23 +19,34 @@ def formulas() -> dict[str, str | None]:
 
 
 def test_excel_formula_sums_a_contiguous_run_as_a_range(formulas: dict[str, str | None]) -> None:
-    assert formulas["budget_total"] == "=SUM(B5:B14)"
+    assert formulas["budget_total"] == '=IF(COUNT(B5:B14)=0,"",SUM(B5:B14))'
+
+
+def test_excel_formula_leaves_a_sum_of_fixed_weights_unguarded(
+    formulas: dict[str, str | None],
+) -> None:
+    # 分值 are fixed values: their sums always show a number, so no blank guard.
+    assert formulas["subtotal_weight.planning"] == "=SUM(D4:D7)"
+    assert formulas["total_weight"] == "=SUM(D8,D14,D21,D27)"
 
 
 def test_excel_formula_guards_ratios_against_division_by_zero(
     formulas: dict[str, str | None],
 ) -> None:
-    assert formulas["exec_rate"] == '=IF(N(B15)=0,"",B26/B15)'
+    # N(): the numerator is a sum that shows "" while its parts are blank.
+    assert formulas["exec_rate"] == '=IF(N(B15)=0,"",N(B26)/B15)'
+    assert formulas["project_exec_rate"] == '=IF(N(B14)=0,"",B25/B14)'
 
 
 def test_excel_formula_quotes_other_sheets(formulas: dict[str, str | None]) -> None:
-    assert formulas["projects.total.actual"] == "=SUM(E4:E23)"
-    assert formulas["total_score"] == "=SUM(F8,F14,F21,F27)"
+    assert formulas["projects.total.actual"] == '=IF(COUNT(E4:E23)=0,"",SUM(E4:E23))'
+    assert formulas["total_score"] == '=IF(COUNT(F8,F14,F21,F27)=0,"",SUM(F8,F14,F21,F27))'
 
 
 def test_excel_formula_writes_grade_bands_from_the_spec(formulas: dict[str, str | None]) -> None:
     assert (
-        formulas["grade"] == '=IF(F28=0,"",IF(F28>=90,"优",IF(F28>=80,"良",IF(F28>=60,"中","差"))))'
+        formulas["grade"]
+        == '=IF(N(F28)=0,"",IF(F28>=90,"优",IF(F28>=80,"良",IF(F28>=60,"中","差"))))'
     )
 
 

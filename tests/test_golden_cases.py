@@ -12,7 +12,7 @@ A case folder holds ``case.yaml``:
     cells: {"Sheet!B7": value}        # typed into any cell
     delete_sheets: [Sheet]            # sheets removed after filling
     edits:                            # then, in order, what units do to a template:
-      - {rename_sheet: [Sheet, New name]}
+      - {rename_sheet: [Sheet, New name]}             # as Excel does: references follow
       - {copy_sheet: [Sheet, Name of the copy]}
       - {move_sheet: [Sheet, offset]}
       - {insert_rows: [Sheet, row_number, count]}   # as Excel does: references follow
@@ -83,7 +83,7 @@ def _edit(book: Any, edit: dict[str, Any]) -> None:
     """One of a case's ``edits``, done to the workbook as a unit would in Excel."""
     (action, arguments), *_ = edit.items()
     if action == "rename_sheet":
-        book[arguments[0]].title = arguments[1]
+        sheet_edits.rename_sheet(book, *arguments)
     elif action == "copy_sheet":
         book.copy_worksheet(book[arguments[0]]).title = arguments[1]
     elif action == "move_sheet":

@@ -182,16 +182,19 @@ def test_grid_total_row_sums_its_parts_and_greys_what_does_not_apply() -> None:
     assert "funds.b.rate" not in layout.by_key
     grey = [c for c in layout.sheets[0].cells if c.style == "not_applicable"]
     assert [(c.row_number, c.text) for c in grey] == [(6, NOT_APPLICABLE_TEXT)]
-    assert template_formulas(layout)["funds.total.spent"] == "=SUM(C5:C6)"
+    # Blank (not 0.00) until a part is filled.
+    assert template_formulas(layout)["funds.total.spent"] == '=IF(COUNT(C5:C6)=0,"",SUM(C5:C6))'
 
 
 def test_national_funds_block_formulas() -> None:
     formulas = template_formulas(NATIONAL)
-    assert formulas["project[1].funds.total.executed"] == "=SUM(F7:F9)"
-    assert formulas["project[1].funds.total.rate"] == '=IF(N(E6)=0,"",F6/E6)'
+    assert formulas["project[1].funds.total.executed"] == '=IF(COUNT(F7:F9)=0,"",SUM(F7:F9))'
+    # N(): the total above shows "" while its parts are blank.
+    assert formulas["project[1].funds.total.rate"] == '=IF(N(E6)=0,"",N(F6)/E6)'
     # MIN skips a blank ratio's "" in a referenced cell; N() counts it 0, as recompute does.
-    assert formulas["project[1].funds.total.score"] == "=MIN(N(H6),1)*G6"
-    assert formulas["project[1].total_score"] == "=SUM(I6,H13:H25)"
+    # The score is blank while the rate is (the weight, a fixed 10, does not count).
+    assert formulas["project[1].funds.total.score"] == '=IF(COUNT(H6)=0,"",MIN(N(H6),1)*G6)'
+    assert formulas["project[1].total_score"] == '=IF(COUNT(I6,H13:H25)=0,"",SUM(I6,H13:H25))'
     assert formulas["project[1].total_weight"] == "=SUM(G6,G13:G25)"
 
 
@@ -231,7 +234,7 @@ def test_written_template_merges_labels_and_sizes_text_rows(tmp_path: Path) -> N
     assert {"A5:A9", "B13:B20", "C13:C15", "B11:E11"} <= merged
     goal = NATIONAL.by_key["project[1].goal_expected"]
     height = sheet.row_dimensions[goal.row_number].height
-    assert height is not None and height >= 90
+    assert height is not None and height >= 15 * 4  # the spec's four lines
     assert sheet["G7"].value == NOT_APPLICABLE_TEXT
 
 

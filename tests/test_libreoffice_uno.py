@@ -56,7 +56,7 @@ def test_libreoffice_uno_applies_each_operation(uno_available: None, tmp_path: P
         ]
     )
     after = _sheets(edited_xlsx)
-    assert list(after) == ["基本信息", "数据表", "项目支出", "评分"]
+    assert list(after) == ["基本信息", "数据表", "项目支出", "评分", "自查"]
     assert after["数据表"][4][1] == 123.5
     assert after["数据表"][4][3] == 247  # recalculated by LibreOffice
     assert after["基本信息"][2][1] == "=不是公式"
@@ -65,7 +65,7 @@ def test_libreoffice_uno_applies_each_operation(uno_available: None, tmp_path: P
     assert projects[4] == before[3]  # row 4 moved down by one
     assert projects[5] == before[6]  # rows 5 and 6 deleted: row 7 now sits at row 6
     assert edited_ods.read_bytes().startswith(b"PK")
-    assert list(_sheets(edited_ods)) == ["基本信息", "数据表", "项目支出", "评分表"]
+    assert list(_sheets(edited_ods)) == ["基本信息", "数据表", "项目支出", "评分表", "自查"]
 
 
 def test_libreoffice_uno_says_what_failed(uno_available: None, tmp_path: Path) -> None:

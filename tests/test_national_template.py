@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
+from tests import sheet_edits
 from tests.conftest import EXAMPLES
 from xlcheck.cli import cli
 
@@ -45,10 +46,14 @@ def test_cli_template_data_writes_one_sheet_per_project(tmp_path: Path) -> None:
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.stdout + result.stderr
-    book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["委托业务项目", "村级补助及运转经费"]
+    book = openpyxl.load_workbook(out, data_only=True)
+    # One sheet per project, then the 自查 sheet that checks them all.
+    assert book.sheetnames == ["委托业务项目", "村级补助及运转经费", "自查"]
     assert book["村级补助及运转经费"]["F7"].value == 132.912
-    assert book["委托业务项目"]["A1"].value.startswith("项目支出绩效自评表")
+    # The title names the project's unit and year (a formula over its own cells).
+    assert book["委托业务项目"]["A1"].value == (
+        "219001-池州市贵池区棠溪镇人民政府　项目支出绩效自评表（2022 年度）"
+    )
 
 
 def test_cli_verify_checks_each_project_sheet_on_its_own(tmp_path: Path) -> None:
@@ -88,7 +93,7 @@ def test_renamed_and_reordered_project_sheets_are_still_verified(tmp_path: Path)
         catch_exceptions=False,
     )
     book = openpyxl.load_workbook(out)
-    book["委托业务项目"].title = "项目一"
+    sheet_edits.rename_sheet(book, "委托业务项目", "项目一")
     book.move_sheet("村级补助及运转经费", offset=-1)
     book.save(out)
     copy = tmp_path / "copy.xlsx"
@@ -113,6 +118,7 @@ def test_cli_template_year_and_unit_fill_every_project_sheet(tmp_path: Path) -> 
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.stdout + result.stderr
-    book = openpyxl.load_workbook(out)
-    assert [(s["H3"].value, s["F4"].value) for s in book.worksheets] == [(2023, "某单位")] * 2
-    assert all("（2023 年度）" in str(s["A1"].value) for s in book.worksheets)
+    book = openpyxl.load_workbook(out, data_only=True)
+    projects = book.worksheets[:2]
+    assert [(s["H3"].value, s["F4"].value) for s in projects] == [(2023, "某单位")] * 2
+    assert all(str(s["A1"].value).endswith("（2023 年度）") for s in book.worksheets)

@@ -38,6 +38,31 @@ def test_recompute_derived_leaves_ratio_blank_for_zero_denominator() -> None:
     assert values["public3_actual"] == 1.0
 
 
+def test_recompute_derived_leaves_sums_blank_until_a_part_is_filled() -> None:
+    layout = lay_out(load_spec("zhanjiang-overall"))
+    blank = recompute_derived(layout, {})
+    assert blank["budget_total"] is None
+    assert blank["total_score"] is None
+    assert blank["grade"] is None
+    # Sums of fixed weights always show a number.
+    assert blank["total_weight"] == 100
+    zero = recompute_derived(layout, {"budget_basic": 0})
+    assert zero["budget_total"] == 0
+
+
+def test_recompute_derived_leaves_a_score_blank_while_its_rate_is() -> None:
+    layout = lay_out(load_spec("national-project"))
+    blank = recompute_derived(layout, {})
+    assert blank["project[1].funds.total.score"] is None
+    assert blank["project[1].total_score"] is None
+    assert blank["project[1].total_weight"] == 10
+    filled = recompute_derived(
+        layout,
+        {"project[1].funds.appropriation.full": 10, "project[1].funds.appropriation.executed": 5},
+    )
+    assert filled["project[1].funds.total.score"] == pytest.approx(5)
+
+
 @pytest.mark.parametrize(
     ("total", "grade"),
     [

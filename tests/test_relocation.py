@@ -63,7 +63,11 @@ def test_relocate_formulas_read_as_excel_shows_them_after_an_insertion(
     formulas = template_formulas(relocation.layout)
     placed = relocation.layout.by_key["budget_total"]
     assert placed.row_number == LAYOUT.by_key["budget_total"].row_number + 2
-    assert formulas["budget_total"] == book["数据表"][placed.cell_ref].value == "=SUM(B5:B16)"
+    assert formulas["budget_total"] == book["数据表"][placed.cell_ref].value
+    assert formulas["budget_total"] == '=IF(COUNT(B5:B16)=0,"",SUM(B5:B16))'
+    # The 自查 sheet's check of that total follows the rows too, as Excel moved its references.
+    check = relocation.layout.by_key["check.formula.budget_total"]
+    assert formulas[check.key] == book["自查"][check.cell_ref].value
 
 
 def test_relocate_grows_the_project_table_to_the_rows_present(
@@ -76,7 +80,8 @@ def test_relocate_grows_the_project_table_to_the_rows_present(
     by_key = relocation.layout.by_key
     assert by_key["projects[23].name"].cell_ref == "B26"
     assert by_key["projects.total.actual"].cell_ref == "E27"
-    assert template_formulas(relocation.layout)["projects.total.actual"] == "=SUM(E4:E26)"
+    total = template_formulas(relocation.layout)["projects.total.actual"]
+    assert total == '=IF(COUNT(E4:E26)=0,"",SUM(E4:E26))'
 
 
 def test_verify_sheet_renamed_reads_and_marks_the_renamed_sheet(
@@ -84,7 +89,7 @@ def test_verify_sheet_renamed_reads_and_marks_the_renamed_sheet(
 ) -> None:
     path = _edited(
         make_workbook(overrides={"budget_basic": -1}),
-        lambda b: setattr(b["数据表"], "title", "数据"),
+        lambda b: sheet_edits.rename_sheet(b, "数据表", "数据"),
     )
     out = tmp_path / "out.xlsx"
     result = verify_workbook(path, options=VerifyOptions(output=out))
@@ -100,7 +105,7 @@ def test_verify_two_renamed_copies_checks_the_first_and_warns_about_the_second(
 ) -> None:
     def copy_and_rename(book: Any) -> None:
         book.copy_worksheet(book["数据表"]).title = "数据表 (3)"
-        book["数据表"].title = "数据表 (2)"
+        sheet_edits.rename_sheet(book, "数据表", "数据表 (2)")
 
     path = _edited(make_workbook(), copy_and_rename)
     result = verify_workbook(path, options=VerifyOptions(annotate=False))

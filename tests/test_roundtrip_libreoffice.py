@@ -85,7 +85,7 @@ CASES: dict[str, Case] = {
     # recalculated sheet shows 可用资金 (B19) as 0.00: the displayed total is wrong.
     "text-in-number-cells": Case(
         {"income_actual": "1,131.12", "staff_contract": "abc"},
-        frozenset({("number-as-text", "数据表", "B18"), ("not-a-number", "基本信息", "B16")}),
+        frozenset({("number-as-text", "数据表", "B18"), ("not-a-number", "基本信息", "B13")}),
         after_recalculation=frozenset({("shown-value-wrong", "数据表", "B19")}),
     ),
     # 评价单位 left blank: required, text, used by no formula.
@@ -96,7 +96,7 @@ CASES: dict[str, Case] = {
     # 填报日期 typed as the text "2024-07-28" (as it stands in the seed's JSON): only a warning.
     "date-as-text": Case(
         {"fill_date": "2024-07-28"},
-        frozenset({("date-as-text", "基本信息", "B8")}),
+        frozenset({("date-as-text", "评分表", "G32")}),
     ),
 }
 WRONG = [name for name in CASES if name != CORRECT]

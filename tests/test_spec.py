@@ -96,7 +96,10 @@ def _write(tmp_path: Path, data: object) -> Path:
 
 def test_minimal_spec_loads(tmp_path: Path) -> None:
     spec = load_spec(_write(tmp_path, _minimal()))
-    assert [f.key for f in lay_out(spec).fields] == ["a", "b", "total"]
+    layout = lay_out(spec)
+    assert [f.key for f in layout.fields if f.sheet == "表"] == ["a", "b", "total"]
+    # The generated 自查 sheet checks the total against its parts.
+    assert [f.key for f in layout.fields if f.sheet == "自查"] == ["check.formula.total"]
 
 
 def _break(mutation: str) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -16,8 +17,53 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
+def _is_number(value: Any) -> bool:
+    """Whether Excel's COUNT counts the value: a number (a date too), not text, not blank."""
+    return isinstance(value, int | float | dt.date) and not isinstance(value, bool)
+
+
+def blank_guard(derive: Derivation, layout: Layout) -> tuple[str, ...]:
+    """The fields whose being all blank leaves a derived cell blank, not 0.00.
+
+    A blank template shows blanks in its sums, subtotals and scores until a unit types a number
+    they read; the formula writes this as ``IF(COUNT(…)=0,"",…)``. A sum is blank when none of its
+    cells holds a number; a sum reading a fixed value (分值) never is. Other arithmetic is blank
+    while every cell it reads that can be blank is. Ratios, grades and copies are blank in their
+    own way (and have no guard).
+    """
+    if derive.verb == "sum":
+        if all(isinstance(o, str) for o in derive.operands) and not any(
+            never_blank(str(o), layout) for o in derive.operands
+        ):
+            return tuple(str(o) for o in derive.operands)
+        return ()
+    if derive.verb in ("difference", "product", "min", "max", "round"):
+        return tuple(k for k in dict.fromkeys(derive.field_keys()) if not never_blank(k, layout))
+    return ()
+
+
+def never_blank(key: str, layout: Layout) -> bool:
+    """Whether a field always shows a number: a fixed value, or a sum of at least one."""
+    derive = layout.by_key[key].spec.derive
+    if derive is None:
+        return False
+    if derive.verb == "constant":
+        return isinstance(derive.constant, int | float)
+    return derive.verb == "sum" and not blank_guard(derive, layout)
+
+
+def may_be_blank(key: str, layout: Layout) -> bool:
+    """Whether a field's cell can show "" (text) rather than a number: arithmetic on it then
+    needs ``N()``, as Excel's ``+``/``*`` fail on text where SUM skips it."""
+    derive = layout.by_key[key].spec.derive
+    if derive is None:
+        return False
+    return derive.verb in ("ratio", "grade", "copy") or bool(blank_guard(derive, layout))
+
+
 def evaluate(derive: Derivation, values: Mapping[str, Any], grades: tuple[Grade, ...]) -> Any:
-    """One derivation's value from the values of the fields it reads, as its formula gives it."""
+    """One derivation's value from the values of the fields it reads, as its formula gives it
+    (without the blank guard of a whole cell: ``recompute_derived`` applies it)."""
 
     def operand(value: Operand) -> Any:
         if isinstance(value, str):
@@ -46,6 +92,12 @@ def evaluate(derive: Derivation, values: Mapping[str, Any], grades: tuple[Grade,
         return excel_round(_number(operands[0]), derive.decimals)
     if derive.verb == "grade":
         return grade_for(_number(operands[0]), grades)
+    if derive.verb == "copy":
+        return None if operands[0] == "" else operands[0]
+    if derive.verb == "self_check":
+        # The 自查 sheet's text results are not recomputed: verify reports each problem at its
+        # own cell, and the text depends on how the app formats numbers (see live_checks).
+        return None
     raise AssertionError(f"unknown derivation {derive.verb}")
 
 
@@ -60,15 +112,19 @@ def recompute_derived(
 
     Returns:
         field key → value for every field: the inputs as given, derived values recomputed. A ratio
-        whose denominator is 0 or blank is None, as the template's ``IF(N(x)=0,"",…)`` shows it.
+        whose denominator is 0 or blank is None, as the template's ``IF(N(x)=0,"",…)`` shows it;
+        so is a sum none of whose cells holds a number (``blank_guard``).
     """
     values: dict[str, Any] = dict(inputs)
     grades = layout.spec.grading.grades
     for placed in layout.dependencies_first():
         derive = placed.spec.derive
         assert derive is not None
+        guard = blank_guard(derive, layout)
         if overrides and placed.key in overrides:
             values[placed.key] = overrides[placed.key]
+        elif guard and not any(_is_number(values.get(key)) for key in guard):
+            values[placed.key] = None
         else:
             values[placed.key] = evaluate(derive, values, grades)
     return values

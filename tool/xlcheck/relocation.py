@@ -188,7 +188,7 @@ class _Placer:
         placed = {plan.sheet.name: plan.name for plan in self.plans}
         for candidate in self.spare:
             for sheet_layout in self.layout.sheets:
-                if sheet_layout.instance is not None:
+                if sheet_layout.instance is not None or sheet_layout.generated:
                     continue
                 if isinstance(self.fit(sheet_layout, candidate), _SheetFit):
                     template_sheet = sheet_layout.sheet.name
@@ -215,7 +215,8 @@ def relocate(layout: Layout, grids: Mapping[str, Grid], formula_at: FormulaAt) -
     """
     placer = _Placer(layout, grids, formula_at)
     for sheet_layout in layout.sheets:
-        placer.place(sheet_layout)
+        if not sheet_layout.generated:  # the 自查 sheet is made again from the sheets placed
+            placer.place(sheet_layout)
     placer.note_copies()
     placed = build_layout(layout.spec, placer.plans) if placer.moved else layout
     return Relocation(placed, tuple(placer.notes))

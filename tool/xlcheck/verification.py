@@ -12,6 +12,7 @@ from xlcheck.cell_values import Normalised, is_blank, json_value, normalise
 from xlcheck.errors import OutputExistsError, TemplateMismatchError
 from xlcheck.findings import TemplateIdentity, VerificationResult
 from xlcheck.layout import Layout, lay_out
+from xlcheck.layout.self_check import SELF_CHECK_ROLE
 from xlcheck.spec import Spec
 from xlcheck.spec_loading import builtin_spec_ids, load_spec
 
@@ -200,6 +201,8 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
     context = RuleContext(layout, filled, cells, values, typed, frozenset(subtotals))
     findings = tuple(run_rules(context))
 
+    data_fields = [placed for placed in layout.fields if placed.role != SELF_CHECK_ROLE]
+
     def shown_in_json(key: str) -> Any:
         spec_of = by_key[key].spec
         return json_value(values.get(key), spec_of.value_type, spec_of.decimals)
@@ -210,6 +213,7 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
         findings=findings,
         application=filled.application,
         values={role: shown_in_json(key) for role, _ in spec.roles if (key := layout.role(role))},
-        all_values={placed.key: shown_in_json(placed.key) for placed in layout.fields},
-        locations={placed.key: placed.location for placed in layout.fields},
+        # The 自查 sheet's results are not data: they stay out of the values a summary collects.
+        all_values={placed.key: shown_in_json(placed.key) for placed in data_fields},
+        locations={placed.key: placed.location for placed in data_fields},
     )

@@ -2,7 +2,8 @@
 
 One module per sheet kind (``form``, ``table``, ``scoring``, ``pairs``/``signoff``, ``grid``,
 ``text``, ``indicators``, ``totals``) behind ``registry``; importing this package registers them
-all. ``sheets`` stacks a sheet's blocks and builds the ``Layout``.
+all. ``sheets`` stacks a sheet's blocks and builds the ``Layout``, ending with the 自查 sheet
+``self_check`` generates from the sheets placed; ``row_heights`` says how tall printed rows must be.
 """
 
 # Each module registers its kind (the order is the order ``kind_names`` lists them in).

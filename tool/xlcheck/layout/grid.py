@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from xlcheck.cell_values import display_width
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.layout.row_heights import text_width
 from xlcheck.spec.model import NUMERIC_TYPES, BlockSpec, Derivation, FieldSpec
 from xlcheck.spec.nodes import SpecNode, derivation, field, flag, integer, key, keys, text
 
@@ -177,7 +177,7 @@ class GridKind:
             widths[1] = 10.0
         cells.append(FixedCell(header_row, label_column, block.corner, "header", block.label_span))
         if block.label_span == 1:
-            widths[label_column] = max(display_width(r.label) + 2 for r in block.rows)
+            widths[label_column] = max(text_width(r.label) + 1 for r in block.rows)
         column_numbers: dict[str, int] = {}
         number = label_column + block.label_span
         for column in block.columns:

@@ -22,7 +22,7 @@ from xlcheck.spec.nodes import (
 ROLES: dict[str, tuple[str, str | None, float, str]] = {
     "level1": ("一级指标", None, 10.0, ""),
     "level2": ("二级指标", None, 11.0, ""),
-    "name": ("三级指标", "text", 24.0, "三级指标的名称，由单位填写"),
+    "name": ("三级指标", "text", 30.0, "三级指标的名称，由单位填写"),
     "direction": ("指标性质", "choice", 7.0, "≥ 越大越好，≤ 越小越好，= 应等于，定性 按等级评价"),
     "target": ("年度指标值", "text", 13.0, "如 ≥50个、100%、≤90万元；定性指标写目标的描述"),
     "unit": ("度量单位", "text", 7.0, "如 个、%、万元"),
@@ -34,7 +34,7 @@ ROLES: dict[str, tuple[str, str | None, float, str]] = {
     ),
     "weight": ("分值", "score", 7.0, "本行指标的分值"),
     "score": ("得分", "score", 7.0, "不超过本行分值"),
-    "reason": ("偏差原因分析及改进措施", "text", 26.0, "得分低于分值时必须填写"),
+    "reason": ("偏差原因分析及改进措施", "text", 30.0, "得分低于分值时必须填写"),
 }
 #: What each column role is to the rules (``PlacedField.role``).
 FIELD_ROLES = {"name": "indicator_name", "unit": "measure"}
@@ -262,14 +262,24 @@ def parse_indicators(node: SpecNode, kind: str) -> IndicatorsBlock:
                 raise node.child("columns").fail(
                     f"{column.key} 的 derive 引用了不存在的列 {operand}"
                 )
+    scoring = node.get("scoring", _scoring, IndicatorScoring())
     return IndicatorsBlock(
         kind,
         node.get("title", text, ""),
         key=node.need("key", key),
         label=node.get("label", text, ""),
         side=node.get("side", text, ""),
-        columns=columns,
+        columns=tuple(_offering_grades(c, scoring) for c in columns),
         levels=levels,
         show_weights=node.get("show_weights", flag, True),
-        scoring=node.get("scoring", _scoring, IndicatorScoring()),
+        scoring=scoring,
     )
+
+
+def _offering_grades(column: IndicatorColumn, scoring: IndicatorScoring) -> IndicatorColumn:
+    """The 实际完成值 column offers the qualitative grades in a dropdown (a number may still be
+    typed: the column is text, so the choices are suggestions, not a rule)."""
+    spec = column.field
+    if column.role != "actual" or spec is None or spec.choices:
+        return column
+    return replace(column, field=replace(spec, choices=tuple(g.name for g in scoring.qualitative)))

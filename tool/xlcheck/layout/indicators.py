@@ -20,6 +20,7 @@ from xlcheck.layout.indicator_spec import (
 )
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.layout.row_heights import text_width
 from xlcheck.spec.model import BlockSpec
 from xlcheck.spec.nodes import SpecNode
 
@@ -88,7 +89,12 @@ class IndicatorsKind:
             cells.append(
                 FixedCell(header_row, 1, block.side, "label", rows=last_row - header_row + 1)
             )
-        widths = ([10.0] if block.side else []) + [c.width for c in block.columns]
+        # The 二级 labels on one line each (可持续影响指标), so their rows keep one line's height.
+        names = [g.name for level in block.levels for g in level.groups]
+        widths = ([10.0] if block.side else []) + [
+            max(c.width, *(text_width(n) + 1 for n in names)) if c.role == "level2" else c.width
+            for c in block.columns
+        ]
         return IndicatorsLayout(
             self.name,
             block,

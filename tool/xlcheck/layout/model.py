@@ -156,6 +156,8 @@ class SheetLayout:
     #: For a sheet written once per item: the instance number (1, 2, …) and its key prefix.
     instance: int | None = None
     key_prefix: str = ""
+    #: Made by xlcheck, not declared by the spec (the 自查 sheet): never relocated, regenerated.
+    generated: bool = False
 
     @property
     def name(self) -> str:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from xlcheck.cell_values import display_width
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.layout.row_heights import text_width
 from xlcheck.spec.model import BlockSpec, FieldSpec
 from xlcheck.spec.nodes import SpecNode, field, integer, text
 
 #: Width (Excel character units) of a value cell that spans a single column.
 VALUE_WIDTH = 12.0
+#: Height (points) of a sign-off line: room for a signature or a stamp's edge.
+SIGNOFF_HEIGHT = 26.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class PairsKind:
                     FixedCell(row_number, column, spec.label, self.label_style, pair.label_span)
                 )
                 if pair.label_span == 1:
-                    widths[column] = max(widths.get(column, 0), display_width(spec.label) + 1)
+                    widths[column] = max(widths.get(column, 0), text_width(spec.label) + 1)
                 value_column = column + pair.label_span
                 if pair.span == 1:
                     widths[value_column] = max(widths.get(value_column, 0), VALUE_WIDTH)
@@ -125,6 +127,11 @@ class PairsKind:
             # Only single columns claim a width: a merged label or value fits the columns the
             # blocks around it need.
             tuple(widths.get(c, 0.0) for c in range(1, last + 1)),
+            row_heights=tuple(
+                (frame.first_row + offset, SIGNOFF_HEIGHT)
+                for offset in range(len(block.rows))
+                if self.label_style == "signoff"
+            ),
         )
         return move_rows(laid, placement) if placement is not None else laid
 

@@ -21,7 +21,8 @@ COLUMNS = (
     ("level2", "二级指标", 12.0),
     ("level3", "三级指标", 22.0),
     ("weight", "分值", 8.0),
-    ("criteria", "评分标准", 56.0),
+    # Wide enough for most criteria on one line: the 评分表 then prints on one landscape page.
+    ("criteria", "评分标准", 66.0),
     ("score", "自评得分", 10.0),
     ("reason", "扣分原因", 30.0),
 )

@@ -21,6 +21,7 @@ from xlcheck.layout.model import (
     SheetPlacement,
 )
 from xlcheck.layout.registry import Frame, kind_named
+from xlcheck.layout.self_check import lay_out_self_check
 from xlcheck.spec.model import BlockSpec, SheetSpec, Spec
 
 B = TypeVar("B", bound=BlockSpec)
@@ -109,7 +110,13 @@ def lay_out_sheet(plan: SheetPlan, index: int, spec: Spec) -> SheetLayout:
         cells.extend(block.cells)
     first = blocks[0] if blocks else None
     header_end = first.header_rows[1] if first and first.header_rows else NOTE_ROW
-    frozen = (header_end, first.frozen_columns) if len(blocks) == 1 and first else (0, 0)
+    # Frozen under the headers when the sheet is one table (sign-off lines below it aside).
+    with_headers = [b for b in blocks if b.header_rows is not None]
+    frozen = (
+        (header_end, first.frozen_columns)
+        if first and (len(blocks) == 1 or with_headers == [first])
+        else (0, 0)
+    )
     return SheetLayout(
         replace(plan.sheet, name=plan.name),
         index,
@@ -131,8 +138,11 @@ def lay_out_sheet(plan: SheetPlan, index: int, spec: Spec) -> SheetLayout:
 
 
 def build_layout(spec: Spec, plans: Sequence[SheetPlan]) -> Layout:
-    """The layout of ``spec`` with its sheets as ``plans`` name and place them."""
+    """The layout of ``spec`` with its sheets as ``plans`` name and place them, and the 自查
+    sheet generated after them from where their fields stand."""
     sheets = tuple(lay_out_sheet(plan, index, spec) for index, plan in enumerate(plans))
+    self_check = lay_out_self_check(spec, sheets)
+    sheets += (self_check,) if self_check is not None else ()
     fields: tuple[PlacedField, ...] = tuple(f for s in sheets for b in s.blocks for f in b.fields)
     return Layout(spec, fields, sheets)
 

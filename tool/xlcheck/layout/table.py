@@ -13,10 +13,16 @@ from xlcheck.formula_text import normalise_formula
 from xlcheck.layout.fitting import BlockFit, Misfit, PlacementNote, SheetView
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.layout.row_heights import text_width
 from xlcheck.spec.model import BlockSpec, Derivation, FieldSpec
 from xlcheck.spec.nodes import SpecNode, field, flag, integer, key, keys, text
 
-_SUM_RANGE = re.compile(r"^SUM\([A-Z]{1,3}(\d+):[A-Z]{1,3}(\d+)\)$")
+#: A 合计 cell's formula: ``SUM(C4:C23)``, or blank until a row is filled
+#: (``IF(COUNT(C4:C23)=0,"",SUM(C4:C23))``); the SUM's rows are the rows it adds up.
+_SUM_RANGE = re.compile(
+    r'^(?:IF\(COUNT\([A-Z]{1,3}\d+:[A-Z]{1,3}\d+\)=0,"",)?'
+    r"SUM\([A-Z]{1,3}(\d+):[A-Z]{1,3}(\d+)\)\)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -150,9 +156,17 @@ class TableKind:
                         emphasis=True,
                     )
                 )
+        # Each column at least as wide as its header on one line (年初预算（万元）).
         widths = ([6.0] if block.numbered else []) + [
-            36.0 if c.value_type == "text" and i == 0 else 14.0 if c.value_type != "text" else 24.0
-            for i, c in enumerate(block.columns)
+            max(
+                36.0
+                if c.value_type == "text" and i == 0
+                else 14.0
+                if c.value_type != "text"
+                else 24.0,
+                text_width(header) + 1.0,
+            )
+            for i, (c, header) in enumerate(zip(block.columns, headers[offset - 1 :], strict=True))
         ]
         return TableLayout(
             self.name,

@@ -11,11 +11,9 @@ from dataclasses import dataclass, replace
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.layout.row_heights import LINE_HEIGHT
 from xlcheck.spec.model import BlockSpec, FieldSpec
 from xlcheck.spec.nodes import SpecNode, field, integer, text
-
-#: Points per line of 11-point text, as the template writer sizes rows.
-LINE_HEIGHT = 15.0
 
 
 @dataclass(frozen=True)

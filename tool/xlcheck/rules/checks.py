@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from xlcheck.cell_values import values_match
 from xlcheck.findings import Finding, Severity
 from xlcheck.layout import PlacedField
+from xlcheck.recompute import blank_guard
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 from xlcheck.spec import CheckSpec
 
@@ -87,6 +89,15 @@ def _pairs(context: RuleContext, check: CheckSpec) -> list[tuple[PlacedField, Pl
     return [(layout.by_key[a], layout.by_key[b]) for a, b in pairs]
 
 
+def _as_compared(context: RuleContext, placed: PlacedField, value: Any) -> Any:
+    """A total left blank because none of its parts is filled counts as 0 against a figure
+    (a 项目支出 of 311.52 万元 with an empty project list is still a difference)."""
+    derive = placed.spec.derive
+    if value is None and derive is not None and blank_guard(derive, context.layout):
+        return 0.0
+    return value
+
+
 def _relation(context: RuleContext, check: CheckSpec) -> Iterator[Finding]:
     default, default_en = _RELATION_WORDS[check.relation]
     for left, right in _pairs(context, check):
@@ -94,7 +105,8 @@ def _relation(context: RuleContext, check: CheckSpec) -> Iterator[Finding]:
             continue
         if {left.key, right.key} & context.unreliable:
             continue
-        left_value, right_value = context.value_shown(left.key), context.value_shown(right.key)
+        left_value = _as_compared(context, left, context.value_shown(left.key))
+        right_value = _as_compared(context, right, context.value_shown(right.key))
         if not isinstance(left_value, int | float) or not isinstance(right_value, int | float):
             continue
         decimals = min(d for d in (left.spec.decimals, right.spec.decimals, 9) if d is not None)

@@ -10,6 +10,7 @@ from xlcheck.findings import Finding, Severity
 from xlcheck.formula_text import normalise_formula
 from xlcheck.formulas import template_formulas
 from xlcheck.layout import PlacedField
+from xlcheck.layout.self_check import SELF_CHECK_ROLE
 from xlcheck.layout.table import TableLayout
 from xlcheck.recompute import canonical_grade
 from xlcheck.rules.registry import RuleContext, make_finding, rule
@@ -240,13 +241,61 @@ def _rows_without_formulas(context: RuleContext) -> frozenset[str]:
     return frozenset(found)
 
 
+def _self_check_formulas(context: RuleContext) -> tuple[frozenset[str], frozenset[str]]:
+    """The 自查 formulas the template writes and those the workbook holds, normalised."""
+    formulas = template_formulas(context.layout)
+    keys = [f.key for f in context.layout.fields if f.role == SELF_CHECK_ROLE]
+    expected = frozenset(normalise_formula(formulas[k]) for k in keys if k in formulas)
+    readings = (context.workbook.cells.get(k) for k in keys)
+    held = frozenset(normalise_formula(r.formula) for r in readings if r and r.formula)
+    return expected, held
+
+
+def _check_self_check(
+    context: RuleContext,
+    placed: PlacedField,
+    formula: str,
+    formulas: tuple[frozenset[str], frozenset[str]],
+) -> Iterator[Finding]:
+    """A 自查 cell: only its formula is compared (its text result is not recomputed).
+
+    Its rows follow the sheets in workbook order: a unit who reorders the project sheets gets the
+    same formulas in another order, which is no alteration.
+    """
+    reading = context.workbook.cells[placed.key]
+    params: dict[str, Any] = {"formula": formula, "label": placed.short_label}
+    unplaced = {n.sheet for n in context.workbook.placement_notes if n.code == "rows-unrecognised"}
+    derive = placed.spec.derive
+    reads = {context.layout.by_key[k].sheet for k in derive.field_keys()} if derive else set()
+    if not context.workbook.formulas_read or reads & unplaced:
+        # A sheet read at the template's positions (rows-unrecognised says so): the 自查
+        # formula's references follow where Excel moved the cells, which xlcheck did not find.
+        return
+    if reading.formula is None:
+        if is_blank(reading.raw) and reading.error is None:
+            yield make_finding(FORMULA_MISSING, placed, expected_text="自查结果", **params)
+        else:
+            yield make_finding(FORMULA_REPLACED, placed, **params)
+    elif normalise_formula(reading.formula) != normalise_formula(formula):
+        expected, held = formulas
+        if normalise_formula(reading.formula) in expected and normalise_formula(formula) in held:
+            return
+        code = FORMULA_BROKEN if "#REF!" in reading.formula.upper() else FORMULA_ALTERED
+        yield make_finding(code, placed, actual_formula=reading.formula, **params)
+
+
 def check(context: RuleContext) -> Iterator[Finding]:
     new_rows = _rows_without_formulas(context) if context.workbook.formulas_read else frozenset()
+    self_checks: tuple[frozenset[str], frozenset[str]] | None = None
     for placed in context.layout.fields:
         if placed.is_input or placed.key not in context.workbook.cells:
             continue
         reading = context.workbook.cells[placed.key]
         template_formula = template_formulas(context.layout).get(placed.key)
+        if placed.role == SELF_CHECK_ROLE and template_formula is not None:
+            self_checks = self_checks or _self_check_formulas(context)
+            yield from _check_self_check(context, placed, template_formula, self_checks)
+            continue
         if template_formula is None:  # a constant such as an indicator's weight
             actual = context.cells[placed.key].value
             if reading.formula is not None or not values_match(

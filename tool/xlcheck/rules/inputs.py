@@ -14,7 +14,8 @@ SHEET_MISSING = rule(
     E,
     "缺少工作表",
     "Sheet missing",
-    "模板中的某张工作表在工作簿里找不到（被删除或改名），其中的单元格都无法校验。",
+    "模板中的某张工作表在工作簿里找不到（被删除或改名），其中的单元格都无法校验。"
+    "模板生成的“自查”表缺失只是警告：它只帮助填报，校验不依赖它。",
     "找不到工作表“{sheet}”（可能被删除或改名），其中的 {count} 个单元格无法校验",
     "Sheet '{sheet}' is missing (deleted or renamed); its {count} cells cannot be checked",
 )
@@ -123,6 +124,8 @@ def check(context: RuleContext) -> Iterator[Finding]:
             yield make_finding(
                 SHEET_MISSING,
                 None,
+                # The 自查 sheet only helps while typing: without it nothing is left unchecked.
+                severity=Severity.WARNING if sheet_layout.generated else None,
                 location=CellRef(sheet_layout.index, 1, 1, name),
                 sheet=name,
                 count=fields_by_sheet.get(name, 0),

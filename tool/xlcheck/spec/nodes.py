@@ -22,7 +22,18 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # Excel refuses these in sheet names; 31 characters at most.
 BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 #: Derivation verbs: how each is written as a formula and recomputed is in formulas/recompute.
-DERIVATIONS = ("sum", "difference", "product", "ratio", "min", "max", "round", "constant", "grade")
+DERIVATIONS = (
+    "sum",
+    "difference",
+    "product",
+    "ratio",
+    "min",
+    "max",
+    "round",
+    "constant",
+    "grade",
+    "copy",
+)
 T = TypeVar("T")
 D = TypeVar("D")
 
@@ -132,7 +143,7 @@ def _operand(node: SpecNode) -> Operand:
 
 
 def derivation(node: SpecNode) -> Derivation:
-    """``{verb: operands}``: sum, difference, product, ratio, min, max, round, constant, grade."""
+    """``{verb: operands}``: sum, difference, product, ratio, min, max, round, constant, grade, copy."""
     node.mapping({*DERIVATIONS, "alt_bases"})
     verbs = [v for v in DERIVATIONS if v in node.value]
     if len(verbs) != 1:
@@ -146,7 +157,7 @@ def derivation(node: SpecNode) -> Derivation:
         if not isinstance(body.value, int | float | str) or isinstance(body.value, bool):
             raise body.fail("应为数字或文本")
         return Derivation(verb, constant=body.value)
-    if verb == "grade":
+    if verb in ("grade", "copy"):
         return Derivation(verb, (text(body),))
     operands = tuple(_operand(item) for item in body.items())
     if verb in ("difference", "ratio") and len(operands) != 2:
