@@ -90,3 +90,64 @@ def test_findings_doc_marks_every_code_a_spec_check_raises_as_spec_set() -> None
     shipped = load_spec("zhanjiang-overall")
     assert any(c.relation == "at_most" and c.severity == "warning" for c in shipped.checks)
     assert "emits `limit-exceeded` as a warning" in FINDINGS_DOC.read_text(encoding="utf-8")
+
+
+SPEC_FORMAT = ROOT / "docs" / "spec-format.md"
+
+
+def _documented(heading: str, header: str = "| key |") -> set[str]:
+    """The first backquoted word of each row of the first table under ``heading`` (up to a ':'
+    or space inside the quotes: `equal: [a, b]` documents the key ``equal``)."""
+    text = SPEC_FORMAT.read_text(encoding="utf-8")
+    lines = text.split(heading + "\n", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    keys: set[str] = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        for quoted in line.split("|")[1].split("`")[1::2]:
+            keys.add(quoted.split(":")[0].split(" ")[0])
+    return keys
+
+
+def test_spec_format_lists_every_key_the_parser_accepts() -> None:
+    from xlcheck.spec.nodes import DERIVATIONS, FIELD_KEYS
+    from xlcheck.spec_loading import (
+        CHECK_KEYS,
+        GRADING_KEYS,
+        LINK_KEYS,
+        REPEAT_KEYS,
+        SHEET_KEYS,
+        SPEC_KEYS,
+    )
+
+    assert _documented("## The spec") == SPEC_KEYS
+    assert _documented("### `grading`") == GRADING_KEYS
+    assert _documented("## Sheets") == SHEET_KEYS
+    assert _documented("### `repeat`: one sheet per item") == REPEAT_KEYS
+    assert _documented("## Fields") == FIELD_KEYS
+    assert _documented("## Derivations", "| verb |") == set(DERIVATIONS)
+    assert _documented("## Checks") == CHECK_KEYS
+    assert _documented("## Links across workbooks") == LINK_KEYS
+
+
+def test_spec_format_names_every_role_xlcheck_understands() -> None:
+    from xlcheck.spec import KNOWN_ROLES
+
+    roles = SPEC_FORMAT.read_text(encoding="utf-8").split("**Roles**", 1)[1].split("\n\n", 1)[0]
+    assert {role for role in KNOWN_ROLES if f"`{role}`" in roles} == set(KNOWN_ROLES)
+
+
+def test_spec_format_lists_the_keys_a_scoring_block_generates() -> None:
+    from xlcheck.layout import lay_out
+    from xlcheck.spec_loading import load_spec
+
+    layout = lay_out(load_spec("zhanjiang-overall"))
+    block = next(b for b in layout.by_sheet["评分表"].blocks if b.kind == "scoring")
+    scoring = [f.key for f in block.fields]
+    generated = {k.split(".")[0] + (".<…>" if "." in k else "") for k in scoring}
+    documented = {
+        k.split(".")[0] + (".<…>" if "." in k else "")
+        for k in _documented("### `kind: scoring`", "| generated key |")
+    }
+    assert documented == generated

@@ -26,7 +26,27 @@ from xlcheck.spec.nodes import SpecNode, flag, integer, key, keys, number, sheet
 
 #: Checks a spec may declare: the verb and the operands it takes.
 CHECK_VERBS = ("equal", "at_most", "year_of", "year_end", "row_count")
-_SHEET_KEYS = {"name", "title", "note", "landscape", "repeat", "blocks", "layout"}
+# The keys the parser accepts at each place of a spec (docs/spec-format.md lists each set; a test
+# compares the page with these).
+SPEC_KEYS = frozenset(
+    {
+        "id",
+        "version",
+        "title",
+        "year",
+        "description",
+        "roles",
+        "grading",
+        "sheets",
+        "checks",
+        "links",
+    }
+)
+SHEET_KEYS = frozenset({"name", "title", "note", "landscape", "repeat", "blocks", "layout"})
+REPEAT_KEYS = frozenset({"key", "name_field", "max"})
+LINK_KEYS = frozenset({"table", "name", "amount", "template", "detail_name", "detail_amount"})
+GRADING_KEYS = frozenset({"max_score", "bonus_max", "grades"})
+CHECK_KEYS = frozenset({*CHECK_VERBS, "message", "message_en", "severity"})
 
 
 def builtin_spec_dirs() -> list[Path]:
@@ -101,20 +121,7 @@ def _parse_spec_file(path_text: str, mtime_ns: int, size: int) -> Spec:
 
 def parse_spec(raw: Any, source: Path, *, spec_hash: str = "") -> Spec:
     """Validate raw YAML data and build the spec, cross-checking every field key it mentions."""
-    root = SpecNode(raw, "", source).mapping(
-        {
-            "id",
-            "version",
-            "title",
-            "year",
-            "description",
-            "roles",
-            "grading",
-            "sheets",
-            "checks",
-            "links",
-        }
-    )
+    root = SpecNode(raw, "", source).mapping(set(SPEC_KEYS))
     spec = Spec(
         id=root.need("id", text),
         version=root.need("version", text),
@@ -141,13 +148,13 @@ def _sheet(node: SpecNode) -> SheetSpec:
     if node.has("layout"):
         # A sheet of one block: the block's keys sit on the sheet itself.
         kind = _kind(node.child("layout"))
-        node.mapping(_SHEET_KEYS | kind.spec_keys)
+        node.mapping(set(SHEET_KEYS | kind.spec_keys))
         block_node = SpecNode(
             {k: v for k, v in node.value.items() if k in kind.spec_keys}, node.path, node.source
         )
         blocks = (kind.parse(block_node),)
     else:
-        node.mapping(_SHEET_KEYS)
+        node.mapping(set(SHEET_KEYS))
         blocks = tuple(_block(b) for b in node.need("blocks", lambda n: n.items()))
     return SheetSpec(
         name=node.need("name", sheet_name),
@@ -176,7 +183,7 @@ def _block(node: SpecNode) -> Any:
 
 
 def _repeat(node: SpecNode) -> RepeatSpec:
-    node.mapping({"key", "name_field", "max"})
+    node.mapping(set(REPEAT_KEYS))
     maximum = node.get("max", integer, 200)
     if not 1 <= maximum <= 250:
         raise node.child("max").fail("max 应在 1 到 250 之间（一个工作簿的工作表数有限）")
@@ -184,7 +191,7 @@ def _repeat(node: SpecNode) -> RepeatSpec:
 
 
 def _link(node: SpecNode) -> LinkSpec:
-    node.mapping({"table", "name", "amount", "template", "detail_name", "detail_amount"})
+    node.mapping(set(LINK_KEYS))
     return LinkSpec(
         table=node.need("table", key),
         name=node.need("name", key),
@@ -196,7 +203,7 @@ def _link(node: SpecNode) -> LinkSpec:
 
 
 def _grading(node: SpecNode) -> Grading:
-    node.mapping({"max_score", "bonus_max", "grades"})
+    node.mapping(set(GRADING_KEYS))
     grades = []
     for grade in node.need("grades", lambda n: n.items()):
         grade.mapping({"name", "min", "aliases"})
@@ -221,7 +228,7 @@ def _roles(node: SpecNode) -> tuple[tuple[str, str], ...]:
 
 
 def _check(node: SpecNode) -> CheckSpec:
-    node.mapping({*CHECK_VERBS, "message", "message_en", "severity"})
+    node.mapping(set(CHECK_KEYS))
     verbs = [v for v in CHECK_VERBS if v in node.value]
     if len(verbs) != 1:
         raise node.fail(f"应恰好给出一种检查：{', '.join(CHECK_VERBS)}")
