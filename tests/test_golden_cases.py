@@ -26,6 +26,7 @@ and ``expected.json``, the findings as ``verify --format json`` lists them. Run 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from tests import sheet_edits
 from tests.conftest import EXAMPLES, correct_seed_values, fill_cells, seed_values
 from xlcheck import VerifyOptions, load_spec, verify_workbook, write_template
 from xlcheck.api import prefill_values
+from xlcheck.verification import verify_with_layout
 
 CASES = Path(__file__).resolve().parent / "cases"
 NATIONAL_DATA = EXAMPLES / "national-project-2022.json"
@@ -148,3 +150,32 @@ def test_golden_cases_cover_every_rule_code() -> None:
     }
     missing = {r.code for r in all_rules()} - seen - set(COVERED_ELSEWHERE)
     assert not missing, f"add a tests/cases folder that triggers {sorted(missing)}"
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _spec_words(layout: Any) -> list[str]:
+    """Words an English message may quote from the spec: units, choices, grades, labels."""
+    words: set[str] = set()
+    for placed in layout.fields:
+        words.update(filter(None, (placed.spec.unit, *placed.spec.choices)))
+        words.update(placed.label_path.split("/"))
+    for grade in layout.spec.grading.grades:
+        words.update((grade.name, *grade.aliases))
+    return sorted(words, key=len, reverse=True)
+
+
+@pytest.mark.parametrize("case_dir", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
+def test_golden_case_english_messages_are_english(case_dir: Path, tmp_path: Path) -> None:
+    """--lang en: no Chinese but what the message quotes from the workbook or the spec."""
+    case = yaml.safe_load((case_dir / "case.yaml").read_text(encoding="utf-8"))
+    template = str(case_dir / case["spec"]) if "spec" in case else case.get("template")
+    result, layout = verify_with_layout(_build(case_dir, tmp_path), template=template)
+    spec_words = _spec_words(layout)
+    for finding in result.findings:
+        # Quoted words from the workbook (names, values, targets) and formulas are data.
+        text = re.sub(r"'[^']*[^\x00-\x7f][^']*'|=\S+", "", finding.message_en)
+        for word in spec_words:
+            text = text.replace(word, "")
+        assert not _CJK.search(text), finding.message_en

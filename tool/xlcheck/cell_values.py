@@ -183,6 +183,21 @@ def display(
     return str(value)
 
 
+def bounds_text(low: float | None, high: float | None, value_type: str, lang: str = "zh") -> str:
+    """A field's bounds for a message: 在 0 到 100 之间 / 不低于 0 / 不高于 100% (between 0 and 100 …)."""
+
+    def shown(number: float) -> str:
+        return f"{number * 100:g}%" if value_type == "percent" else f"{number:g}"
+
+    if lang == "en":
+        if low is not None and high is not None:
+            return f"between {shown(low)} and {shown(high)}"
+        return f"at most {shown(high)}" if high is not None else f"at least {shown(low or 0)}"
+    if low is not None and high is not None:
+        return f"在 {shown(low)} 到 {shown(high)} 之间"
+    return f"不高于 {shown(high)}" if high is not None else f"不低于 {shown(low or 0)}"
+
+
 def json_value(value: Any, value_type: str, decimals: int | None) -> Any:
     """A value for JSON output: numbers rounded to their displayed precision, dates as ISO text."""
     if isinstance(value, dt.date):

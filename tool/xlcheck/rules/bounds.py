@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from xlcheck.cell_values import excel_round
+from xlcheck.cell_values import bounds_text, excel_round
 from xlcheck.findings import Finding, Severity
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 
@@ -17,8 +17,8 @@ DERIVED_OUT_OF_RANGE = rule(
     "计算结果超出规定范围",
     "Computed value outside its bounds",
     "由公式计算的值（如在职人员控制率）超出了模板规格给它的上下限：数据本身可能没有录错，但需要说明。",
-    "“{label}”为 {value}，超出了规定的范围（{bounds}）；请核对{inputs}，或在自评报告中说明原因",
-    "'{label}' is {value}, outside its bounds ({bounds}); check {inputs_en}, or explain it in the report",
+    "“{label}”为 {value}，超出了规定的范围（应{bounds}）；请核对{inputs}，或在自评报告中说明原因",
+    "'{label}' is {value}, outside its bounds (it must be {bounds_en}); check {inputs_en}, or explain it in the report",
 )
 TOO_MANY_DECIMALS = rule(
     "too-many-decimals",
@@ -37,15 +37,6 @@ def _decimals(value: float) -> int:
     """How many decimals a typed number has (float noise past 9 places ignored)."""
     text = f"{excel_round(value, 9):.9f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0
-
-
-def _bounds(low: float | None, high: float | None, value_type: str) -> str:
-    def shown(number: float) -> str:
-        return f"{number * 100:g}%" if value_type == "percent" else f"{number:g}"
-
-    if low is not None and high is not None:
-        return f"{shown(low)} 到 {shown(high)}"
-    return f"不高于 {shown(high)}" if high is not None else f"不低于 {shown(low or 0)}"
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
@@ -89,7 +80,8 @@ def check(context: RuleContext) -> Iterator[Finding]:
                 placed,
                 actual=value,
                 value=context.show(placed.key, value),
-                bounds=_bounds(spec.minimum, spec.maximum, spec.value_type),
+                bounds=bounds_text(spec.minimum, spec.maximum, spec.value_type),
+                bounds_en=bounds_text(spec.minimum, spec.maximum, spec.value_type, "en"),
                 inputs="、".join(parts) or "所用数据",
                 inputs_en=", ".join(parts) or "its inputs",
             )

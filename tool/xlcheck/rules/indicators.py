@@ -50,7 +50,7 @@ INDICATOR_ABOVE_RULE = rule(
     "定量指标按年度指标值、指标性质和实际完成值（定性指标按实际完成的等级）算出的得分低于自评得分："
     "达到指标值得满分，未达到的按比例得分（≥：实际 ÷ 指标值 × 分值；≤：指标值 ÷ 实际 × 分值）。",
     "“{label}”{target_label} {target_value}、{actual_label} {actual_value}，按评分规则应得 {due} 分，自评 {score} 分偏高",
-    "'{label}' (target {target_value}, actual {actual_value}) earns {due} by the scoring rule; the self-score {score} is too high",
+    "'{label}' (target '{target_value}', actual '{actual_value}') earns {due} by the scoring rule; the self-score {score} is too high",
 )
 INDICATOR_BELOW_RULE = rule(
     "indicator-score-below-rule",
@@ -59,7 +59,7 @@ INDICATOR_BELOW_RULE = rule(
     "Indicator scored below its rule",
     "自评得分低于按评分规则算出的得分：可能另有扣分原因，请确认。",
     "“{label}”{target_label} {target_value}、{actual_label} {actual_value}，按评分规则可得 {due} 分，自评 {score} 分；如另有扣分原因请写明",
-    "'{label}' (target {target_value}, actual {actual_value}) earns {due} by the scoring rule; self-score {score}; state any other reason",
+    "'{label}' (target '{target_value}', actual '{actual_value}') earns {due} by the scoring rule; self-score {score}; state any other reason",
 )
 VALUE_UNREADABLE = rule(
     "indicator-value-unreadable",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from xlcheck.cell_values import bounds_text
 from xlcheck.findings import CellRef, Finding, Severity
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 
@@ -80,8 +81,8 @@ OUT_OF_RANGE = rule(
     "超出范围",
     "Out of range",
     "数值小于模板规定的下限或大于上限。",
-    "“{label}”应在 {bounds} 之间，实际为 {value}",
-    "'{label}' must be within {bounds}, found {value}",
+    "“{label}”应{bounds}，实际为 {value}",
+    "'{label}' must be {bounds_en}, found {value}",
 )
 INVALID_CHOICE = rule(
     "invalid-choice",
@@ -90,7 +91,7 @@ INVALID_CHOICE = rule(
     "Not one of the choices",
     "单元格的内容不是下拉列表中的选项。",
     "“{label}”应为以下之一：{choices}，实际为“{text}”",
-    "'{label}' must be one of {choices}, found '{text}'",
+    "'{label}' must be one of {choices_en}, found '{text}'",
 )
 ERROR_VALUE = rule(
     "error-value",
@@ -108,10 +109,6 @@ _PROBLEM_RULES = {
     "not-a-date": NOT_A_DATE,
     "invalid-choice": INVALID_CHOICE,
 }
-
-
-def _bounds(low: float | None, high: float | None) -> str:
-    return f"{'-∞' if low is None else f'{low:g}'} 到 {'∞' if high is None else f'{high:g}'}"
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
@@ -147,6 +144,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
                 actual=text,
                 text=text,
                 choices="、".join(spec.choices),
+                choices_en=", ".join(spec.choices),
             )
             continue
         value = normalised.value
@@ -160,7 +158,12 @@ def check(context: RuleContext) -> Iterator[Finding]:
             yield make_finding(family, placed, expected=value, actual=text, text=text, value=shown)
         if spec.value_type == "choice" and value not in spec.choices:
             yield make_finding(
-                INVALID_CHOICE, placed, actual=value, text=value, choices="、".join(spec.choices)
+                INVALID_CHOICE,
+                placed,
+                actual=value,
+                text=value,
+                choices="、".join(spec.choices),
+                choices_en=", ".join(spec.choices),
             )
         if isinstance(value, int | float):
             # A score above its weight has a rule of its own (scoring family).
@@ -172,6 +175,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
                     OUT_OF_RANGE,
                     placed,
                     actual=value,
-                    bounds=_bounds(spec.minimum, spec.maximum),
+                    bounds=bounds_text(spec.minimum, spec.maximum, spec.value_type),
+                    bounds_en=bounds_text(spec.minimum, spec.maximum, spec.value_type, "en"),
                     value=context.show(placed.key, value),
                 )
