@@ -96,6 +96,10 @@ def test_fields_json_lists_every_cell_with_its_bounds() -> None:
         0,
     )
     assert fields["score.exec_rate"]["max"] == 10
+    # Whole bounds are JSON integers (a year's minimum is 2000, not 2000.0).
+    assert (fields["year"]["min"], fields["year"]["max"]) == (2000, 2100)
+    assert all(type(f[b]) is int for f in (fields["year"], wages) for b in ("min",))
+    assert '"min": 2000.0' not in result.stdout
     assert fields["grade"]["choices"] == ["优", "良", "中", "差"]
     assert fields["exec_rate"]["kind"] == "derived"
     assert {"key", "label", "sheet", "cell", "kind", "type", "unit"} <= set(wages)

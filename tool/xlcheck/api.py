@@ -75,10 +75,11 @@ class FieldInfo:
             "unit": self.unit,
             "required": self.required,
         }
+        # Bounds are written as the spec gives them: a year's minimum is 2000, not 2000.0.
         if self.min is not None:
-            data["min"] = self.min
+            data["min"] = int(self.min) if float(self.min).is_integer() else self.min
         if self.max is not None:
-            data["max"] = self.max
+            data["max"] = int(self.max) if float(self.max).is_integer() else self.max
         if self.choices:
             data["choices"] = list(self.choices)
         if self.repeat:
