@@ -290,6 +290,9 @@ def add_cross_workbook_findings(
     Args:
         template: the spec every workbook was verified against (``verify -t``), if one was given.
     """
+    verified = [r for r in results if r.template is not None and r.unreadable_reason is None]
+    if len(verified) < 2:
+        return list(results)  # a link needs two workbooks of one run
     specs: dict[str, Spec] = {}
     given = _load(template) if template is not None else None
     if given is not None:
@@ -298,10 +301,6 @@ def add_cross_workbook_findings(
         if result.template is not None and result.template.id not in specs:
             loaded = _load(result.template.id)
             if loaded is not None:
-                specs[loaded.id] = loaded
-    for spec in list(specs.values()):
-        for link in spec.links:
-            if link.template not in specs and (loaded := _load(link.template)) is not None:
                 specs[loaded.id] = loaded
     if not any(spec.links for spec in specs.values()):
         return list(results)

@@ -1,22 +1,11 @@
 """Where every field of a spec lives: sheet, row and column, label path, resolved operands.
 
 One module per sheet kind (``form``, ``table``, ``scoring``, ``pairs``/``signoff``, ``grid``,
-``text``, ``indicators``, ``totals``) behind ``registry``; importing this package registers them
-all. ``sheets`` stacks a sheet's blocks and builds the ``Layout``, ending with the 自查 sheet
+``text``, ``indicators``, ``totals``) behind ``registry``, each imported when a spec first names
+it. ``sheets`` stacks a sheet's blocks and builds the ``Layout``, ending with the 自查 sheet
 ``self_check`` generates from the sheets placed; ``row_heights`` says how tall printed rows must be.
 """
 
-# Each module registers its kind (the order is the order ``kind_names`` lists them in).
-from xlcheck.layout import (  # noqa: F401
-    form,
-    grid,
-    indicators,
-    pairs,
-    scoring,
-    table,
-    text,
-    totals,
-)
 from xlcheck.layout.fitting import BlockFit, FormulaAt, Grid, Misfit, PlacementNote, SheetView
 from xlcheck.layout.model import (
     BlockLayout,

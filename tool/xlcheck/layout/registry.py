@@ -2,12 +2,12 @@
 
 A kind parses its part of a spec, places its fields and fixed text on the sheet (geometry,
 headers, widths) and finds its block again in a workbook a unit edited. Adding a kind means
-adding a module that calls ``register`` and importing it in ``xlcheck/layout/__init__.py``;
-nothing else changes.
+adding a module that calls ``register`` and naming it in ``KIND_MODULES``; nothing else changes.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -66,6 +66,20 @@ class BlockKind(Protocol):
         """Find the block in a workbook sheet, searching from ``start_row`` down."""
 
 
+#: Every built-in kind and the module defining it, imported when a spec first names the kind (a
+#: verification loads only the kinds its template uses: start-up time is a feature).
+KIND_MODULES = {
+    "form": "xlcheck.layout.form",
+    "table": "xlcheck.layout.table",
+    "scoring": "xlcheck.layout.scoring",
+    "pairs": "xlcheck.layout.pairs",
+    "signoff": "xlcheck.layout.pairs",
+    "grid": "xlcheck.layout.grid",
+    "text": "xlcheck.layout.text",
+    "indicators": "xlcheck.layout.indicators",
+    "totals": "xlcheck.layout.totals",
+}
+
 _KINDS: dict[str, BlockKind] = {}
 
 
@@ -78,8 +92,11 @@ def register(kind: BlockKind) -> BlockKind:
 
 
 def kind_named(name: str) -> BlockKind | None:
+    """The kind a spec names, its module imported on first use; None for an unknown name."""
+    if name not in _KINDS and name in KIND_MODULES:
+        importlib.import_module(KIND_MODULES[name])
     return _KINDS.get(name)
 
 
 def kind_names() -> tuple[str, ...]:
-    return tuple(_KINDS)
+    return tuple(KIND_MODULES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlcheck.cell_values import values_match
 from xlcheck.findings import Finding, Severity
@@ -17,10 +17,12 @@ from xlcheck.indicator_values import (
     share_earned,
 )
 from xlcheck.layout import PlacedField, SheetLayout
-from xlcheck.layout.indicator_spec import IndicatorsBlock, IndicatorScoring
-from xlcheck.layout.indicators import IndicatorsLayout
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 from xlcheck.rules.tables import ROW_INCOMPLETE
+
+if TYPE_CHECKING:
+    from xlcheck.layout.indicator_spec import IndicatorsBlock, IndicatorScoring
+    from xlcheck.layout.indicators import IndicatorsLayout
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -85,6 +87,11 @@ class _Row:
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
+    if not any(b.kind == "indicators" for s in context.layout.sheets for b in s.blocks):
+        return  # the kind's module is imported only by templates that have indicator tables
+    from xlcheck.layout.indicator_spec import IndicatorsBlock
+    from xlcheck.layout.indicators import IndicatorsLayout
+
     for sheet in context.layout.sheets:
         blocks = [
             b
@@ -101,7 +108,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
             for row in used:
                 yield from _incomplete(context, row)
                 yield from _against_rule(context, row, block.spec.scoring)
-            for finding in _level_weights(context, block, rows, used):
+            for finding in _level_weights(context, block.spec, rows, used):
                 level_wrong = True
                 yield finding
         if not level_wrong and any(_in_use(context, r) for b in blocks for r in _rows(b)):
@@ -152,10 +159,9 @@ def _points(value: float) -> str:
 
 
 def _level_weights(
-    context: RuleContext, block: IndicatorsLayout, rows: list[_Row], used: list[_Row]
+    context: RuleContext, block: IndicatorsBlock, rows: list[_Row], used: list[_Row]
 ) -> Iterator[Finding]:
-    assert isinstance(block.spec, IndicatorsBlock)
-    for level in block.spec.levels:
+    for level in block.levels:
         in_level = [r for r in used if r.level == level.key]
         if level.weight is None or not in_level:
             continue
