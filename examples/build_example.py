@@ -12,14 +12,14 @@ Run from the repository root: ``python examples/build_example.py``.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import openpyxl
+from returned_workbook import save_as_returned, verify_example
 
-from xlcheck import VerifyOptions, load_prefill, load_spec, verify_workbook, write_template
+from xlcheck import load_prefill, load_spec, write_template
 from xlcheck.layout import lay_out
 
 HERE = Path(__file__).resolve().parent
@@ -40,21 +40,8 @@ def main() -> int:
             placed.row_number, placed.column_number
         ).value = TYPED_EXECUTION_RATE
         book.save(filled)
-        sys.path.insert(0, str(HERE.parent))
-        from tests.libreoffice import recalculate, soffice
-
-        if soffice() is not None:
-            recalculate(filled, WORKBOOK)
-        else:
-            print(
-                "LibreOffice not found: the example is saved without recalculated values",
-                file=sys.stderr,
-            )
-            shutil.copyfile(filled, WORKBOOK)
-    result = verify_workbook(WORKBOOK, options=VerifyOptions(force=True))
-    print(
-        f"{WORKBOOK.name}: {result.errors} errors, {result.warnings} warnings -> {result.annotated}"
-    )
+        save_as_returned(filled, WORKBOOK)
+    verify_example(WORKBOOK)
     return 0
 
 
