@@ -22,7 +22,7 @@ THIRD_PARTY_HOMES = {
     # Values are read with calamine directly (see sheet_values); pandas shapes tables.
     "pandas": {"exchange.collect"},
     "python_calamine": {"sheet_values", "exchange.batch"},
-    "yaml": {"spec_loading", "narrative.outline"},
+    "yaml": {"spec_loading"},
     "docx": {
         "narrative.word_writer",
         "narrative.word_comments",

@@ -100,19 +100,28 @@ def load_spec(template: str | Path) -> Spec:
     return _parse_spec_file(str(path), status.st_mtime_ns, status.st_size)
 
 
-@functools.lru_cache(maxsize=32)
-def _parse_spec_file(path_text: str, mtime_ns: int, size: int) -> Spec:
-    """The spec in one file version (``mtime_ns`` and ``size`` only key the cache)."""
+def read_yaml(path: Path) -> Any:
+    """A YAML data file (a spec, a report template) read with the safe loader.
+
+    Raises:
+        SpecError: the file cannot be read or is not YAML.
+    """
     import yaml
 
-    path = Path(path_text)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(path, "", f"无法读取：{exc}") from exc
     except yaml.YAMLError as exc:
         raise SpecError(path, "", f"不是有效的 YAML：{exc}") from exc
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_spec_file(path_text: str, mtime_ns: int, size: int) -> Spec:
+    """The spec in one file version (``mtime_ns`` and ``size`` only key the cache)."""
+    path = Path(path_text)
+    raw = read_yaml(path)
     digest = hashlib.sha256(
         json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()
     )

@@ -18,7 +18,7 @@ from xlcheck.errors import SpecError
 from xlcheck.narrative.outline_model import BLOCK_KINDS, Block, ReportTemplate
 from xlcheck.narrative.outline_references import check_references
 from xlcheck.spec import Spec
-from xlcheck.spec_loading import builtin_spec_dirs
+from xlcheck.spec_loading import builtin_spec_dirs, read_yaml
 
 
 def builtin_report_path(template_id: str) -> Path | None:
@@ -60,16 +60,8 @@ def load_report_template(spec: Spec, outline: Path | None = None) -> ReportTempl
 
 @functools.lru_cache(maxsize=8)
 def _parse_file(path_text: str, mtime_ns: int, size: int) -> ReportTemplate:
-    import yaml
-
     path = Path(path_text)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(path, "", f"无法读取：{exc}") from exc
-    except yaml.YAMLError as exc:
-        raise SpecError(path, "", f"不是有效的 YAML：{exc}") from exc
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise SpecError(path, "", "报告模板应为一个映射（template、outline、aliases……）")
     return ReportTemplate(
