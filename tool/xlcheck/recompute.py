@@ -15,6 +15,11 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
+def _finite(number: float) -> float | None:
+    """A result Excel can show; beyond a double's range it shows #NUM!, which is no value."""
+    return number if math.isfinite(number) else None
+
+
 def recompute_derived(
     layout: Layout, inputs: Mapping[str, Any], grades: tuple[Grade, ...] = ()
 ) -> dict[str, Any]:
@@ -22,7 +27,8 @@ def recompute_derived(
 
     Returns:
         field key → value for every field: the inputs as given, derived values recomputed. A ratio
-        whose denominator is 0 or blank is None, as the template's ``IF(N(x)=0,"",…)`` shows it.
+        whose denominator is 0 or blank is None, as the template's ``IF(N(x)=0,"",…)`` shows it;
+        so is a result beyond a double's range (Excel's #NUM!).
     """
     values: dict[str, Any] = dict(inputs)
     for placed in layout.dependencies_first():
@@ -32,12 +38,17 @@ def recompute_derived(
         if derive.verb == "constant":
             values[placed.key] = derive.constant
         elif derive.verb == "sum":
-            values[placed.key] = math.fsum(_number(v) for v in operands)
+            try:
+                values[placed.key] = math.fsum(_number(v) for v in operands)
+            except OverflowError:  # beyond a double, where Excel's SUM shows #NUM!
+                values[placed.key] = None
         elif derive.verb == "difference":
-            values[placed.key] = _number(operands[0]) - _number(operands[1])
+            values[placed.key] = _finite(_number(operands[0]) - _number(operands[1]))
         elif derive.verb == "ratio":
             denominator = _number(operands[1])
-            values[placed.key] = None if denominator == 0 else _number(operands[0]) / denominator
+            values[placed.key] = (
+                None if denominator == 0 else _finite(_number(operands[0]) / denominator)
+            )
         elif derive.verb == "grade":
             values[placed.key] = grade_for(_number(operands[0]), grades)
     return values

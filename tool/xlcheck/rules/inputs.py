@@ -109,8 +109,12 @@ _PROBLEM_RULES = {
 }
 
 
+#: The largest number Excel accepts in a cell; sums of larger ones overflow (Excel shows #NUM!).
+_EXCEL_LARGEST = 9.99999999999999e307
+
+
 def _bounds(low: float | None, high: float | None) -> str:
-    return f"{'-∞' if low is None else f'{low:g}'} 到 {'∞' if high is None else f'{high:g}'}"
+    return f"{'-∞' if low is None else f'{low:.15g}'} 到 {'∞' if high is None else f'{high:.15g}'}"
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
@@ -164,11 +168,16 @@ def check(context: RuleContext) -> Iterator[Finding]:
             high = None if spec.value_type == "score" else spec.maximum
             too_low = spec.minimum is not None and value < spec.minimum
             too_high = high is not None and value > high
-            if too_low or too_high:
+            beyond_excel = abs(value) > _EXCEL_LARGEST
+            if too_low or too_high or beyond_excel:
+                low = spec.minimum if spec.minimum is not None or not beyond_excel else None
                 yield make_finding(
                     OUT_OF_RANGE,
                     placed,
                     actual=value,
-                    bounds=_bounds(spec.minimum, spec.maximum),
+                    bounds=_bounds(
+                        -_EXCEL_LARGEST if low is None and beyond_excel else low,
+                        _EXCEL_LARGEST if beyond_excel else spec.maximum,
+                    ),
                     value=context.show(placed.key, value),
                 )
