@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -127,7 +128,7 @@ def test_cli_verify_folder_of_mails_json_names_mail_and_sender(
     )
 
 
-def test_cli_verify_existing_copy_in_out_dir_is_a_usage_error(
+def test_cli_verify_existing_copy_in_out_dir_is_kept_and_the_new_one_numbered(
     make_workbook: FillWorkbook, tmp_path: Path
 ) -> None:
     workbook = make_workbook()
@@ -137,9 +138,10 @@ def test_cli_verify_existing_copy_in_out_dir_is_a_usage_error(
 
     result = run("verify", str(workbook), "--out-dir", str(out))
 
-    assert result.exit_code == 3, _explain(result)
-    assert "--force" in result.stderr
+    assert result.exit_code == 0, _explain(result)
     assert (out / "filled.checked.xlsx").read_bytes() == b"old"
+    assert str(out / "filled-2.checked.xlsx") in result.stdout
+    assert zipfile.is_zipfile(out / "filled-2.checked.xlsx")
 
 
 def test_cli_verify_output_with_many_inputs_is_a_usage_error(make_workbook: FillWorkbook) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import codecs
 import enum
 import gc
 import json
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 
 from xlcheck import __version__
-from xlcheck.errors import OutputExistsError, XlcheckError
+from xlcheck.control_characters import escape_controls
+from xlcheck.errors import XlcheckError
 from xlcheck.findings import VerificationResult
 
 
@@ -24,15 +28,16 @@ class ExitCode(enum.IntEnum):
     CANNOT_VERIFY = 3
 
 
-def exit_code_for(statuses: Sequence[str]) -> ExitCode:
+def exit_code_for(statuses: Collection[str], *, failed: bool = False) -> ExitCode:
     """The exit code of a run, the worst over all its workbooks.
 
     0  no errors (warnings allowed)
     1  errors found in at least one workbook
-    2  usage error (a bad option or argument)
-    3  a file could not be read or verified, or an output exists and --force was not given
+    2  usage error (a bad option or argument; click exits with it)
+    3  a file could not be read or verified, an output could not be written (``failed``), an
+       output exists and --force was not given, or xlcheck hit an internal error
     """
-    if "unreadable" in statuses:
+    if failed or "unreadable" in statuses:
         return ExitCode.CANNOT_VERIFY
     if "errors" in statuses:
         return ExitCode.FINDINGS
@@ -45,19 +50,77 @@ class CannotVerify(click.ClickException):
     exit_code = ExitCode.CANNOT_VERIFY
 
 
+def _debugging(ctx: click.Context) -> bool:
+    flag = os.environ.get("XLCHECK_DEBUG", "")
+    return bool((ctx.obj or {}).get("debug")) or flag not in ("", "0")
+
+
+def _internal_error(ctx: click.Context, exc: Exception) -> CannotVerify:
+    """A bug: its type and message in one line (the traceback only when debugging), exit 3."""
+    lang = _lang(ctx)
+    if _debugging(ctx):
+        traceback.print_exception(exc, file=sys.stderr)
+    detail = escape_controls(f"{type(exc).__name__}: {exc}")
+    if lang == "en":
+        return CannotVerify(
+            f"xlcheck internal error ({detail}); please report it "
+            "(--debug or XLCHECK_DEBUG=1 shows the traceback)"
+        )
+    return CannotVerify(
+        f"xlcheck 内部错误（{detail}），请报告此问题（加 --debug 或设 XLCHECK_DEBUG=1 可看到详细信息）"
+    )
+
+
 class XlcheckGroup(click.Group):
-    """Turns xlcheck's own errors into their message (and hint) and exit code 3."""
+    """Turns xlcheck's own errors into their message (and hint) and exit code 3, and any other
+    exception (a bug) into one line naming it, exit 3: never a traceback, never exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except XlcheckError as exc:
-            raise CannotVerify(exc.render(_lang(ctx))) from exc
+            raise CannotVerify(escape_controls(exc.render(_lang(ctx)), keep="\n")) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            # The reader of stdout went away (``| head``): nothing more can be said there.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(ExitCode.CANNOT_VERIFY)
+        except Exception as exc:  # the one broad catch: a bug must still exit 3 with one line
+            raise _internal_error(ctx, exc) from exc
 
 
 def _lang(ctx: click.Context) -> str:
-    lang = ctx.params.get("lang") or (ctx.obj or {}).get("lang")
+    lang = (ctx.obj or {}).get("lang")
     return str(lang) if lang else "zh"
+
+
+def _set_lang(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    """``--lang`` given to a command (or the group) applies to everything it says, errors too."""
+    if value:
+        ctx.ensure_object(dict)["lang"] = value
+
+
+_LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_lang,
+    help="提示语言 / language of messages.",
+)
+
+
+def _carries_utf8(stream: IO[str]) -> bool:
+    """Whether ``stream`` encodes UTF-8 (a GBK console or a latin-1 pipe does not)."""
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name in (
+            "utf-8",
+            "utf-8-sig",
+        )
+    except LookupError:
+        return False
 
 
 EPILOG = """\b
@@ -79,7 +142,10 @@ def _echo_unreadable(results: Sequence[VerificationResult]) -> None:
     """Each workbook that could not be verified, with its reason, on stderr."""
     for result in results:
         if result.unreadable_reason is not None:
-            click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
+            click.echo(
+                f"{escape_controls(str(result.path))}: {escape_controls(result.unreadable_reason)}",
+                err=True,
+            )
 
 
 @click.group(
@@ -93,13 +159,14 @@ def _echo_unreadable(results: Sequence[VerificationResult]) -> None:
     show_default=True,
     help="提示语言 / language of messages.",
 )
+@click.option("--debug", is_flag=True, help="出错时显示完整的错误跟踪 / show tracebacks.")
 @click.pass_context
-def cli(ctx: click.Context, lang: str) -> None:
+def cli(ctx: click.Context, lang: str, debug: bool) -> None:
     """部门整体支出绩效自评表：生成填报模板、校验填好的工作簿。
 
     Fill-in templates and verification for performance self-evaluation workbooks.
     """
-    ctx.obj = {"lang": lang}
+    ctx.obj = {"lang": lang, "debug": debug}
 
 
 @cli.command()
@@ -127,6 +194,7 @@ def cli(ctx: click.Context, lang: str) -> None:
     help="预填数据：JSON 对象 {字段键: 值}，见 xlcheck fields。",
 )
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@_LANG_OPTION
 def template(
     template: str,
     output: Path | None,
@@ -164,6 +232,7 @@ def template(
     default="text",
     show_default=True,
 )
+@_LANG_OPTION
 def fields(template: str, output_format: str) -> None:
     """列出模板的所有单元格 / list every input and derived cell."""
     from xlcheck import api
@@ -210,8 +279,10 @@ def fields(template: str, output_format: str) -> None:
     default="text",
     show_default=True,
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="提示语言 / language.")
-@click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
+@_LANG_OPTION
+@click.option(
+    "--force", is_flag=True, help="覆盖已存在的批注副本和汇总表（--out-dir 里从不覆盖）。"
+)
 @click.option("--no-annotate", is_flag=True, help="不写批注副本。")
 @click.option(
     "--summary",
@@ -244,7 +315,6 @@ def verify(
     out_dir: Path | None,
     jobs: int | None,
     output_format: str,
-    lang: str | None,
     force: bool,
     no_annotate: bool,
     summary_path: Path | None,
@@ -261,39 +331,47 @@ def verify(
     workbook attachments, forwarded ones too) and mbox files.
     """
     from xlcheck import api, report
+    from xlcheck.exchange.batch_run import SideOutputs
     from xlcheck.exchange.progress import ProgressBar
 
-    lang = lang or ctx.obj["lang"]
-    ctx.obj["lang"] = lang
+    lang = _lang(ctx)
     if output is not None and (len(sources) > 1 or out_dir is not None):
         raise click.UsageError(
             "-o 只能用于单个文件，多个文件请用 --out-dir / -o takes a single input file; use --out-dir"
         )
-    if summary_path is not None and summary_path.exists() and not force:
-        raise OutputExistsError(summary_path)  # before the batch runs, not after
     options = api.VerifyOptions(
         template=template, output=output, force=force, annotate=not no_annotate, lang=lang
     )
-    results = api.verify_batch(
-        sources, options=options, jobs=jobs, out_dir=out_dir, progress=ProgressBar.for_stderr(lang)
+    side = SideOutputs(summary_path, summary_format, reply, reply_from)
+    bar = ProgressBar.for_stderr(lang)
+    run = api.start_batch(
+        sources, options=options, side=side, jobs=jobs, out_dir=out_dir, progress=bar
     )
-    written = []
-    if summary_path is not None:
-        written.append(
-            api.write_summary(
-                results, summary_path, output_format=summary_format, lang=lang, force=force
-            )
-        )
-    if reply:
-        written.extend(api.write_replies(results, out_dir, lang=lang, sender=reply_from))
+
+    def write(text: str) -> None:
+        if bar is not None:
+            bar.clear()  # the block goes where the bar was; the bar is redrawn below it
+        click.echo(text, nl=False)
+
+    stdout = click.get_text_stream("stdout")
     if output_format == "json":
-        click.echo(report.render_json(results, lang))
+        shown: report.JsonReport | report.TextReport = report.JsonReport(
+            write, lang, ascii_only=not _carries_utf8(stdout)
+        )
     else:
-        click.echo(report.render_text(results, lang))
+        shown = report.TextReport(write, lang)
+    for result in run:  # each result printed as it comes: the report is out before the summary
+        shown.add(result)
+        if result.unreadable_reason is not None:
+            _echo_unreadable([result])
+    shown.finish(run.mails_without_workbook)
+    written = run.finish()
+    if output_format != "json":
         for path in written:
-            click.echo(("写出：" if lang == "zh" else "wrote: ") + str(path))
-    _echo_unreadable(results)
-    ctx.exit(exit_code_for([r.status for r in results]))
+            click.echo(("写出：" if lang == "zh" else "wrote: ") + escape_controls(str(path)))
+    for failure in run.failures:
+        click.echo(escape_controls(failure), err=True)
+    ctx.exit(exit_code_for([s for s, n in run.statuses.items() if n], failed=bool(run.failures)))
 
 
 @cli.command()
@@ -320,6 +398,7 @@ def verify(
     help="按此模板读取；默认读取工作簿自带的模板标识。",
 )
 @_JOBS_OPTION
+@_LANG_OPTION
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @click.pass_context
 def collect(
@@ -340,7 +419,7 @@ def collect(
     from xlcheck import api
     from xlcheck.exchange.progress import ProgressBar
 
-    lang = ctx.obj["lang"]
+    lang = _lang(ctx)
     results = api.collect_values(
         sources,
         output,
@@ -352,9 +431,9 @@ def collect(
         progress=ProgressBar.for_stderr(lang),
     )
     _echo_unreadable(results)
-    click.echo(str(output))
+    click.echo(escape_controls(str(output)))
     unreadable = any(r.unreadable_reason is not None for r in results)
-    ctx.exit(ExitCode.CANNOT_VERIFY if unreadable else ExitCode.OK)
+    ctx.exit(exit_code_for(["unreadable"] if unreadable else []))
 
 
 @cli.group()
@@ -378,6 +457,7 @@ def summary() -> None:
     default=None,
     help="输出格式，默认按扩展名。",
 )
+@_LANG_OPTION
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @click.pass_context
 def summary_merge(
@@ -395,14 +475,10 @@ def summary_merge(
     """
     from xlcheck import api
 
-    lang = ctx.obj["lang"]
-    click.echo(
-        str(
-            api.merge_summaries(
-                list(shards), output, output_format=output_format, lang=lang, force=force
-            )
-        )
+    merged = api.merge_summaries(
+        list(shards), output, output_format=output_format, lang=_lang(ctx), force=force
     )
+    click.echo(escape_controls(str(merged)))
 
 
 def main() -> None:
@@ -411,6 +487,13 @@ def main() -> None:
     # fifth of a short run. A higher threshold keeps collection (long batch runs still free
     # openpyxl's reference cycles) without paying for it at import.
     gc.set_threshold(20_000, 20, 20)
+    # A console or pipe that cannot encode a character (a GBK console, PYTHONIOENCODING=latin-1)
+    # shows it as an escape instead of ending the run with UnicodeEncodeError; JSON goes out
+    # ASCII-escaped there, so it stays valid.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     cli(prog_name="xlcheck")
 
 

@@ -37,3 +37,14 @@ def escape_controls(text: str, *, keep: str = "") -> str:
 def has_controls(text: str) -> bool:
     """Whether ``text`` holds any character ``escape_controls`` would rewrite."""
     return _CONTROLS.search(text) is not None
+
+
+def escape_json_controls(document: str) -> str:
+    """JSON text with the controls ``json.dumps(ensure_ascii=False)`` leaves raw (C1, bidi, lone
+    surrogates) written as ``\\uXXXX``; they only occur inside strings, where that is valid."""
+    if not _CONTROLS.search(document):
+        return document
+    # C0 controls left raw are the document's own line breaks: json.dumps escapes them in strings.
+    return _CONTROLS.sub(
+        lambda m: m.group() if m.group() < " " else f"\\u{ord(m.group()):04x}", document
+    )

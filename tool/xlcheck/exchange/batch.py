@@ -1,21 +1,31 @@
-"""Many workbooks verified in parallel processes; results in input order, no failure fatal."""
+"""Many workbooks verified in parallel processes, results streamed in input order, none fatal.
+
+The parent holds no list of results: it keeps a bounded window of workbooks in flight and hands
+each result on as soon as every earlier one has been handed on, so memory stays flat however
+many workbooks a batch has.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
-from xlcheck.errors import OutputExistsError, XlcheckError
-from xlcheck.exchange.file_names import NameAllocator
-from xlcheck.exchange.sources import CHECKED_SUFFIX, WorkbookInput
+from xlcheck.errors import XlcheckError
+from xlcheck.exchange.copy_plan import CopyPlan
+from xlcheck.exchange.sources import WorkbookInput
 from xlcheck.findings import VerificationResult
 from xlcheck.verification import VerifyOptions, verify_workbook
 
 #: Called with (workbooks done, workbooks in all) after each workbook.
 ProgressCallback = Callable[[int, int], None]
+#: Workbooks submitted ahead of the oldest unfinished one, per worker: enough to keep every
+#: worker busy past a slow workbook, few enough that waiting results stay a handful.
+_WINDOW_PER_JOB = 8
 
 
 def default_jobs() -> int:
@@ -29,59 +39,206 @@ def default_jobs() -> int:
 def plan_annotated_paths(
     inputs: Sequence[WorkbookInput], *, out_dir: Path | None, output: Path | None = None
 ) -> list[Path | None]:
-    """Where each workbook's annotated copy goes; no two share a name.
-
-    ``output`` (``-o``) names the copy of a single workbook. Otherwise copies go into ``out_dir``,
-    or beside each workbook, as ``<name>.checked.xlsx``, numbered ``<name>-2.checked.xlsx`` when
-    two workbooks (say two attachments called 自评表.xlsx) would share a name.
-    """
-    if output is not None and len(inputs) == 1:
-        return [output]
-    names = NameAllocator()
-    planned: list[Path | None] = []
-    for item in inputs:
-        if item.problem is not None:
-            planned.append(None)
-            continue
-        folder = out_dir if out_dir is not None else item.path.parent
-        planned.append(names.allocate(folder, item.path.stem, CHECKED_SUFFIX))
-    return planned
+    """Where each workbook's annotated copy goes (without reserving anything); no two share a
+    name and none is an input."""
+    plan = CopyPlan(inputs, out_dir=out_dir, output=output, reserve=False)
+    return [plan.target(index) for index in range(len(inputs))]
 
 
-def _unreadable(item: WorkbookInput, reason: str) -> VerificationResult:
+def unreadable_result(item: WorkbookInput, reason: str) -> VerificationResult:
     return VerificationResult(
         path=item.path, template=None, unreadable_reason=reason, mail=item.mail
     )
 
 
-def verify_one(item: WorkbookInput, options: VerifyOptions) -> VerificationResult:
+def internal_error_reason(exc: BaseException, lang: str) -> str:
+    """The one line a batch row shows for an xlcheck bug: its type and message, to report."""
+    message = f"{type(exc).__name__}: {exc}"
+    return (
+        f"xlcheck internal error ({message}); please report it"
+        if lang == "en"
+        else f"xlcheck 内部错误（{message}），请报告此问题"
+    )
+
+
+@dataclass(frozen=True)
+class Task:
+    """One workbook for a worker: the input, its options (copy path set) and what to send back."""
+
+    item: WorkbookInput
+    options: VerifyOptions
+    keep_all_values: bool = False
+
+
+def verify_one(task: Task) -> VerificationResult:
     """Verify one workbook (in a worker process); whatever stops it is an ``unreadable`` result."""
+    item, options = task.item, task.options
     if item.problem is not None:
-        return _unreadable(item, item.problem.render_line(options.lang))
+        return unreadable_result(item, item.problem.render_line(options.lang))
     try:
         result = verify_workbook(item.path, options=options)
     except XlcheckError as exc:
-        return _unreadable(item, exc.render_line(options.lang))
+        return unreadable_result(item, exc.render_line(options.lang))
     except Exception as exc:
         # A batch of hundreds must not die on one odd file: an unexpected failure is an xlcheck
         # bug, reported as such on that workbook's row so it can be sent to the maintainers.
-        message = f"{type(exc).__name__}: {exc}"
-        reason = (
-            f"xlcheck internal error ({message}); please report it"
-            if options.lang == "en"
-            else f"xlcheck 内部错误（{message}），请报告此问题"
-        )
-        return _unreadable(item, reason)
+        return unreadable_result(item, internal_error_reason(exc, options.lang))
+    if not task.keep_all_values and result.all_values:
+        result = dataclasses.replace(result, all_values={})  # not pickled back for nothing
     return dataclasses.replace(result, mail=item.mail) if item.mail is not None else result
 
 
 def _warm_up() -> None:
     """Import the heavy libraries once per worker process, not once per workbook."""
-    import openpyxl  # noqa: F401
     import python_calamine  # noqa: F401
 
     import xlcheck.annotator
     import xlcheck.reader  # noqa: F401
+
+
+def _worker_died(item: WorkbookInput, lang: str) -> VerificationResult:
+    return unreadable_result(
+        item,
+        "the worker process verifying this workbook ended abruptly (out of memory?); "
+        "verify it on its own"
+        if lang == "en"
+        else "校验此工作簿的进程意外终止（可能内存不足），请单独校验此文件",
+    )
+
+
+class _Pool:
+    """A process pool that survives a worker's death: the workbooks then in flight are verified
+    again one by one, so only the one that kills a worker gets an unreadable row."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up)
+
+    def submit(self, task: Task) -> Future[VerificationResult]:
+        return self.executor.submit(verify_one, task)
+
+    def restart(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_warm_up)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _alone(task: Task) -> VerificationResult:
+    """``task`` in a pool of its own: a result, or the row saying its worker died."""
+    single = ProcessPoolExecutor(max_workers=1, initializer=_warm_up)
+    try:
+        return single.submit(verify_one, task).result()
+    except BrokenProcessPool:
+        return _worker_died(task.item, task.options.lang)
+    finally:
+        single.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_parallel(tasks: Iterator[Task], jobs: int) -> Iterator[tuple[Task, VerificationResult]]:
+    """(task, result) in task order, ``jobs`` processes at a time, a bounded window in flight."""
+    pool = _Pool(jobs)
+    window = jobs * _WINDOW_PER_JOB
+    in_flight: dict[Future[VerificationResult], tuple[int, Task]] = {}
+    finished: dict[int, tuple[Task, VerificationResult]] = {}
+    submitted = handed_on = 0
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and submitted - handed_on < window:
+                task = next(tasks, None)
+                if task is None:
+                    exhausted = True
+                    break
+                in_flight[pool.submit(task)] = (submitted, task)
+                submitted += 1
+            if not in_flight and not finished:
+                return
+            if in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                broken = False
+                for future in done:
+                    index, task = in_flight.pop(future)
+                    try:
+                        finished[index] = (task, future.result())
+                    except BrokenProcessPool:
+                        broken = True
+                        finished[index] = (task, _alone(task))
+                if broken:
+                    # Every other workbook in flight failed with the pool: verify each alone.
+                    for index, task in list(in_flight.values()):
+                        finished[index] = (task, _alone(task))
+                    in_flight.clear()
+                    pool.restart()
+            while handed_on in finished:
+                yield finished.pop(handed_on)
+                handed_on += 1
+    finally:
+        pool.close()
+
+
+def iter_verify(
+    inputs: Sequence[WorkbookInput],
+    *,
+    options: VerifyOptions,
+    jobs: int | None = None,
+    out_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    keep_all_values: bool = True,
+) -> Iterator[VerificationResult]:
+    """Verify every input, ``jobs`` at a time, yielding results in input order as they come.
+
+    Args:
+        options: the ``VerifyOptions`` for every workbook (its ``output`` only for a single input).
+        jobs: worker processes; None uses every core this process may use, 1 verifies here.
+        out_dir: folder for the annotated copies (names reserved there, never overwritten);
+            None puts each beside its workbook.
+        keep_all_values: keep ``result.all_values`` (every field's value, for ``collect``).
+
+    Raises:
+        OutputRefusedError: ``options.output`` is an input, a symlink or not a regular file.
+        OutputExistsError: an annotated copy exists and ``options.force`` is false (checked
+            before any work starts).
+    """
+    plan = CopyPlan(
+        inputs,
+        out_dir=out_dir,
+        output=options.output,
+        reserve=options.annotate,
+        force=options.force,
+    )
+    if options.annotate:
+        plan.check_before_run()
+    total = len(inputs)
+    jobs = min(default_jobs() if jobs is None else max(1, jobs), max(total, 1))
+
+    def tasks() -> Iterator[Task]:
+        for index, item in enumerate(inputs):
+            try:
+                target = plan.claim(index, item) if options.annotate else None
+            except XlcheckError as exc:
+                yield Task(dataclasses.replace(item, problem=exc), options, keep_all_values)
+                continue
+            if target is None:
+                yield Task(item, options, keep_all_values)
+                continue
+            # A reserved name is this run's own empty file: the copy replaces it.
+            force = True if plan.reserving else options.force
+            task_options = dataclasses.replace(options, output=target, force=force)
+            yield Task(item, task_options, keep_all_values)
+
+    if jobs == 1:
+        results: Iterator[tuple[Task, VerificationResult]] = (
+            (task, verify_one(task)) for task in tasks()
+        )
+    else:
+        results = _in_parallel(tasks(), jobs)
+    for done, (task, result) in enumerate(results, start=1):
+        plan.settle(task.options.output, result.annotated)
+        if progress is not None:
+            progress(done, total)
+        yield result
 
 
 def verify_inputs(
@@ -92,42 +249,9 @@ def verify_inputs(
     out_dir: Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[VerificationResult]:
-    """Verify every input, ``jobs`` at a time; results come back in input order.
-
-    Args:
-        options: the ``VerifyOptions`` for every workbook (its ``output`` only for a single input).
-        jobs: worker processes; None uses every core, 1 verifies in this process.
-        out_dir: folder for the annotated copies; None puts each beside its workbook.
+    """Every result of ``iter_verify`` as a list (for a library user with a few workbooks).
 
     Raises:
-        OutputExistsError: an annotated copy exists and ``options.force`` is false (checked
-            before any work starts).
+        OutputExistsError, OutputRefusedError: see ``iter_verify``.
     """
-    planned = plan_annotated_paths(inputs, out_dir=out_dir, output=options.output)
-    if options.annotate and not options.force:
-        for out in planned:
-            if out is not None and out.exists():
-                raise OutputExistsError(out)
-    tasks = [
-        (item, dataclasses.replace(options, output=out) if out is not None else options)
-        for item, out in zip(inputs, planned, strict=True)
-    ]
-    jobs = default_jobs() if jobs is None else max(1, jobs)
-    total = len(tasks)
-    results: list[VerificationResult | None] = [None] * total
-    if jobs == 1 or total <= 1:
-        for index, (item, task_options) in enumerate(tasks):
-            results[index] = verify_one(item, task_options)
-            if progress is not None:
-                progress(index + 1, total)
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_warm_up) as pool:
-            futures: dict[Future[VerificationResult], int] = {
-                pool.submit(verify_one, item, task_options): index
-                for index, (item, task_options) in enumerate(tasks)
-            }
-            for done, future in enumerate(as_completed(futures), start=1):
-                results[futures[future]] = future.result()
-                if progress is not None:
-                    progress(done, total)
-    return [r for r in results if r is not None]
+    return list(iter_verify(inputs, options=options, jobs=jobs, out_dir=out_dir, progress=progress))
