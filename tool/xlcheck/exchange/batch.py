@@ -209,9 +209,20 @@ def iter_verify(
         force=options.force,
     )
     if options.annotate:
-        plan.check_before_run()
+        plan.check_before_run()  # now, not at the first result: nothing printed yet
+    jobs = min(default_jobs() if jobs is None else max(1, jobs), max(len(inputs), 1))
+    return _verified(inputs, plan, options, jobs, progress, keep_all_values)
+
+
+def _verified(
+    inputs: Sequence[WorkbookInput],
+    plan: CopyPlan,
+    options: VerifyOptions,
+    jobs: int,
+    progress: ProgressCallback | None,
+    keep_all_values: bool,
+) -> Iterator[VerificationResult]:
     total = len(inputs)
-    jobs = min(default_jobs() if jobs is None else max(1, jobs), max(total, 1))
 
     def tasks() -> Iterator[Task]:
         for index, item in enumerate(inputs):
@@ -224,7 +235,7 @@ def iter_verify(
                 yield Task(item, options, keep_all_values)
                 continue
             # A reserved name is this run's own empty file: the copy replaces it.
-            force = True if plan.reserving else options.force
+            force = True if plan.reserves(item) else options.force
             task_options = dataclasses.replace(options, output=target, force=force)
             yield Task(item, task_options, keep_all_values)
 
@@ -235,7 +246,7 @@ def iter_verify(
     else:
         results = _in_parallel(tasks(), jobs)
     for done, (task, result) in enumerate(results, start=1):
-        plan.settle(task.options.output, result.annotated)
+        plan.settle(task.item, task.options.output, result.annotated)
         if progress is not None:
             progress(done, total)
         yield result

@@ -1,8 +1,10 @@
 """Where each annotated copy of a batch goes: ``-o``, beside its workbook, or in ``--out-dir``.
 
-No copy is ever planned onto an input (a mail carrying ``x.xlsx`` and ``x.checked.xlsx``), and
-in ``--out-dir`` each copy's name is reserved on disk as the workbook is handed to a worker, so
-two runs sharing the folder never write one file; an existing name there gets the next number.
+No copy is ever planned onto an input (a mail carrying ``x.xlsx`` and ``x.checked.xlsx``). In
+``--out-dir``, and beside attachments xlcheck extracted itself, each copy's name is reserved on
+disk as the workbook is handed to a worker, so two runs sharing a folder never write one file;
+an existing name there gets the next number. Beside the user's own workbooks an existing copy
+is replaced only with ``--force``.
 """
 
 from __future__ import annotations
@@ -40,24 +42,29 @@ class CopyPlan:
         self.output = output if output is not None and len(inputs) == 1 else None
         self.out_dir = out_dir
         self.force = force
-        self.reserving = reserve and out_dir is not None and self.output is None
+        self.reserve = reserve and self.output is None
         self.names = NameAllocator(taken=self.input_paths)
-        self._planned: list[Path | None] = []
         self._refused: dict[int, XlcheckError] = {}
-        if not self.reserving:
-            self._planned = [self._plan(item) for item in inputs]
+        # Names beside the user's workbooks are planned up front: they are checked before work.
+        self._planned = [None if self.reserves(item) else self._plan(item) for item in inputs]
+
+    def reserves(self, item: WorkbookInput) -> bool:
+        """Whether the copy of ``item`` gets a name reserved on disk when it is claimed."""
+        return self.reserve and (self.out_dir is not None or item.mail is not None)
+
+    def _folder(self, item: WorkbookInput) -> Path:
+        return self.out_dir if self.out_dir is not None else item.path.parent
 
     def _plan(self, item: WorkbookInput) -> Path | None:
         if item.problem is not None:
             return None
         if self.output is not None:
             return self.output
-        folder = self.out_dir if self.out_dir is not None else item.path.parent
-        return self.names.allocate(folder, item.path.stem, CHECKED_SUFFIX)
+        return self.names.allocate(self._folder(item), item.path.stem, CHECKED_SUFFIX)
 
     def target(self, index: int) -> Path | None:
-        """The planned path of input ``index`` (for a plan that does not reserve)."""
-        return self._planned[index] if self._planned else None
+        """The planned path of input ``index`` (None for a name reserved only when claimed)."""
+        return self._planned[index]
 
     def check_before_run(self) -> None:
         """Refuse, before any work, a run that would stop on its outputs.
@@ -92,13 +99,13 @@ class CopyPlan:
             return None
         if index in self._refused:
             raise self._refused[index]
-        if not self.reserving:
+        if not self.reserves(item):
             return self._planned[index]
-        assert self.out_dir is not None
+        folder = self._folder(item)
         try:
-            return self.names.reserve(self.out_dir, item.path.stem, CHECKED_SUFFIX)
+            return self.names.reserve(folder, item.path.stem, CHECKED_SUFFIX)
         except OSError as exc:
-            where = escape_controls(str(self.out_dir))
+            where = escape_controls(str(folder))
             reason = exc.strerror or str(exc)
             raise XlcheckError(
                 f"无法在 {where} 中创建批注副本（{reason}）",
@@ -107,7 +114,7 @@ class CopyPlan:
                 hint_en="Choose a writable folder with --out-dir.",
             ) from exc
 
-    def settle(self, claimed: Path | None, written: Path | None) -> None:
+    def settle(self, item: WorkbookInput, claimed: Path | None, written: Path | None) -> None:
         """Give back a reserved name the workbook's copy did not fill (it could not be read)."""
-        if self.reserving and claimed is not None and written != claimed:
+        if self.reserves(item) and claimed is not None and written != claimed:
             release(claimed)

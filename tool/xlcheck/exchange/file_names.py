@@ -17,6 +17,9 @@ from pathlib import Path
 
 #: Longest file name (in bytes of the file system's encoding) on Linux, macOS and Windows.
 NAME_MAX_BYTES = 255
+#: Longest name xlcheck gives a file: room is left for the temporary name a writer puts beside
+#: it while writing (``.<name>.XXXXXXXX.tmp``), which must fit the limit too.
+GIVEN_NAME_MAX_BYTES = NAME_MAX_BYTES - 15
 #: Characters never put in a file name: separators, what Windows forbids, control characters.
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|\u202a-\u202e\u2066-\u2069\ud800-\udfff]')
 #: How many numbered names are tried before a folder is called full.
@@ -38,9 +41,10 @@ def _byte_length(text: str) -> int:
 
 
 def fitted_name(stem: str, suffix: str, number: int = 1) -> str:
-    """``stem[-number]suffix``, the stem shortened (whole characters) to fit ``NAME_MAX_BYTES``."""
+    """``stem[-number]suffix``, the stem shortened (whole characters) to fit
+    ``GIVEN_NAME_MAX_BYTES``."""
     tail = (f"-{number}" if number > 1 else "") + suffix
-    room = NAME_MAX_BYTES - _byte_length(tail)
+    room = GIVEN_NAME_MAX_BYTES - _byte_length(tail)
     if _byte_length(stem) > room:
         while stem and _byte_length(stem) > room - _byte_length("…"):
             stem = stem[:-1]

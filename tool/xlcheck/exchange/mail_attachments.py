@@ -15,6 +15,7 @@ import email.header
 import email.policy
 import email.utils
 import mailbox
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.message import Message
@@ -76,10 +77,14 @@ def _too_complex(where: str, where_en: str, problem: str, problem_en: str) -> Ma
     )
 
 
-def decode_header_text(raw: object, *, collapse: bool = True) -> str:
+def decode_header_text(raw: object) -> str:
     """A header's value as one line of plain text: RFC 2047 words decoded, raw 8-bit bytes read
-    as UTF-8 or GB18030 (Chinese mail clients send both), whitespace (CR/LF too) collapsed
-    (or, without ``collapse``, only stripped), control characters escaped."""
+    as UTF-8 or GB18030 (Chinese mail clients send both), whitespace (CR/LF too) collapsed,
+    control characters escaped."""
+    return escape_controls(" ".join(_decoded(raw).split()))
+
+
+def _decoded(raw: object) -> str:
     text = str(raw)
     if any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes the parser kept escaped
         data = text.encode("ascii", "surrogateescape")
@@ -90,7 +95,7 @@ def decode_header_text(raw: object, *, collapse: bool = True) -> str:
     if "=?" in text:
         with contextlib.suppress(*_PARSE_FAILURES):
             text = str(email.header.make_header(email.header.decode_header(text)))
-    return escape_controls(" ".join(text.split()) if collapse else text.strip())
+    return text
 
 
 def _header(message: Message, name: str) -> str:
@@ -120,10 +125,9 @@ def _attachment_name(part: Message) -> str | None:
         return None
     if name is None:
         return None
-    name = decode_header_text(name, collapse=False)
     # Only the last path component: a name such as ..\\..\\x.xlsx must not escape the folder.
-    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return name or None
+    name = _decoded(name).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return escape_controls(name) or None
 
 
 def _workbook_name(part: Message, number: int) -> str | None:
@@ -134,14 +138,32 @@ def _workbook_name(part: Message, number: int) -> str | None:
     return f"attachment-{number}{suffix}" if suffix else None
 
 
+_ADDRESS_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
+def _addresses(message: Message, name: str) -> str:
+    """The addresses of an address header, split before the display names are decoded (an
+    encoded name holding "a@b, c@d" or a CR/LF stays one name), each as ``Name <addr>``."""
+    raw = [str(value) for value in message.get_all(name, [])]
+    shown = []
+    for display, address in email.utils.getaddresses(raw):
+        address = escape_controls("".join(address.split()))
+        if not address:
+            continue
+        display = decode_header_text(display)
+        if _ADDRESS_SPECIALS.search(display):
+            display = '"' + display.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        shown.append(f"{display} <{address}>" if display else address)
+    return ", ".join(shown)
+
+
 def _origin(message: Message, mail_file: Path, message_number: int | None) -> MailOrigin:
-    sender = _header(message, "From")
     return MailOrigin(
         mail_file=mail_file,
         message_number=message_number,
         subject=_header(message, "Subject"),
-        sender=sender,
-        reply_to=_header(message, "Reply-To") or sender,
+        sender=_header(message, "From"),
+        reply_to=_addresses(message, "Reply-To") or _addresses(message, "From"),
         message_id=_header(message, "Message-ID"),
         references=_header(message, "References"),
         date=_date(message),

@@ -8,6 +8,7 @@ import email.utils
 import os
 import stat
 from collections.abc import Iterable, Sequence
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -114,14 +115,20 @@ def reply_body(results: Sequence[VerificationResult], lang: str = "zh") -> str:
     return escape_controls("\n\n".join(paragraphs) + "\n", keep="\n")
 
 
-def _recipients(text: str) -> str | None:
-    """The addresses of a From/Reply-To text, as a header value the email package accepts."""
-    pairs = [(name, address) for name, address in email.utils.getaddresses([text]) if address]
-    formatted = ", ".join(email.utils.formataddr(pair) for pair in pairs)
-    return formatted or None
+def _recipients(text: str) -> list[Address]:
+    """The addresses of a From/Reply-To text; one the email package cannot take is left out.
+
+    Address objects, not formatted text: the email package folds a formatted, encoded display
+    name holding ":" or "@" into a second address.
+    """
+    recipients = []
+    for name, address in email.utils.getaddresses([text]):
+        with contextlib.suppress(*_HEADER_FAILURES):
+            recipients.append(Address(display_name=name, addr_spec=address))
+    return recipients
 
 
-def _set_header(message: EmailMessage, name: str, value: str | None) -> None:
+def _set_header(message: EmailMessage, name: str, value: str | list[Address] | None) -> None:
     """Set a header; a value the email package refuses is left out (the reader fills it in)."""
     if value:
         with contextlib.suppress(*_HEADER_FAILURES):
