@@ -64,6 +64,18 @@ class Attachment:
     origin: MailOrigin
 
 
+class _RawHeaders(email.policy.Compat32):
+    """compat32 handing out headers as the raw text they are (8-bit bytes as surrogates), not as
+    Header objects whose str() turns a raw UTF-8 or GBK file name into replacement characters;
+    ``decode_header_text`` decodes them."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+_POLICY = _RawHeaders()
+
+
 class MailError(XlcheckError):
     """A mail that cannot be read, or is beyond the caps."""
 
@@ -85,17 +97,38 @@ def decode_header_text(raw: object) -> str:
 
 
 def _decoded(raw: object) -> str:
-    text = str(raw)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes the parser kept escaped
-        data = text.encode("ascii", "surrogateescape")
+    """A header value (text, or the Header compat32 gives for raw 8-bit bytes) as text."""
+    if isinstance(raw, email.header.Header):
+        pieces = email.header.decode_header(raw)
+    else:
+        text = str(raw)
+        if "=?" not in text and not _has_raw_bytes(text):
+            return text
+        if "=?" not in text:
+            return _text_of(text.encode("ascii", "surrogateescape"), None)
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("gb18030", "replace")
-    if "=?" in text:
-        with contextlib.suppress(*_PARSE_FAILURES):
-            text = str(email.header.make_header(email.header.decode_header(text)))
-    return text
+            pieces = email.header.decode_header(text)
+        except _PARSE_FAILURES:
+            return text
+    return "".join(
+        piece if isinstance(piece, str) else _text_of(piece, charset) for piece, charset in pieces
+    )
+
+
+def _has_raw_bytes(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)  # bytes the parser kept escaped
+
+
+def _text_of(data: bytes, charset: str | None) -> str:
+    """Bytes of a header: in their declared charset, else UTF-8, else GB18030 (the two that
+    Chinese mail clients send unlabelled)."""
+    if charset not in (None, "unknown-8bit", "us-ascii"):
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            return data.decode(str(charset))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", "replace")
 
 
 def _header(message: Message, name: str) -> str:
@@ -253,7 +286,7 @@ def read_mail(
     try:
         # compat32 keeps headers as text (decoded here), parses many parts 15 times faster than
         # the default policy and never builds header objects that raise on odd addresses.
-        message = email.message_from_bytes(data, policy=email.policy.compat32)
+        message = email.message_from_bytes(data, policy=_POLICY)
         origin = _origin(message, mail_file, message_number)
         return origin, _walk(message, origin, where, where_en)
     except MailError:

@@ -200,7 +200,8 @@ class ReplyDrafter:
     A mail's workbooks come one after another in a batch, so its reply is written as soon as the
     next mail's first result arrives: only one mail's results are held at a time. A mail
     carrying several workbooks gets one reply covering them all: the unit answers one mail.
-    A draft that cannot be written is recorded in ``failures`` and the others still come.
+    A draft that cannot be written is recorded in ``failures`` and the others still come; a
+    mail without a sender's address gets none.
 
     Args:
         out_dir: folder for the drafts; None puts each beside its mail file.
@@ -239,6 +240,8 @@ class ReplyDrafter:
         group, self._group = self._group, []
         mail = group[0].mail
         assert mail is not None
+        if not _recipients(mail.reply_to or mail.sender):
+            return  # no address to answer (bytes that only parse as a mail)
         folder = self.out_dir if self.out_dir is not None else mail.mail_file.parent
         name = safe_file_name(mail.attachment) if mail.attachment else mail.mail_file.name
         target: Path | None = None
