@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
 import zipfile
 from pathlib import Path
 
@@ -81,13 +84,48 @@ def test_plan_annotated_paths_beside_each_workbook_by_default(tmp_path: Path) ->
 def test_verify_batch_in_one_process_matches_parallel(
     make_workbook: FillWorkbook, tmp_path: Path
 ) -> None:
-    paths = [make_workbook(name=f"{n}.xlsx") for n in "abc"]
+    """Different workbooks, so results mixed up between workers would show."""
+    paths = [
+        make_workbook(name="a.xlsx"),
+        make_workbook(seed_values(), name="b.xlsx"),
+        make_workbook(name="c.xlsx", overrides={"unit_name": "丙单位", "staff_quota": "二十"}),
+        make_workbook(name="d.xlsx", overrides={"unit_name": "丁单位"}),
+    ]
+    broken = tmp_path / "e.xlsx"
+    broken.write_bytes(b"PK broken")
+    paths.append(broken)
     options = VerifyOptions(annotate=False)
 
     serial = verify_batch(paths, options=options, jobs=1)
     parallel = verify_batch(paths, options=options, jobs=3)
 
+    assert len({json.dumps(r.to_dict(), sort_keys=True) for r in serial}) == len(paths)
     assert [r.to_dict() for r in serial] == [r.to_dict() for r in parallel]
+    assert [r.values.get("unit") for r in parallel][2:4] == ["丙单位", "丁单位"]
+
+
+def test_verify_batch_survives_a_worker_killed_midway(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """A worker that dies (out of memory, a crash in a library) takes only itself down: the
+    workbooks it and the others had in hand are verified again, one by one."""
+    paths = [make_workbook(name=f"{n:02d}.xlsx") for n in range(8)]
+    killed: list[int] = []
+
+    def kill_a_worker(done: int, total: int) -> None:
+        if done == 1 and not killed:
+            for child in multiprocessing.active_children():
+                assert child.pid is not None
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    results = verify_batch(
+        paths, options=VerifyOptions(annotate=False), jobs=2, progress=kill_a_worker
+    )
+
+    assert killed
+    assert [r.path for r in results] == paths
+    assert [r.status for r in results] == ["ok"] * len(paths)
 
 
 def test_cli_verify_exit_code_is_the_worst_over_all_files(

@@ -353,10 +353,11 @@ def verify(
             bar.clear()  # the block goes where the bar was; the bar is redrawn below it
         click.echo(text, nl=False)
 
-    stdout = click.get_text_stream("stdout")
     if output_format == "json":
         shown: report.JsonReport | report.TextReport = report.JsonReport(
-            write, lang, ascii_only=not _carries_utf8(stdout)
+            write,
+            lang,
+            ascii_only=not _carries_utf8(sys.stdout),  # where click.echo writes
         )
     else:
         shown = report.TextReport(write, lang)

@@ -136,6 +136,12 @@ def _alone(task: Task) -> VerificationResult:
         single.shutdown(wait=True, cancel_futures=True)
 
 
+def _finished_or_alone(future: Future[VerificationResult], task: Task) -> VerificationResult:
+    if future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return _alone(task)
+
+
 def _in_parallel(tasks: Iterator[Task], jobs: int) -> Iterator[tuple[Task, VerificationResult]]:
     """(task, result) in task order, ``jobs`` processes at a time, a bounded window in flight."""
     pool = _Pool(jobs)
@@ -166,9 +172,10 @@ def _in_parallel(tasks: Iterator[Task], jobs: int) -> Iterator[tuple[Task, Verif
                         broken = True
                         finished[index] = (task, _alone(task))
                 if broken:
-                    # Every other workbook in flight failed with the pool: verify each alone.
-                    for index, task in list(in_flight.values()):
-                        finished[index] = (task, _alone(task))
+                    # The others in flight finished before the break, or failed with the pool:
+                    # those are verified again, each alone.
+                    for future, (index, task) in in_flight.items():
+                        finished[index] = (task, _finished_or_alone(future, task))
                     in_flight.clear()
                     pool.restart()
             while handed_on in finished:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import email.errors
+import email.policy
 import email.utils
 import os
 import stat
@@ -169,9 +170,10 @@ def draft_reply(
     )
     message["Date"] = email.utils.formatdate(localtime=True)
     message["Message-ID"] = email.utils.make_msgid(domain="xlcheck.invalid")
-    if mail.message_id:
+    if mail.message_id and mail.message_id.isascii():  # an id is ASCII; anything else is not
         _set_header(message, "In-Reply-To", mail.message_id)
-        _set_header(message, "References", f"{mail.references} {mail.message_id}".strip())
+        references = f"{mail.references} {mail.message_id}".strip()
+        _set_header(message, "References", references if references.isascii() else None)
     # Outlook opens a mail marked unsent as a draft ready to send; other clients ignore it.
     message["X-Unsent"] = "1"
     message.set_content(reply_body(results, lang))
@@ -185,6 +187,15 @@ def draft_reply(
                 filename=result.annotated.name,
             )
     return message
+
+
+def _as_bytes(message: EmailMessage) -> bytes:
+    """The draft as bytes; an address with a non-ASCII mailbox or domain is written as UTF-8
+    (RFC 6532), which plain ASCII headers cannot carry."""
+    try:
+        return message.as_bytes()
+    except UnicodeEncodeError:
+        return message.as_bytes(policy=email.policy.default.clone(utf8=True))
 
 
 MailKey = tuple[str, int | None, str]
@@ -247,7 +258,7 @@ class ReplyDrafter:
         target: Path | None = None
         try:
             target = self.names.reserve(folder, Path(name).stem, REPLY_SUFFIX)
-            draft = bytes(draft_reply(mail, group, lang=self.lang, sender=self.sender))
+            draft = _as_bytes(draft_reply(mail, group, lang=self.lang, sender=self.sender))
             write_output(target, draft, force=True)  # over its own reservation
         except (OSError, XlcheckError) as exc:
             if target is not None:
