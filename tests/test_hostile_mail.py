@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import os
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def _rows(result: Result) -> list[dict[str, object]]:
     return rows
 
 
-HOSTILE_MAILS = {
+HOSTILE_MAILS: dict[str, tuple[Callable[[], bytes], str]] = {
     "forwards-nested-past-the-cap": (lambda: nested_forwards(MAX_NESTING + 5, b"Subject: x\r\n\r\nhi"), "转发嵌套"),
     "forwards-nested-1200-deep": (lambda: nested_forwards(1200, b"Subject: x\r\n\r\nhi"), "嵌套"),
     "20000-tiny-attachments": (lambda: many_attachments(20_000), "超过"),

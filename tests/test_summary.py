@@ -6,6 +6,7 @@ import csv
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from click.testing import CliRunner, Result
@@ -163,14 +164,14 @@ def test_cli_existing_summary_without_force_is_refused_before_the_batch(
     assert not (tmp_path / "filled.checked.xlsx").exists()
 
 
-def _row(unit: str, year: int | None, received: str | None, file: str) -> dict[str, object]:
+def _row(unit: str, year: int | None, received: str | None, file: str) -> dict[str, Any]:
     return {"unit": unit, "year": year, "received": received, "file": file, "status": "ok"}
 
 
 def test_duplicates_need_the_same_year() -> None:
     rows = [_row("甲", 2023, None, "a.xlsx"), _row("甲", 2024, None, "b.xlsx")]
 
-    mark_duplicates(rows)  # type: ignore[arg-type]
+    mark_duplicates(rows)
 
     assert [r["duplicate"] for r in rows] == [None, None]
 
@@ -182,7 +183,7 @@ def test_newer_compares_instants_not_text() -> None:
     utc = _row("甲", 2023, "2024-01-09T02:30:00+00:00", "utc.xlsx")
     rows = [beijing, utc]
 
-    mark_duplicates(rows)  # type: ignore[arg-type]
+    mark_duplicates(rows)
 
     assert "此份最新" in str(utc["duplicate"])
     assert str(beijing["duplicate"]).endswith("较新的是 utc.xlsx")

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import FillWorkbook, seed_values
-from xlcheck import api
+from xlcheck import api, verification
 from xlcheck.cli import ExitCode, cli
 from xlcheck.exchange import batch
 
@@ -115,14 +115,14 @@ def test_a_bug_on_one_workbook_is_its_row_and_the_batch_goes_on(
 ) -> None:
     good = make_workbook(name="good.xlsx")
     doomed = make_workbook(name="doomed.xlsx")
-    real = batch.verify_workbook
+    real = verification.verify_workbook
 
     def verify_or_crash(path: Path, **options: object) -> object:
         if path.name == "doomed.xlsx":
             raise KeyError("planted")
         return real(path, **options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch, "verify_workbook", verify_or_crash)
+    monkeypatch.setattr(batch, "verify_workbook", verify_or_crash)  # where the batch calls it
     summary = tmp_path / "s.json"
 
     result = run("verify", str(doomed), str(good), "-j", "1", "--summary", str(summary))
