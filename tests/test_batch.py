@@ -6,16 +6,19 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
-from xlcheck.api import VerifyOptions, verify_batch
+from xlcheck.api import VerifyOptions, start_batch, verify_batch
 from xlcheck.cli import cli
-from xlcheck.exchange.batch import plan_annotated_paths
+from xlcheck.exchange.batch import default_jobs, plan_annotated_paths
 from xlcheck.exchange.sources import WorkbookInput
 
 
@@ -188,3 +191,33 @@ def test_cli_verify_output_with_many_inputs_is_a_usage_error(make_workbook: Fill
     result = run("verify", str(workbook), str(workbook), "-o", "x.xlsx")
 
     assert result.exit_code == 2, _explain(result)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this system")
+def test_default_jobs_are_the_cores_this_process_may_use() -> None:
+    """Not the machine's count: a container or `taskset -c 0` leaves one core."""
+    code = (
+        "import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
+        "from xlcheck.exchange.batch import default_jobs; print(default_jobs())"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout.strip() == "1"
+    assert default_jobs() == len(os.sched_getaffinity(0))
+
+
+def test_an_interrupted_batch_leaves_no_empty_reserved_copies(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    paths = [make_workbook(name=f"{n:02d}.xlsx") for n in range(6)]
+    out = tmp_path / "out"
+    run_ = start_batch(paths, jobs=2, out_dir=out)
+
+    results = run_.__iter__()
+    next(results)
+    results.close()  # what a Ctrl-C or a closed pipe does to the stream
+
+    assert all(p.stat().st_size > 0 for p in out.glob("*.checked.xlsx"))
+    assert len(list(out.glob("*.checked.xlsx"))) >= 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -142,7 +142,9 @@ def _finished_or_alone(future: Future[VerificationResult], task: Task) -> Verifi
     return _alone(task)
 
 
-def _in_parallel(tasks: Iterator[Task], jobs: int) -> Iterator[tuple[Task, VerificationResult]]:
+def _in_parallel(
+    tasks: Iterator[Task], jobs: int
+) -> Generator[tuple[Task, VerificationResult], None, None]:
     """(task, result) in task order, ``jobs`` processes at a time, a bounded window in flight."""
     pool = _Pool(jobs)
     window = jobs * _WINDOW_PER_JOB
@@ -193,7 +195,7 @@ def iter_verify(
     out_dir: Path | None = None,
     progress: ProgressCallback | None = None,
     keep_all_values: bool = True,
-) -> Iterator[VerificationResult]:
+) -> Generator[VerificationResult, None, None]:
     """Verify every input, ``jobs`` at a time, yielding results in input order as they come.
 
     Args:
@@ -228,7 +230,7 @@ def _verified(
     jobs: int,
     progress: ProgressCallback | None,
     keep_all_values: bool,
-) -> Iterator[VerificationResult]:
+) -> Generator[VerificationResult, None, None]:
     total = len(inputs)
 
     def tasks() -> Iterator[Task]:
@@ -247,16 +249,20 @@ def _verified(
             yield Task(item, task_options, keep_all_values)
 
     if jobs == 1:
-        results: Iterator[tuple[Task, VerificationResult]] = (
+        results: Generator[tuple[Task, VerificationResult], None, None] = (
             (task, verify_one(task)) for task in tasks()
         )
     else:
         results = _in_parallel(tasks(), jobs)
-    for done, (task, result) in enumerate(results, start=1):
-        plan.settle(task.item, task.options.output, result.annotated)
-        if progress is not None:
-            progress(done, total)
-        yield result
+    try:
+        for done, (task, result) in enumerate(results, start=1):
+            plan.settle(task.item, task.options.output, result.annotated)
+            if progress is not None:
+                progress(done, total)
+            yield result
+    finally:
+        results.close()  # the workers finish what they hold first
+        plan.release_unsettled()  # an interrupted run leaves no empty reserved copies behind
 
 
 def verify_inputs(

@@ -7,7 +7,7 @@ summary, so the report is out before anything that may fail late.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,14 +91,17 @@ class BatchRun:
         #: One line for each side output that could not be written.
         self.failures: list[str] = []
 
-    def __iter__(self) -> Iterator[VerificationResult]:
-        for result in self._results:
-            self.statuses[result.status] = self.statuses.get(result.status, 0) + 1
-            if self._summary is not None:
-                self._summary.add(result)
-            if self._replies is not None:
-                self._replies.add(result)
-            yield result
+    def __iter__(self) -> Generator[VerificationResult, None, None]:
+        try:
+            for result in self._results:
+                self.statuses[result.status] = self.statuses.get(result.status, 0) + 1
+                if self._summary is not None:
+                    self._summary.add(result)
+                if self._replies is not None:
+                    self._replies.add(result)
+                yield result
+        finally:
+            self._results.close()  # stopped early: the workers stop, reserved names are freed
 
     def finish(self) -> list[Path]:
         """Write the summary and the last reply draft; every side output written.

@@ -45,6 +45,7 @@ class CopyPlan:
         self.reserve = reserve and self.output is None
         self.names = NameAllocator(taken=self.input_paths)
         self._refused: dict[int, XlcheckError] = {}
+        self._unsettled: set[Path] = set()
         # Names beside the user's workbooks are planned up front: they are checked before work.
         self._planned = [None if self.reserves(item) else self._plan(item) for item in inputs]
 
@@ -103,7 +104,7 @@ class CopyPlan:
             return self._planned[index]
         folder = self._folder(item)
         try:
-            return self.names.reserve(folder, item.path.stem, CHECKED_SUFFIX)
+            reserved = self.names.reserve(folder, item.path.stem, CHECKED_SUFFIX)
         except OSError as exc:
             where = escape_controls(str(folder))
             reason = exc.strerror or str(exc)
@@ -113,8 +114,18 @@ class CopyPlan:
                 hint="请用 --out-dir 另选一个可写的文件夹。",
                 hint_en="Choose a writable folder with --out-dir.",
             ) from exc
+        self._unsettled.add(reserved)
+        return reserved
 
     def settle(self, item: WorkbookInput, claimed: Path | None, written: Path | None) -> None:
         """Give back a reserved name the workbook's copy did not fill (it could not be read)."""
-        if self.reserves(item) and claimed is not None and written != claimed:
+        if self.reserves(item) and claimed is not None:
+            self._unsettled.discard(claimed)
+            if written != claimed:
+                release(claimed)
+
+    def release_unsettled(self) -> None:
+        """Give back every reserved name whose workbook never came back (an interrupted run)."""
+        for claimed in self._unsettled:
             release(claimed)
+        self._unsettled.clear()
