@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import enum
 import gc
 import json
@@ -11,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -110,17 +109,6 @@ _LANG_OPTION = click.option(
     callback=_set_lang,
     help="提示语言 / language of messages.",
 )
-
-
-def _carries_utf8(stream: IO[str]) -> bool:
-    """Whether ``stream`` encodes UTF-8 (a GBK console or a latin-1 pipe does not)."""
-    try:
-        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name in (
-            "utf-8",
-            "utf-8-sig",
-        )
-    except LookupError:
-        return False
 
 
 EPILOG = """\b
@@ -353,14 +341,7 @@ def verify(
             bar.clear()  # the block goes where the bar was; the bar is redrawn below it
         click.echo(text, nl=False)
 
-    if output_format == "json":
-        shown: report.JsonReport | report.TextReport = report.JsonReport(
-            write,
-            lang,
-            ascii_only=not _carries_utf8(sys.stdout),  # where click.echo writes
-        )
-    else:
-        shown = report.TextReport(write, lang)
+    shown = report.open_report(output_format, write, lang, stream=sys.stdout)  # click.echo's
     for result in run:  # each result printed as it comes: the report is out before the summary
         shown.add(result)
         if result.unreadable_reason is not None:

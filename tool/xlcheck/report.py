@@ -7,10 +7,11 @@ never reaches a terminal raw: control characters are shown as escapes.
 
 from __future__ import annotations
 
+import codecs
 import json
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from xlcheck import __version__
 from xlcheck.control_characters import escape_controls, escape_json_controls
@@ -205,3 +206,22 @@ def render_json(
         report.add(result)
     report.finish()
     return "".join(pieces)[:-1]
+
+
+def carries_utf8(stream: IO[str]) -> bool:
+    """Whether ``stream`` encodes UTF-8 (a GBK console or a latin-1 pipe does not)."""
+    try:
+        name = codecs.lookup(getattr(stream, "encoding", None) or "ascii").name
+    except LookupError:
+        return False
+    return name in ("utf-8", "utf-8-sig")
+
+
+def open_report(
+    output_format: str, write: Write, lang: str = "zh", *, stream: IO[str]
+) -> TextReport | JsonReport:
+    """The report ``verify`` prints into ``stream`` through ``write``: text, or JSON (escaped to
+    ASCII where ``stream`` cannot carry UTF-8, so it stays valid)."""
+    if output_format == "json":
+        return JsonReport(write, lang, ascii_only=not carries_utf8(stream))
+    return TextReport(write, lang)
