@@ -173,6 +173,9 @@ def _in_parallel(
                     except BrokenProcessPool:
                         broken = True
                         finished[index] = (task, _alone(task))
+                    except Exception as exc:  # a result that cannot come back: that row only
+                        reason = internal_error_reason(exc, task.options.lang)
+                        finished[index] = (task, unreadable_result(task.item, reason))
                 if broken:
                     # The others in flight finished before the break, or failed with the pool:
                     # those are verified again, each alone.
