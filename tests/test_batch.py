@@ -18,6 +18,7 @@ from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
 from xlcheck.api import VerifyOptions, start_batch, verify_batch
 from xlcheck.cli import cli
+from xlcheck.exchange import batch
 from xlcheck.exchange.batch import default_jobs, plan_annotated_paths
 from xlcheck.exchange.sources import WorkbookInput
 
@@ -221,3 +222,24 @@ def test_an_interrupted_batch_leaves_no_empty_reserved_copies(
 
     assert all(p.stat().st_size > 0 for p in out.glob("*.checked.xlsx"))
     assert len(list(out.glob("*.checked.xlsx"))) >= 1
+
+
+def test_workers_are_renewed_and_results_stay_in_order(
+    make_workbook: FillWorkbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fresh workers every few workbooks (every 1,000 in real runs): nothing lost or reordered."""
+    monkeypatch.setattr(batch, "WORKBOOKS_PER_WORKER", 2)
+    paths = [
+        make_workbook(name=f"{n:02d}.xlsx", overrides={"unit_name": f"单位{n}"}) for n in range(9)
+    ]
+    workers: set[int] = set()
+
+    def note_workers(done: int, total: int) -> None:
+        workers.update(p.pid for p in multiprocessing.active_children() if p.pid)
+
+    results = verify_batch(
+        paths, options=VerifyOptions(annotate=False), jobs=2, progress=note_workers
+    )
+
+    assert [r.values.get("unit") for r in results] == [f"单位{n}" for n in range(9)]
+    assert len(workers) > 2

@@ -26,6 +26,10 @@ ProgressCallback = Callable[[int, int], None]
 #: Workbooks submitted ahead of the oldest unfinished one, per worker: enough to keep every
 #: worker busy past a slow workbook, few enough that waiting results stay a handful.
 _WINDOW_PER_JOB = 8
+#: Workbooks a worker process verifies before a fresh one replaces it: the libraries' native
+#: memory creeps up over thousands of workbooks (a worker measured 70 MB after 500, 87 MB after
+#: 5,000); renewing workers keeps it where it was after the first few hundred.
+WORKBOOKS_PER_WORKER = 1_000
 
 
 def default_jobs() -> int:
@@ -107,19 +111,30 @@ def _worker_died(item: WorkbookInput, lang: str) -> VerificationResult:
 
 
 class _Pool:
-    """A process pool that survives a worker's death: the workbooks then in flight are verified
-    again one by one, so only the one that kills a worker gets an unreadable row."""
+    """A process pool that survives a worker's death (the workbooks then in flight are verified
+    again one by one, so only the one that kills a worker gets an unreadable row) and renews its
+    workers every ``WORKBOOKS_PER_WORKER`` workbooks each, so their memory stays flat."""
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up)
+        self.submitted = 0
 
     def submit(self, task: Task) -> Future[VerificationResult]:
+        if self.submitted >= WORKBOOKS_PER_WORKER * self.jobs:
+            # The old workers finish what they hold and exit; fresh ones take the rest. A fork
+            # of this small parent plus the workers' imports costs a fraction of a millisecond
+            # per workbook at this rate.
+            self.executor.shutdown(wait=False)
+            self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_warm_up)
+            self.submitted = 0
+        self.submitted += 1
         return self.executor.submit(verify_one, task)
 
     def restart(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_warm_up)
+        self.submitted = 0
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

