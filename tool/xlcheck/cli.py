@@ -122,7 +122,11 @@ EPILOG = """\b
 
 
 _JOBS_OPTION = click.option(
-    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于本进程可用的 CPU 核数。"
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="并行进程数，默认等于本进程可用的 CPU 核数。",
 )
 
 
