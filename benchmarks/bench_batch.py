@@ -6,8 +6,9 @@ Prints, side by side in one run:
   processes: wall seconds, workbooks per second, and the time per workbook divided by the time a
   bare Python process takes to read every cell of the same files with python-calamine;
 - the same batch at each of ``--sizes`` (1,000 / 3,000 / 10,000): the peak memory of the parent
-  process (``getrusage(RUSAGE_SELF)`` inside it) and of the largest worker
-  (``RUSAGE_CHILDREN``), and the parent's growth per workbook between the smallest and largest;
+  process (``getrusage(RUSAGE_SELF)`` inside it), of the largest worker (``RUSAGE_CHILDREN``:
+  RSS, which for a forked worker counts the parent's pages it shares) and the workers' peak USS
+  and PSS sampled from ``/proc/PID/smaps_rollup``, and the parent's growth per workbook;
 - optionally (``--frictionless N``) ``frictionless validate`` on N of the files, one process each.
 
 Workbooks: ``--distinct`` (60) are written with ``xlcheck template`` from the seed's values,
@@ -46,14 +47,38 @@ RATE_TARGET = 100.0
 RATIO_TARGET = 10.0
 PARENT_TARGET_MB = 100.0
 
-#: Runs the xlcheck command line in this process and reports its own and its workers' peak RSS.
+#: Runs the xlcheck command line in this process and reports its own peak RSS, its workers' peak
+#: RSS, and the workers' peak USS (memory that is theirs alone) and PSS sampled twice a second
+#: from /proc: a forked worker's RSS counts the parent's pages it shares, USS does not.
 _MEASURED_CLI = (
-    "import atexit, resource, sys\n"
+    "import atexit, os, resource, sys, threading, time\n"
+    "peak = {'uss': 0, 'pss': 0}\n"
+    "def workers():\n"
+    "    for entry in os.listdir('/proc'):\n"
+    "        try:\n"
+    "            if entry.isdigit() and open(f'/proc/{entry}/stat').read().rsplit(')', 1)[1].split()[1] == str(os.getpid()):\n"
+    "                yield entry\n"
+    "        except (OSError, IndexError):\n"
+    "            pass\n"
+    "def sample():\n"
+    "    while True:\n"
+    "        for pid in workers():\n"
+    "            try:\n"
+    "                rows = open(f'/proc/{pid}/smaps_rollup').read().splitlines()[1:]\n"
+    "            except OSError:\n"
+    "                continue\n"
+    "            kib = {r.split(':')[0]: int(r.split()[1]) for r in rows}\n"
+    "            uss = kib.get('Private_Clean', 0) + kib.get('Private_Dirty', 0)\n"
+    "            peak['uss'] = max(peak['uss'], uss)\n"
+    "            peak['pss'] = max(peak['pss'], kib.get('Pss', 0))\n"
+    "        time.sleep(0.5)\n"
+    "if os.path.exists('/proc/self/smaps_rollup'):\n"
+    "    threading.Thread(target=sample, daemon=True).start()\n"
     "def report():\n"
     "    own = resource.getrusage(resource.RUSAGE_SELF)\n"
-    "    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
     "    cpu = own.ru_utime + own.ru_stime\n"
-    "    print(f'XLCHECK-MEMORY {own.ru_maxrss} {workers} {cpu}', file=sys.stderr)\n"
+    '    print(f\'XLCHECK-MEMORY {own.ru_maxrss} {workers_rss} {cpu} {peak["uss"]} {peak["pss"]}\', file=sys.stderr)\n'
     "atexit.register(report)\n"
     "sys.argv = ['xlcheck', *sys.argv[1:]]\n"
     "from xlcheck.cli import main\n"
@@ -171,15 +196,9 @@ def run_batch(folder: Path, out: Path, jobs: int, tree: Path | None) -> dict[str
         )
     seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
     memory = [line for line in completed.stderr.decode().splitlines() if "XLCHECK-MEMORY" in line]
-    own, workers, parent_cpu = (
-        (
-            int(memory[-1].split()[1]) / 1024,
-            int(memory[-1].split()[2]) / 1024,
-            float(memory[-1].split()[3]),
-        )
-        if memory
-        else (0.0, 0.0, 0.0)
-    )
+    fields = memory[-1].split()[1:] if memory else ["0"] * 5
+    own, workers, uss, pss = (int(fields[i]) / 1024 for i in (0, 1, 3, 4))
+    parent_cpu = float(fields[2])
     results = json.loads(report.read_text(encoding="utf-8"))["results"]
     statuses = {
         s: sum(1 for r in results if r["status"] == s) for s in ("ok", "errors", "unreadable")
@@ -192,6 +211,8 @@ def run_batch(folder: Path, out: Path, jobs: int, tree: Path | None) -> dict[str
         "code": completed.returncode,
         "parent_mb": own,
         "worker_mb": workers,
+        "worker_uss_mb": uss,
+        "worker_pss_mb": pss,
         "statuses": statuses,
     }
 
@@ -283,7 +304,7 @@ def main() -> None:
 
         print(
             f"\n{'workbooks':>9} {'seconds':>8} {'wb/s':>6} {'CPU ms/wb':>10} {'parent MB':>10}"
-            f" {'worker MB':>10}  statuses"
+            f" {'worker RSS':>10} {'USS':>6} {'PSS':>6}  statuses"
         )
         figures = []
         for size in sizes:
@@ -294,7 +315,8 @@ def main() -> None:
                 f"{figure['count']:>9} {figure['seconds']:>8.1f} "
                 f"{figure['count'] / figure['seconds']:>6.1f} "
                 f"{figure['cpu'] / figure['count'] * 1000:>10.1f} {figure['parent_mb']:>10.1f} "
-                f"{figure['worker_mb']:>10.1f}  {figure['statuses']} exit {figure['code']}"
+                f"{figure['worker_mb']:>10.1f} {figure['worker_uss_mb']:>6.1f} "
+                f"{figure['worker_pss_mb']:>6.1f}  {figure['statuses']} exit {figure['code']}"
             )
             shutil.rmtree(folder)
             shutil.rmtree(scratch / f"out-{size}", ignore_errors=True)

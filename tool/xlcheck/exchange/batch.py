@@ -8,6 +8,7 @@ many workbooks a batch has.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -94,6 +95,10 @@ def verify_one(task: Task) -> VerificationResult:
 
 def _warm_up() -> None:
     """Import the heavy libraries once per worker process, not once per workbook."""
+    # What the worker inherited from the parent by fork (the batch's summary rows, thousands of
+    # them late in a batch) is never garbage here: frozen, the collector neither walks it (CPU)
+    # nor writes into its pages (which would copy them into the worker, memory).
+    gc.freeze()
     import python_calamine  # noqa: F401
 
     import xlcheck.annotator
