@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import multiprocessing
+import multiprocessing.context
 import os
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -95,9 +97,9 @@ def verify_one(task: Task) -> VerificationResult:
 
 def _warm_up() -> None:
     """Import the heavy libraries once per worker process, not once per workbook."""
-    # What the worker inherited from the parent by fork (the batch's summary rows, thousands of
-    # them late in a batch) is never garbage here: frozen, the collector neither walks it (CPU)
-    # nor writes into its pages (which would copy them into the worker, memory).
+    # What the worker inherited from the fork server (the libraries, imported there) is never
+    # garbage: frozen, the collector does not walk it for each workbook, nor write into its
+    # pages, which would make shared memory the worker's own.
     gc.freeze()
     import python_calamine  # noqa: F401
 
@@ -115,6 +117,23 @@ def _worker_died(item: WorkbookInput, lang: str) -> VerificationResult:
     )
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Where workers come from: a fork server that has imported the libraries and nothing else,
+    so a worker started late in a batch does not carry the parent's grown memory (with plain
+    fork it would, and the parent's later writes would leave those pages the worker's own)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()  # Windows: spawn, which inherits nothing anyway
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(
+        ["xlcheck.exchange.batch", "xlcheck.reader", "xlcheck.annotator"]
+    )
+    return context
+
+
+def _executor(jobs: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_warm_up)
+
+
 class _Pool:
     """A process pool that survives a worker's death (the workbooks then in flight are verified
     again one by one, so only the one that kills a worker gets an unreadable row) and renews its
@@ -122,7 +141,7 @@ class _Pool:
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up)
+        self.executor = _executor(jobs)
         self.submitted = 0
 
     def submit(self, task: Task) -> Future[VerificationResult]:
@@ -131,14 +150,14 @@ class _Pool:
             # of this small parent plus the workers' imports costs a fraction of a millisecond
             # per workbook at this rate.
             self.executor.shutdown(wait=False)
-            self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_warm_up)
+            self.executor = _executor(self.jobs)
             self.submitted = 0
         self.submitted += 1
         return self.executor.submit(verify_one, task)
 
     def restart(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=_warm_up)
+        self.executor = _executor(self.jobs)
         self.submitted = 0
 
     def close(self) -> None:
@@ -147,7 +166,7 @@ class _Pool:
 
 def _alone(task: Task) -> VerificationResult:
     """``task`` in a pool of its own: a result, or the row saying its worker died."""
-    single = ProcessPoolExecutor(max_workers=1, initializer=_warm_up)
+    single = _executor(1)
     try:
         return single.submit(verify_one, task).result()
     except BrokenProcessPool:
