@@ -47,43 +47,8 @@ RATE_TARGET = 100.0
 RATIO_TARGET = 10.0
 PARENT_TARGET_MB = 100.0
 
-#: Runs the xlcheck command line in this process and reports its own peak RSS, its workers' peak
-#: RSS, and the workers' peak USS (memory that is theirs alone) and PSS sampled twice a second
-#: from /proc: a forked worker's RSS counts the parent's pages it shares, USS does not.
-_MEASURED_CLI = (
-    "import atexit, os, resource, sys, threading, time\n"
-    "peak = {'uss': 0, 'pss': 0}\n"
-    "def workers():\n"
-    "    for entry in os.listdir('/proc'):\n"
-    "        try:\n"
-    "            if entry.isdigit() and open(f'/proc/{entry}/stat').read().rsplit(')', 1)[1].split()[1] == str(os.getpid()):\n"
-    "                yield entry\n"
-    "        except (OSError, IndexError):\n"
-    "            pass\n"
-    "def sample():\n"
-    "    while True:\n"
-    "        for pid in workers():\n"
-    "            try:\n"
-    "                rows = open(f'/proc/{pid}/smaps_rollup').read().splitlines()[1:]\n"
-    "            except OSError:\n"
-    "                continue\n"
-    "            kib = {r.split(':')[0]: int(r.split()[1]) for r in rows}\n"
-    "            uss = kib.get('Private_Clean', 0) + kib.get('Private_Dirty', 0)\n"
-    "            peak['uss'] = max(peak['uss'], uss)\n"
-    "            peak['pss'] = max(peak['pss'], kib.get('Pss', 0))\n"
-    "        time.sleep(0.5)\n"
-    "if os.path.exists('/proc/self/smaps_rollup'):\n"
-    "    threading.Thread(target=sample, daemon=True).start()\n"
-    "def report():\n"
-    "    own = resource.getrusage(resource.RUSAGE_SELF)\n"
-    "    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "    cpu = own.ru_utime + own.ru_stime\n"
-    '    print(f\'XLCHECK-MEMORY {own.ru_maxrss} {workers_rss} {cpu} {peak["uss"]} {peak["pss"]}\', file=sys.stderr)\n'
-    "atexit.register(report)\n"
-    "sys.argv = ['xlcheck', *sys.argv[1:]]\n"
-    "from xlcheck.cli import main\n"
-    "main()\n"
-)
+#: Runs the xlcheck command line and reports its parent's and workers' CPU and memory.
+MEASURED_CLI = Path(__file__).resolve().parent / "measured_cli.py"
 #: Reads every cell of every sheet of the files named on stdin, as a bare reader would.
 _CALAMINE_READ = (
     "import sys\n"
@@ -186,19 +151,17 @@ def run_batch(folder: Path, out: Path, jobs: int, tree: Path | None) -> dict[str
         shutil.rmtree(out)
     report = out.parent / f"{out.name}.json"
     command = [
-        sys.executable, "-c", _MEASURED_CLI, "verify", str(folder), "--out-dir", str(out),
+        sys.executable, str(MEASURED_CLI), "verify", str(folder), "--out-dir", str(out),
         "--summary", str(out / "汇总表.xlsx"), "--format", "json", "-j", str(jobs),
     ]  # fmt: skip
-    start, cpu = time.perf_counter(), _children_cpu()
+    start = time.perf_counter()
     with report.open("wb") as stdout:
         completed = subprocess.run(
             command, stdout=stdout, stderr=subprocess.PIPE, env=_environment(tree), check=False
         )
-    seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
-    memory = [line for line in completed.stderr.decode().splitlines() if "XLCHECK-MEMORY" in line]
-    fields = memory[-1].split()[1:] if memory else ["0"] * 5
-    own, workers, uss, pss = (int(fields[i]) / 1024 for i in (0, 1, 3, 4))
-    parent_cpu = float(fields[2])
+    seconds = time.perf_counter() - start
+    lines = [line for line in completed.stderr.decode().splitlines() if "XLCHECK-MEASURED" in line]
+    measured = json.loads(lines[-1].split(" ", 1)[1]) if lines else {}
     results = json.loads(report.read_text(encoding="utf-8"))["results"]
     statuses = {
         s: sum(1 for r in results if r["status"] == s) for s in ("ok", "errors", "unreadable")
@@ -206,13 +169,13 @@ def run_batch(folder: Path, out: Path, jobs: int, tree: Path | None) -> dict[str
     return {
         "count": len(results),
         "seconds": seconds,
-        "cpu": cpu,
-        "parent_cpu": parent_cpu,
+        "cpu": measured.get("parent_cpu", 0.0) + measured.get("workers_cpu", 0.0),
+        "parent_cpu": measured.get("parent_cpu", 0.0),
         "code": completed.returncode,
-        "parent_mb": own,
-        "worker_mb": workers,
-        "worker_uss_mb": uss,
-        "worker_pss_mb": pss,
+        "parent_mb": measured.get("parent_rss_kib", 0) / 1024,
+        "worker_mb": measured.get("worker_rss_kib", 0) / 1024,
+        "worker_uss_mb": measured.get("worker_uss_kib", 0) / 1024,
+        "worker_pss_mb": measured.get("worker_pss_kib", 0) / 1024,
         "statuses": statuses,
     }
 

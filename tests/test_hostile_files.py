@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -225,3 +226,70 @@ def test_a_second_run_beside_its_outputs_verifies_only_the_inputs(
         counts.append(len(json.loads(result.stdout)["results"]))
 
     assert counts == [2, 2, 2, 2]
+
+
+def _descendants(root: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[0] != "Z":
+                parents[int(entry.name)] = int(fields[1])
+    found, queue = set(), [root]
+    while queue:
+        parent = queue.pop()
+        for pid, its_parent in parents.items():
+            if its_parent == parent and pid not in found:
+                found.add(pid)
+                queue.append(pid)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("signal_number", [15, 9], ids=["SIGTERM", "SIGKILL"])
+def test_a_stopped_batch_leaves_no_worker_behind(
+    tmp_path: Path, make_workbook: FillWorkbook, signal_number: int
+) -> None:
+    first = make_workbook(name="first.xlsx")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for number in range(40):
+        os.link(first, inbox / f"{number:02d}.xlsx")
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "xlcheck", "verify", str(inbox), "--out-dir", str(out), "-j", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not any(p.stat().st_size for p in out.glob("*.checked.xlsx")):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.1)
+    workers = _descendants(process.pid)
+    assert workers
+
+    os.kill(process.pid, signal_number)
+    code = process.wait(timeout=60)
+
+    deadline = time.monotonic() + 10  # a worker notices its batch is gone within a second
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(workers)
+    if signal_number == 15:
+        assert code == 128 + 15
+        assert all(p.stat().st_size for p in out.glob("*.checked.xlsx"))  # no empty names left

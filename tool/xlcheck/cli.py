@@ -6,6 +6,7 @@ import enum
 import gc
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Collection, Sequence
@@ -35,12 +36,23 @@ def exit_code_for(statuses: Collection[str], *, failed: bool = False) -> ExitCod
     2  usage error (a bad option or argument; click exits with it)
     3  a file could not be read or verified, an output could not be written (``failed``), an
        output exists and --force was not given, or xlcheck hit an internal error
+    130, 143  stopped by Ctrl-C or SIGTERM (128 + the signal, as shells report it)
     """
     if failed or "unreadable" in statuses:
         return ExitCode.CANNOT_VERIFY
     if "errors" in statuses:
         return ExitCode.FINDINGS
     return ExitCode.OK
+
+
+#: Exit codes of a run stopped from outside: 128 + the signal, as Unix shells report it.
+INTERRUPTED = 128 + signal.SIGINT
+TERMINATED = 128 + signal.SIGTERM
+
+
+def _terminate(signum: int, _: object) -> None:
+    """SIGTERM unwinds like Ctrl-C: workers stop, reserved names are freed, then exit 143."""
+    raise SystemExit(TERMINATED)
 
 
 class CannotVerify(click.ClickException):
@@ -81,6 +93,9 @@ class XlcheckGroup(click.Group):
             raise CannotVerify(escape_controls(exc.render(_lang(ctx)), keep="\n")) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:  # Ctrl-C: the workers have stopped; exit as Unix shells expect
+            click.echo("", err=True)
+            ctx.exit(INTERRUPTED)
         except BrokenPipeError:
             # The reader of stdout went away (``| head``): nothing more can be said there.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -480,6 +495,7 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="xlcheck")
 
 

@@ -12,6 +12,8 @@ import gc
 import multiprocessing
 import multiprocessing.context
 import os
+import threading
+import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -95,16 +97,30 @@ def verify_one(task: Task) -> VerificationResult:
     return dataclasses.replace(result, mail=item.mail) if item.mail is not None else result
 
 
-def _warm_up() -> None:
+def _warm_up(batch_process: int) -> None:
     """Import the heavy libraries once per worker process, not once per workbook."""
     # What the worker inherited from the fork server (the libraries, imported there) is never
     # garbage: frozen, the collector does not walk it for each workbook, nor write into its
     # pages, which would make shared memory the worker's own.
     gc.freeze()
+    threading.Thread(target=_end_with, args=(batch_process,), daemon=True).start()
     import python_calamine  # noqa: F401
 
     import xlcheck.annotator
     import xlcheck.reader  # noqa: F401
+
+
+def _end_with(batch_process: int) -> None:
+    """End this worker when the batch that started it is gone (even killed with SIGKILL): a
+    worker waiting for work that never comes would otherwise stay forever."""
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(batch_process, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # alive, under another user after a pid was reused: stay
+            continue
 
 
 def _worker_died(item: WorkbookInput, lang: str) -> VerificationResult:
@@ -131,7 +147,9 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _executor(jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_warm_up)
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=_context(), initializer=_warm_up, initargs=(os.getpid(),)
+    )
 
 
 class _Pool:
