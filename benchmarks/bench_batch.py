@@ -6,9 +6,9 @@ Prints, side by side in one run:
   processes: wall seconds, workbooks per second, and the time per workbook divided by the time a
   bare Python process takes to read every cell of the same files with python-calamine;
 - the same batch at each of ``--sizes`` (1,000 / 3,000 / 10,000): the peak memory of the parent
-  process (``getrusage(RUSAGE_SELF)`` inside it), of the largest worker (``RUSAGE_CHILDREN``:
-  RSS, which for a forked worker counts the parent's pages it shares) and the workers' peak USS
-  and PSS sampled from ``/proc/PID/smaps_rollup``, and the parent's growth per workbook;
+  process and of the largest worker (RSS, USS and PSS), the CPU of all of them, measured by
+  ``measured_cli.py`` (which runs the command line in its own process and samples the workers
+  from /proc, wherever they were started from), and the parent's growth per workbook;
 - optionally (``--frictionless N``) ``frictionless validate`` on N of the files, one process each.
 
 Workbooks: ``--distinct`` (60) are written with ``xlcheck template`` from the seed's values,
