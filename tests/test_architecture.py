@@ -18,10 +18,10 @@ THIRD_PARTY_HOMES = {
     "click": {"cli"},
     "xlsxwriter": {"template_writer", "exchange.summary_workbook"},
     # The reader reads no workbook with openpyxl (values: calamine; formulas: sheet_xml).
-    "openpyxl": {"exchange.batch"},
+    "openpyxl": {"exchange.worker_pool"},
     # Values are read with calamine directly (see sheet_values); pandas shapes tables.
     "pandas": {"exchange.collect"},
-    "python_calamine": {"sheet_values", "exchange.batch"},
+    "python_calamine": {"sheet_values", "exchange.worker_pool"},
     "yaml": {"spec_loading"},
     "docx": {
         "narrative.word_writer",

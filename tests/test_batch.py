@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
-from xlcheck.api import VerifyOptions, verify_batch
+from xlcheck.api import VerifyOptions, start_batch, verify_batch
 from xlcheck.cli import cli
-from xlcheck.exchange.batch import plan_annotated_paths
+from xlcheck.exchange import worker_pool
+from xlcheck.exchange.batch import default_jobs, plan_annotated_paths
 from xlcheck.exchange.sources import WorkbookInput
 
 
@@ -80,13 +88,48 @@ def test_plan_annotated_paths_beside_each_workbook_by_default(tmp_path: Path) ->
 def test_verify_batch_in_one_process_matches_parallel(
     make_workbook: FillWorkbook, tmp_path: Path
 ) -> None:
-    paths = [make_workbook(name=f"{n}.xlsx") for n in "abc"]
+    """Different workbooks, so results mixed up between workers would show."""
+    paths = [
+        make_workbook(name="a.xlsx"),
+        make_workbook(seed_values(), name="b.xlsx"),
+        make_workbook(name="c.xlsx", overrides={"unit_name": "丙单位", "staff_quota": "二十"}),
+        make_workbook(name="d.xlsx", overrides={"unit_name": "丁单位"}),
+    ]
+    broken = tmp_path / "e.xlsx"
+    broken.write_bytes(b"PK broken")
+    paths.append(broken)
     options = VerifyOptions(annotate=False)
 
     serial = verify_batch(paths, options=options, jobs=1)
     parallel = verify_batch(paths, options=options, jobs=3)
 
+    assert len({json.dumps(r.to_dict(), sort_keys=True) for r in serial}) == len(paths)
     assert [r.to_dict() for r in serial] == [r.to_dict() for r in parallel]
+    assert [r.values.get("unit") for r in parallel][2:4] == ["丙单位", "丁单位"]
+
+
+def test_verify_batch_survives_a_worker_killed_midway(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """A worker that dies (out of memory, a crash in a library) takes only itself down: the
+    workbooks it and the others had in hand are verified again, one by one."""
+    paths = [make_workbook(name=f"{n:02d}.xlsx") for n in range(8)]
+    killed: list[int] = []
+
+    def kill_a_worker(done: int, total: int) -> None:
+        if done == 1 and not killed:
+            for child in multiprocessing.active_children():
+                assert child.pid is not None
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    results = verify_batch(
+        paths, options=VerifyOptions(annotate=False), jobs=2, progress=kill_a_worker
+    )
+
+    assert killed
+    assert [r.path for r in results] == paths
+    assert [r.status for r in results] == ["ok"] * len(paths)
 
 
 def test_cli_verify_exit_code_is_the_worst_over_all_files(
@@ -127,7 +170,7 @@ def test_cli_verify_folder_of_mails_json_names_mail_and_sender(
     )
 
 
-def test_cli_verify_existing_copy_in_out_dir_is_a_usage_error(
+def test_cli_verify_existing_copy_in_out_dir_is_kept_and_the_new_one_numbered(
     make_workbook: FillWorkbook, tmp_path: Path
 ) -> None:
     workbook = make_workbook()
@@ -137,9 +180,10 @@ def test_cli_verify_existing_copy_in_out_dir_is_a_usage_error(
 
     result = run("verify", str(workbook), "--out-dir", str(out))
 
-    assert result.exit_code == 3, _explain(result)
-    assert "--force" in result.stderr
+    assert result.exit_code == 0, _explain(result)
     assert (out / "filled.checked.xlsx").read_bytes() == b"old"
+    assert str(out / "filled-2.checked.xlsx") in result.stdout
+    assert zipfile.is_zipfile(out / "filled-2.checked.xlsx")
 
 
 def test_cli_verify_output_with_many_inputs_is_a_usage_error(make_workbook: FillWorkbook) -> None:
@@ -148,3 +192,54 @@ def test_cli_verify_output_with_many_inputs_is_a_usage_error(make_workbook: Fill
     result = run("verify", str(workbook), str(workbook), "-o", "x.xlsx")
 
     assert result.exit_code == 2, _explain(result)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this system")
+def test_default_jobs_are_the_cores_this_process_may_use() -> None:
+    """Not the machine's count: a container or `taskset -c 0` leaves one core."""
+    code = (
+        "import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
+        "from xlcheck.exchange.batch import default_jobs; print(default_jobs())"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout.strip() == "1"
+    assert default_jobs() == len(os.sched_getaffinity(0))
+
+
+def test_an_interrupted_batch_leaves_no_empty_reserved_copies(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    paths = [make_workbook(name=f"{n:02d}.xlsx") for n in range(6)]
+    out = tmp_path / "out"
+    run_ = start_batch(paths, jobs=2, out_dir=out)
+
+    results = run_.__iter__()
+    next(results)
+    results.close()  # what a Ctrl-C or a closed pipe does to the stream
+
+    assert all(p.stat().st_size > 0 for p in out.glob("*.checked.xlsx"))
+    assert len(list(out.glob("*.checked.xlsx"))) >= 1
+
+
+def test_workers_are_renewed_and_results_stay_in_order(
+    make_workbook: FillWorkbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fresh workers every few workbooks (every 1,000 in real runs): nothing lost or reordered."""
+    monkeypatch.setattr(worker_pool, "WORKBOOKS_PER_WORKER", 2)
+    paths = [
+        make_workbook(name=f"{n:02d}.xlsx", overrides={"unit_name": f"单位{n}"}) for n in range(9)
+    ]
+    workers: set[int] = set()
+
+    def note_workers(done: int, total: int) -> None:
+        workers.update(p.pid for p in multiprocessing.active_children() if p.pid)
+
+    results = verify_batch(
+        paths, options=VerifyOptions(annotate=False), jobs=2, progress=note_workers
+    )
+
+    assert [r.values.get("unit") for r in results] == [f"单位{n}" for n in range(9)]
+    assert len(workers) > 2

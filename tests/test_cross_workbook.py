@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import EXAMPLES, FillWorkbook, correct_seed_values
 from xlcheck import VerifyOptions, load_spec, verify_paths, write_template
 from xlcheck.api import prefill_values
+from xlcheck.cli import cli
 from xlcheck.cross_workbook import add_cross_workbook_findings, cross_workbook_findings
 from xlcheck.findings import CellRef, TemplateIdentity, VerificationResult
 
@@ -138,9 +140,8 @@ def test_add_cross_workbook_findings_keeps_results_without_links_as_they_are() -
     assert add_cross_workbook_findings([alone]) == [alone]
 
 
-def test_verify_paths_checks_a_units_overall_and_project_workbooks_together(
-    make_workbook: FillWorkbook, tmp_path: Path
-) -> None:
+def _unit_workbooks(make_workbook: FillWorkbook, tmp_path: Path) -> tuple[Path, Path]:
+    """A unit's 部门整体 workbook and its project workbook, one project's amount differing."""
     data = json.loads((EXAMPLES / "national-project-2022.json").read_text(encoding="utf-8"))
     projects = tmp_path / "projects.xlsx"
     write_template(projects, template="national-project", prefill=prefill_values(data, NATIONAL))
@@ -156,7 +157,13 @@ def test_verify_paths_checks_a_units_overall_and_project_workbooks_together(
             "projects[2].actual": 132.0,
         }
     )
-    overall = make_workbook(values, name="overall.xlsx")
+    return make_workbook(values, name="overall.xlsx"), projects
+
+
+def test_verify_paths_checks_a_units_overall_and_project_workbooks_together(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    overall, projects = _unit_workbooks(make_workbook, tmp_path)
     results = verify_paths([overall, projects], options=VerifyOptions(annotate=False))
     linked = [
         (r.path.name, f.code, str(f.location))
@@ -168,3 +175,34 @@ def test_verify_paths_checks_a_units_overall_and_project_workbooks_together(
         ("overall.xlsx", "project-amount-differs", "项目支出!E5"),
         ("projects.xlsx", "project-amount-differs", "村级补助及运转经费!F6"),
     ]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_streaming_batch_reports_the_findings_across_workbooks_after_the_last_result(
+    make_workbook: FillWorkbook, tmp_path: Path, jobs: str
+) -> None:
+    """The CLI streams results; what the links find comes after them, in the report, the counts,
+    the exit code and the summary (the workers send back only the values the links read)."""
+    overall, projects = _unit_workbooks(make_workbook, tmp_path)
+    summary = tmp_path / "汇总.json"
+    args = ["verify", str(overall), str(projects), "--no-annotate", "-j", jobs]
+    text = CliRunner().invoke(cli, [*args, "--summary", str(summary)])
+    document = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).output)
+
+    assert text.exit_code == 1, text.output
+    assert "与本批其他工作簿核对后另有" in text.output
+    assert text.output.index("与本批其他工作簿核对后另有") > text.output.index(str(projects))
+    added = {
+        (Path(entry["path"]).name, finding["code"], f"{finding['sheet']}!{finding['cell']}")
+        for entry in document["across_workbooks"]
+        for finding in entry["findings"]
+    }
+    assert added == {
+        ("overall.xlsx", "project-amount-differs", "项目支出!E5"),
+        ("projects.xlsx", "project-amount-differs", "村级补助及运转经费!F6"),
+    }
+    rows = json.loads(summary.read_text(encoding="utf-8"))
+    codes = {(Path(f["file"]).name, f["code"]) for f in rows["findings"]}
+    assert ("projects.xlsx", "project-amount-differs") in codes
+    statuses = {Path(r["file"]).name: r["status"] for r in rows["workbooks"]}
+    assert statuses["projects.xlsx"] == "errors"

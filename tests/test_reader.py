@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_SAMPLES, FillWorkbook
+from tests.conftest import SHARED_ABSENT, SHARED_SAMPLES, FillWorkbook, shared_sample_params
 from tests.package_builders import rewrite_package, sheet_entry
 from xlcheck import api
 from xlcheck.errors import WorkbookError
@@ -17,10 +17,7 @@ from xlcheck.package import inspect_package
 from xlcheck.reader import open_workbook
 from xlcheck.spec_loading import load_spec
 
-needs_samples = pytest.mark.skipif(
-    not SHARED_SAMPLES.is_dir(), reason=f"real client samples not present at {SHARED_SAMPLES}"
-)
-SAMPLES = sorted(SHARED_SAMPLES.glob("*.xlsx")) if SHARED_SAMPLES.is_dir() else []
+needs_samples = pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason=SHARED_ABSENT)
 LAYOUT = lay_out(load_spec("zhanjiang-overall"))
 
 
@@ -29,8 +26,7 @@ def _codes(path: Path) -> list[tuple[str, str]]:
     return sorted((f.code, str(f.location)) for f in result.findings)
 
 
-@needs_samples
-@pytest.mark.parametrize("sample", SAMPLES, ids=[p.stem for p in SAMPLES])
+@pytest.mark.parametrize("sample", shared_sample_params())
 def test_reader_reads_every_client_sample_or_says_why(sample: Path) -> None:
     """Each real file opens and reads (values at least), or fails with one WorkbookError sentence."""
     try:

@@ -12,10 +12,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import EXAMPLES, SHARED_SAMPLES
+from tests.conftest import EXAMPLES, SHARED_ABSENT, SHARED_SAMPLES, shared_sample_params
 from xlcheck.reader import open_workbook
-
-SAMPLES = sorted(SHARED_SAMPLES.glob("*.xlsx")) if SHARED_SAMPLES.is_dir() else []
 
 
 def _blank(value: Any) -> bool:
@@ -65,10 +63,7 @@ def test_reader_values_equal_pandas_on_the_example() -> None:
     assert _compare(EXAMPLES / "zhanjiang-xinfang-2023.xlsx") > 300
 
 
-@pytest.mark.skipif(
-    not SAMPLES, reason="../shared/samples/clients is absent (real files from other apps)"
-)
-@pytest.mark.parametrize("sample", SAMPLES, ids=[p.stem for p in SAMPLES])
+@pytest.mark.parametrize("sample", shared_sample_params())
 def test_reader_values_equal_pandas_on_client_samples(sample: Path) -> None:
     try:
         source = open_workbook(sample)
@@ -91,9 +86,7 @@ def test_reader_keeps_text_that_pandas_would_blank(tmp_path: Path) -> None:
     assert [row[0] for row in values] == ["N/A", "001", 3]
 
 
-@pytest.mark.skipif(
-    not SAMPLES, reason="../shared/samples/clients is absent (real files from other apps)"
-)
+@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason=SHARED_ABSENT)
 @pytest.mark.parametrize(
     ("sample", "text"),
     [("excel-x000d-escape.xlsx", "ABC\r\nDEF"), ("excel-mac-x005f-escape.xlsx", "SH_x000D_Z002")],

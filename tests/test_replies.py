@@ -92,3 +92,25 @@ def test_one_reply_per_mail_with_every_workbook_and_none_for_plain_files(
     assert [p.name for p in replies] == ["甲.reply.eml"]
     names = [a.get_filename() for a in _parse(replies[0]).iter_attachments()]
     assert names == ["甲.checked.xlsx", "乙.checked.xlsx"]
+
+
+def test_reply_keeps_the_thread_references_and_adds_the_mail_it_answers(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    original = make_mail({"表.xlsx": make_workbook().read_bytes()}, message_id="<third@unit.cn>")
+    original["References"] = "<first@czj.gov.cn> <second@unit.cn>"
+    original["In-Reply-To"] = "<second@unit.cn>"
+    mail = write_eml(tmp_path / "in.eml", original)
+
+    result = CliRunner().invoke(
+        cli, ["verify", str(mail), "--out-dir", str(tmp_path / "o"), "--reply"]
+    )
+
+    assert result.exit_code == 0, result.output
+    reply = _parse(tmp_path / "o" / "表.reply.eml")
+    assert reply["In-Reply-To"] == "<third@unit.cn>"
+    assert str(reply["References"]).split() == [
+        "<first@czj.gov.cn>",
+        "<second@unit.cn>",
+        "<third@unit.cn>",
+    ]

@@ -1,7 +1,7 @@
 """Start-up is a feature: what a command imports, pinned in a fresh interpreter.
 
 Each case runs ``xlcheck`` in its own process and lists the modules loaded by the time it ends.
-Add a case per command worth pinning (the annotated copy, once it is made at the package level).
+Add a case per command worth pinning.
 """
 
 from __future__ import annotations
@@ -50,10 +50,22 @@ CASES = {
     "help": StartUp(
         ("--help",),
         HEAVY | {"python_calamine", "yaml", "defusedxml", "concurrent"},
-        frozenset({"xlcheck", "xlcheck.cli", "xlcheck.errors", "xlcheck.version"}),
+        frozenset(
+            {
+                "xlcheck",
+                "xlcheck.cli",
+                "xlcheck.control_characters",
+                "xlcheck.errors",
+                "xlcheck.version",
+            }
+        ),
     ),
     "verify-no-annotate": StartUp(
         ("verify", "--no-annotate", str(EXAMPLES / "zhanjiang-xinfang-2023.xlsx")), HEAVY
+    ),
+    # The annotated copy is made at the package level: no openpyxl, no xlsxwriter.
+    "verify-annotate": StartUp(
+        ("verify", "-o", "{tmp}/copy.xlsx", str(EXAMPLES / "zhanjiang-xinfang-2023.xlsx")), HEAVY
     ),
 }
 
@@ -61,7 +73,7 @@ CASES = {
 def _modules(arguments: tuple[str, ...], tmp_path: Path) -> set[str]:
     out = tmp_path / "modules.json"
     subprocess.run(
-        [sys.executable, "-c", _PROBE, str(out), *arguments],
+        [sys.executable, "-c", _PROBE, str(out), *(a.format(tmp=tmp_path) for a in arguments)],
         capture_output=True,
         check=False,
         timeout=120,
@@ -77,6 +89,8 @@ def test_start_up_imports_only_what_the_command_uses(case: str, tmp_path: Path) 
     assert {m.split(".")[0] for m in loaded} & expected.forbidden == set()
     if expected.xlcheck_modules is not None:
         assert {m for m in loaded if m.split(".")[0] == "xlcheck"} == expected.xlcheck_modules
+    if "{tmp}/copy.xlsx" in expected.arguments:
+        assert (tmp_path / "copy.xlsx").stat().st_size > 0  # the command did its work
 
 
 def test_public_names_import_on_first_use() -> None:

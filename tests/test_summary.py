@@ -6,6 +6,7 @@ import csv
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from click.testing import CliRunner, Result
@@ -15,6 +16,7 @@ from tests.test_sources import make_mail, write_eml
 from xlcheck.api import VerifyOptions, verify_batch
 from xlcheck.cli import cli
 from xlcheck.exchange.summary import build_summary
+from xlcheck.exchange.summary_rows import SummaryBuilder, mark_duplicates
 
 
 def run(*args: str) -> Result:
@@ -160,3 +162,48 @@ def test_cli_existing_summary_without_force_is_refused_before_the_batch(
 
     assert result.exit_code == 3, _explain(result)
     assert not (tmp_path / "filled.checked.xlsx").exists()
+
+
+def _row(unit: str, year: int | None, received: str | None, file: str) -> dict[str, Any]:
+    return {"unit": unit, "year": year, "received": received, "file": file, "status": "ok"}
+
+
+def test_duplicates_need_the_same_year() -> None:
+    rows = [_row("甲", 2023, None, "a.xlsx"), _row("甲", 2024, None, "b.xlsx")]
+
+    mark_duplicates(rows)
+
+    assert [r["duplicate"] for r in rows] == [None, None]
+
+
+def test_newer_compares_instants_not_text() -> None:
+    """09:00 in Beijing is 01:00 UTC: the mail stamped 02:30+00:00 came later, although its
+    text sorts first."""
+    beijing = _row("甲", 2023, "2024-01-09T09:00:00+08:00", "beijing.xlsx")
+    utc = _row("甲", 2023, "2024-01-09T02:30:00+00:00", "utc.xlsx")
+    rows = [beijing, utc]
+
+    mark_duplicates(rows)
+
+    assert "此份最新" in str(utc["duplicate"])
+    assert str(beijing["duplicate"]).endswith("较新的是 utc.xlsx")
+
+
+def test_summary_findings_stream_through_a_spool_in_order(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    results = verify_batch(
+        [make_workbook(seed_values(), name="wrong.xlsx")],
+        options=VerifyOptions(annotate=False),
+        jobs=1,
+    )
+    builder = SummaryBuilder()
+    for result in results * 3:
+        builder.add(result)
+
+    summary = builder.finish()
+
+    expected = [f.code for f in results[0].findings] * 3
+    assert len(summary.findings) == len(expected)
+    assert [f["code"] for f in summary.findings] == expected
+    assert [f["code"] for f in summary.findings] == expected  # read twice, same rows

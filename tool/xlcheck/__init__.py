@@ -1,4 +1,5 @@
-"""xlcheck: fill-in templates and verification for 部门整体支出绩效自评 workbooks.
+"""xlcheck: fill-in templates, verification and the 自评报告 of performance self-evaluation
+workbooks (部门整体支出 and 项目支出绩效自评表), each described by a spec.
 
 The public names below are imported on first use (PEP 562), so ``import xlcheck.cli`` (every
 command, ``--help`` included) does not pay for the API and what it imports.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlcheck.errors import OutputExistsError, XlcheckError
+from xlcheck.errors import XlcheckError
 from xlcheck.findings import VerificationResult
 from xlcheck.layout import PlacedField, lay_out
 from xlcheck.output_files import check_output_path, write_output
@@ -33,6 +34,7 @@ __all__ = [
     "load_prefill",
     "merge_summaries",
     "prefill_values",
+    "start_batch",
     "verify_batch",
     "verify_paths",
     "verify_workbook",
@@ -40,6 +42,9 @@ __all__ = [
     "write_summary",
     "write_template",
 ]
+
+if TYPE_CHECKING:
+    from xlcheck.exchange.batch_run import BatchRun, SideOutputs
 
 DEFAULT_TEMPLATE = "zhanjiang-overall"
 
@@ -199,16 +204,18 @@ def verify_batch(
 
     Mail attachments are saved to ``out_dir/attachments/`` (or ``<mail>.attachments/`` beside the
     mail) and verified like files; each result names its mail in ``result.mail``. An input that
-    cannot be read becomes an ``unreadable`` result; the batch goes on.
+    cannot be read becomes an ``unreadable`` result; the batch goes on. For batches of thousands,
+    ``start_batch`` streams the results instead of returning them all at once.
 
     Args:
-        jobs: worker processes; None uses every core.
-        out_dir: folder for annotated copies (names never collide); None writes each beside its
-            workbook.
+        jobs: worker processes; None uses every core this process may use.
+        out_dir: folder for annotated copies (names never collide, existing files are never
+            overwritten); None writes each beside its workbook.
         progress: called with (done, total) after each workbook.
 
     Raises:
         OutputExistsError: an annotated copy exists and ``options.force`` is false.
+        OutputRefusedError: ``options.output`` is an input, a symlink or not a regular file.
     """
     from xlcheck.exchange.batch import verify_inputs
     from xlcheck.exchange.sources import expand_sources
@@ -218,6 +225,35 @@ def verify_batch(
     inputs = expand_sources(sources, attachments_dir=attachments, excluded=excluded)
     return verify_inputs(
         inputs, options=options or VerifyOptions(), jobs=jobs, out_dir=out_dir, progress=progress
+    )
+
+
+def start_batch(
+    sources: Sequence[str | Path],
+    *,
+    options: VerifyOptions | None = None,
+    side: SideOutputs | None = None,
+    jobs: int | None = None,
+    out_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchRun:
+    """A batch whose results stream in input order (iterate it), with its summary and reply
+    drafts written as they pass; call ``finish()`` after the last result.
+
+    Raises (before any workbook is verified):
+        OutputExistsError: the summary or an annotated copy exists and ``options.force`` is false.
+        OutputRefusedError: the summary or ``options.output`` is an input, a symlink or not a
+            regular file.
+    """
+    from xlcheck.exchange.batch_run import BatchRun, SideOutputs
+
+    return BatchRun(
+        sources,
+        options=options or VerifyOptions(),
+        side=side or SideOutputs(),
+        jobs=jobs,
+        out_dir=out_dir,
+        progress=progress,
     )
 
 
@@ -233,6 +269,7 @@ def write_summary(
 
     Raises:
         OutputExistsError: ``out`` exists and ``force`` is false.
+        OutputRefusedError: ``out`` is one of the workbooks, a symlink or not a regular file.
     """
     from xlcheck.exchange import summary
 
@@ -242,6 +279,7 @@ def write_summary(
         output_format=output_format,
         lang=lang,
         force=force,
+        inputs=[r.path for r in results],
     )
 
 
@@ -255,14 +293,24 @@ def merge_summaries(
 ) -> Path:
     """Merge JSON/CSV summaries of shards verified on different machines into one summary.
 
-    Raises:
-        XlcheckError: a shard is not an xlcheck summary.
-        OutputExistsError: ``out`` exists and ``force`` is false.
-    """
-    from xlcheck.exchange import summary
+    Every shard is checked (types, finite numbers, nesting) before anything is written.
 
-    merged = summary.merge_summaries(shards, lang)
-    return summary.write_summary(merged, out, output_format=output_format, lang=lang, force=force)
+    Raises:
+        XlcheckError: a shard is not a valid xlcheck summary.
+        OutputExistsError: ``out`` exists and ``force`` is false.
+        OutputRefusedError: ``out`` is one of the shards, a symlink or not a regular file.
+    """
+    from xlcheck.exchange import summary, summary_shards
+    from xlcheck.output_files import check_output_path
+
+    check_output_path(out, force=force, inputs=shards)
+    merged = summary_shards.merge_summaries(shards, lang)
+    try:
+        return summary.write_summary(
+            merged, out, output_format=output_format, lang=lang, force=force, inputs=shards
+        )
+    finally:
+        merged.findings.close()
 
 
 def write_replies(
@@ -292,22 +340,32 @@ def collect_values(
     """Verify the workbooks (no annotated copies) and write every value as a tidy table to ``out``.
 
     Returns:
-        The verification results, so a caller can report the workbooks that gave no values.
+        The verification results (without ``all_values``), so a caller can report the
+        workbooks that gave no values.
 
     Raises:
         OutputExistsError: ``out`` exists and ``force`` is false (checked before verifying).
+        OutputRefusedError: ``out`` is an input, a symlink or not a regular file.
         XlcheckError: an unknown format, or pyarrow missing for Parquet.
     """
     from xlcheck.exchange import collect
+    from xlcheck.exchange.batch import iter_verify
+    from xlcheck.exchange.batch_run import input_files
+    from xlcheck.exchange.sources import expand_sources
+    from xlcheck.output_files import check_output_path
 
     collect.collect_format(out, output_format)
-    if out.exists() and not force:
-        raise OutputExistsError(out)
+    check_output_path(out, force=force)
+    inputs = expand_sources(sources)
+    files = input_files(inputs)
+    check_output_path(out, force=force, inputs=files)
     options = VerifyOptions(template=template, annotate=False, lang=lang)
-    results = verify_batch(sources, options=options, jobs=jobs, progress=progress)
-    collect.write_values(
-        collect.collect_rows(results, template), out, output_format=output_format, force=force
-    )
+    table = collect.ValueRows(template)
+    results = []
+    for result in iter_verify(inputs, options=options, jobs=jobs, progress=progress):
+        table.add(result)
+        results.append(dataclasses.replace(result, all_values={}))
+    collect.write_values(table.rows, out, output_format=output_format, force=force, inputs=files)
     return results
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from xlcheck.control_characters import escape_controls
+
 # Excel's day 0 is 1899-12-30 once its fictitious 1900-02-29 is accounted for.
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
@@ -174,7 +176,9 @@ def display(
         if value_type == "percent":
             places = max((decimals if decimals is not None else 4) - 2, 0)
             return f"{excel_round(value * 100, places):.{places}f}%"
-        if decimals is not None:
+        if abs(value) >= 1e15:  # beyond Excel's 15 digits: its scientific form, not 300 digits
+            text = f"{value:.15g}"
+        elif decimals is not None:
             separator = "," if grouped and value_type == "amount" else ""
             text = f"{excel_round(value, decimals):{separator}.{decimals}f}"
         else:
@@ -187,7 +191,7 @@ def bounds_text(low: float | None, high: float | None, value_type: str, lang: st
     """A field's bounds for a message: 在 0 到 100 之间 / 不低于 0 / 不高于 100% (between 0 and 100 …)."""
 
     def shown(number: float) -> str:
-        return f"{number * 100:g}%" if value_type == "percent" else f"{number:g}"
+        return f"{number * 100:.15g}%" if value_type == "percent" else f"{number:.15g}"
 
     if lang == "en":
         if low is not None and high is not None:
@@ -229,11 +233,13 @@ def safe_text(value: Any) -> Any:
 
     Anything xlcheck writes into a spreadsheet or CSV (messages, text copied from a unit's
     workbook) goes through this. Text starting with =, +, -, @ (or a tab or carriage return, which
-    some apps strip first) gets a ' in front, so a spreadsheet shows it as text; text longer than
-    a cell holds is cut.
+    some apps strip first) gets a ' in front, so a spreadsheet shows it as text; control
+    characters a cell cannot hold (ESC from a cell's ``_x001B_``, NUL) are written as their
+    escapes; text longer than a cell holds is cut.
     """
     if not isinstance(value, str):
         return value
+    value = escape_controls(value, keep="\t\n\r")
     if value.startswith(_FORMULA_TRIGGERS):
         value = "'" + value
     if len(value) > MAX_CELL_TEXT:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import enum
 import gc
 import json
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from xlcheck.errors import OutputExistsError, XlcheckError
+from xlcheck.control_characters import escape_controls
+from xlcheck.errors import XlcheckError
 from xlcheck.version import __version__
 
 if TYPE_CHECKING:
@@ -26,19 +30,31 @@ class ExitCode(enum.IntEnum):
     CANNOT_VERIFY = 3
 
 
-def exit_code_for(statuses: Sequence[str]) -> ExitCode:
+def exit_code_for(statuses: Collection[str], *, failed: bool = False) -> ExitCode:
     """The exit code of a run, the worst over all its workbooks.
 
     0  no errors (warnings allowed)
     1  errors found in at least one workbook
-    2  usage error (a bad option or argument)
-    3  a file could not be read or verified, or an output exists and --force was not given
+    2  usage error (a bad option or argument; click exits with it)
+    3  a file could not be read or verified, an output could not be written (``failed``), an
+       output exists and --force was not given, or xlcheck hit an internal error
+    130, 143  stopped by Ctrl-C or SIGTERM (128 + the signal, as shells report it)
     """
-    if "unreadable" in statuses:
+    if failed or "unreadable" in statuses:
         return ExitCode.CANNOT_VERIFY
     if "errors" in statuses:
         return ExitCode.FINDINGS
     return ExitCode.OK
+
+
+#: Exit codes of a run stopped from outside: 128 + the signal, as Unix shells report it.
+INTERRUPTED = 128 + signal.SIGINT
+TERMINATED = 128 + signal.SIGTERM
+
+
+def _terminate(signum: int, _: object) -> None:
+    """SIGTERM unwinds like Ctrl-C: workers stop, reserved names are freed, then exit 143."""
+    raise SystemExit(TERMINATED)
 
 
 class CannotVerify(click.ClickException):
@@ -47,19 +63,69 @@ class CannotVerify(click.ClickException):
     exit_code = ExitCode.CANNOT_VERIFY
 
 
+def _debugging(ctx: click.Context) -> bool:
+    flag = os.environ.get("XLCHECK_DEBUG", "")
+    return bool((ctx.obj or {}).get("debug")) or flag not in ("", "0")
+
+
+def _internal_error(ctx: click.Context, exc: Exception) -> CannotVerify:
+    """A bug: its type and message in one line (the traceback only when debugging), exit 3."""
+    lang = _lang(ctx)
+    if _debugging(ctx):
+        traceback.print_exception(exc, file=sys.stderr)
+    detail = escape_controls(f"{type(exc).__name__}: {exc}")
+    if lang == "en":
+        return CannotVerify(
+            f"xlcheck internal error ({detail}); please report it "
+            "(--debug or XLCHECK_DEBUG=1 shows the traceback)"
+        )
+    return CannotVerify(
+        f"xlcheck 内部错误（{detail}），请报告此问题（加 --debug 或设 XLCHECK_DEBUG=1 可看到详细信息）"
+    )
+
+
 class XlcheckGroup(click.Group):
-    """Turns xlcheck's own errors into their message (and hint) and exit code 3."""
+    """Turns xlcheck's own errors into their message (and hint) and exit code 3, and any other
+    exception (a bug) into one line naming it, exit 3: never a traceback, never exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except XlcheckError as exc:
-            raise CannotVerify(exc.render(_lang(ctx))) from exc
+            raise CannotVerify(escape_controls(exc.render(_lang(ctx)), keep="\n")) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:  # Ctrl-C: the workers have stopped; exit as Unix shells expect
+            click.echo("", err=True)
+            ctx.exit(INTERRUPTED)
+        except BrokenPipeError:
+            # The reader of stdout went away (``| head``): nothing more can be said there.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(ExitCode.CANNOT_VERIFY)
+        except Exception as exc:  # the one broad catch: a bug must still exit 3 with one line
+            raise _internal_error(ctx, exc) from exc
 
 
 def _lang(ctx: click.Context) -> str:
-    lang = ctx.params.get("lang") or (ctx.obj or {}).get("lang")
+    lang = (ctx.obj or {}).get("lang")
     return str(lang) if lang else "zh"
+
+
+def _set_lang(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    """``--lang`` given to a command (or the group) applies to everything it says, errors too."""
+    if value:
+        ctx.ensure_object(dict)["lang"] = value
+
+
+_LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_lang,
+    help="提示语言 / language of messages.",
+)
 
 
 EPILOG = """\b
@@ -73,7 +139,11 @@ EPILOG = """\b
 
 
 _JOBS_OPTION = click.option(
-    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="并行进程数，默认等于 CPU 核数。"
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="并行进程数，默认等于本进程可用的 CPU 核数。",
 )
 
 
@@ -81,7 +151,10 @@ def _echo_unreadable(results: Sequence[VerificationResult]) -> None:
     """Each workbook that could not be verified, with its reason, on stderr."""
     for result in results:
         if result.unreadable_reason is not None:
-            click.echo(f"{result.path}: {result.unreadable_reason}", err=True)
+            click.echo(
+                f"{escape_controls(str(result.path))}: {escape_controls(result.unreadable_reason)}",
+                err=True,
+            )
 
 
 @click.group(
@@ -95,13 +168,14 @@ def _echo_unreadable(results: Sequence[VerificationResult]) -> None:
     show_default=True,
     help="提示语言 / language of messages.",
 )
+@click.option("--debug", is_flag=True, help="出错时显示完整的错误跟踪 / show tracebacks.")
 @click.pass_context
-def cli(ctx: click.Context, lang: str) -> None:
-    """部门整体支出绩效自评表：生成填报模板、校验填好的工作簿。
+def cli(ctx: click.Context, lang: str, debug: bool) -> None:
+    """绩效自评表：生成填报模板、校验填好的工作簿、起草和核对自评报告。
 
-    Fill-in templates and verification for performance self-evaluation workbooks.
+    Fill-in templates, verification and the 自评报告 for performance self-evaluation workbooks.
     """
-    ctx.obj = {"lang": lang}
+    ctx.obj = {"lang": lang, "debug": debug}
 
 
 @cli.command()
@@ -129,6 +203,7 @@ def cli(ctx: click.Context, lang: str) -> None:
     help="预填数据：JSON 对象 {字段键: 值}，见 xlcheck fields。",
 )
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@_LANG_OPTION
 def template(
     template: str,
     output: Path | None,
@@ -166,6 +241,7 @@ def template(
     default="text",
     show_default=True,
 )
+@_LANG_OPTION
 def fields(template: str, output_format: str) -> None:
     """列出模板的所有单元格 / list every input and derived cell."""
     from xlcheck import api
@@ -219,8 +295,10 @@ def fields(template: str, output_format: str) -> None:
     default="text",
     show_default=True,
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="提示语言 / language.")
-@click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
+@_LANG_OPTION
+@click.option(
+    "--force", is_flag=True, help="覆盖已存在的批注副本和汇总表（--out-dir 里从不覆盖）。"
+)
 @click.option("--no-annotate", is_flag=True, help="不写批注副本。")
 @click.option(
     "--summary",
@@ -253,7 +331,6 @@ def verify(
     out_dir: Path | None,
     jobs: int | None,
     output_format: str,
-    lang: str | None,
     force: bool,
     no_annotate: bool,
     summary_path: Path | None,
@@ -270,39 +347,43 @@ def verify(
     workbook attachments, forwarded ones too) and mbox files.
     """
     from xlcheck import api, report
+    from xlcheck.exchange.batch_run import SideOutputs
     from xlcheck.exchange.progress import ProgressBar
 
-    lang = lang or ctx.obj["lang"]
-    ctx.obj["lang"] = lang
+    lang = _lang(ctx)
     if output is not None and (len(sources) > 1 or out_dir is not None):
         raise click.UsageError(
             "-o 只能用于单个文件，多个文件请用 --out-dir / -o takes a single input file; use --out-dir"
         )
-    if summary_path is not None and summary_path.exists() and not force:
-        raise OutputExistsError(summary_path)  # before the batch runs, not after
     options = api.VerifyOptions(
         template=template, output=output, force=force, annotate=not no_annotate, lang=lang
     )
-    results = api.verify_batch(
-        sources, options=options, jobs=jobs, out_dir=out_dir, progress=ProgressBar.for_stderr(lang)
+    side = SideOutputs(summary_path, summary_format, reply, reply_from)
+    bar = ProgressBar.for_stderr(lang)
+    run = api.start_batch(
+        sources, options=options, side=side, jobs=jobs, out_dir=out_dir, progress=bar
     )
-    written = []
-    if summary_path is not None:
-        written.append(
-            api.write_summary(
-                results, summary_path, output_format=summary_format, lang=lang, force=force
-            )
-        )
-    if reply:
-        written.extend(api.write_replies(results, out_dir, lang=lang, sender=reply_from))
-    if output_format == "json":
-        click.echo(report.render_json(results, lang))
-    else:
-        click.echo(report.render_text(results, lang))
+
+    def write(text: str) -> None:
+        if bar is not None:
+            bar.clear()  # the block goes where the bar was; the bar is redrawn below it
+        click.echo(text, nl=False)
+
+    shown = report.open_report(output_format, write, lang, stream=sys.stdout)  # click.echo's
+    for result in run:  # each result printed as it comes: the report is out before the summary
+        shown.add(result)
+        if result.unreadable_reason is not None:
+            _echo_unreadable([result])
+    for amendment in run.amendments:
+        shown.amend(amendment.streamed, amendment.amended, amendment.added)
+    shown.finish(run.mails_without_workbook)
+    written = run.finish()
+    if output_format != "json":
         for path in written:
-            click.echo(("写出：" if lang == "zh" else "wrote: ") + str(path))
-    _echo_unreadable(results)
-    ctx.exit(exit_code_for([r.status for r in results]))
+            click.echo(("写出：" if lang == "zh" else "wrote: ") + escape_controls(str(path)))
+    for failure in run.failures:
+        click.echo(escape_controls(failure), err=True)
+    ctx.exit(exit_code_for([s for s, n in run.statuses.items() if n], failed=bool(run.failures)))
 
 
 @cli.command()
@@ -329,6 +410,7 @@ def verify(
     help="按此模板读取；默认读取工作簿自带的模板标识。",
 )
 @_JOBS_OPTION
+@_LANG_OPTION
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @click.pass_context
 def collect(
@@ -349,7 +431,7 @@ def collect(
     from xlcheck import api
     from xlcheck.exchange.progress import ProgressBar
 
-    lang = ctx.obj["lang"]
+    lang = _lang(ctx)
     results = api.collect_values(
         sources,
         output,
@@ -361,9 +443,9 @@ def collect(
         progress=ProgressBar.for_stderr(lang),
     )
     _echo_unreadable(results)
-    click.echo(str(output))
+    click.echo(escape_controls(str(output)))
     unreadable = any(r.unreadable_reason is not None for r in results)
-    ctx.exit(ExitCode.CANNOT_VERIFY if unreadable else ExitCode.OK)
+    ctx.exit(exit_code_for(["unreadable"] if unreadable else []))
 
 
 @cli.group()
@@ -387,6 +469,7 @@ def summary() -> None:
     default=None,
     help="输出格式，默认按扩展名。",
 )
+@_LANG_OPTION
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @click.pass_context
 def summary_merge(
@@ -404,14 +487,10 @@ def summary_merge(
     """
     from xlcheck import api
 
-    lang = ctx.obj["lang"]
-    click.echo(
-        str(
-            api.merge_summaries(
-                list(shards), output, output_format=output_format, lang=lang, force=force
-            )
-        )
+    merged = api.merge_summaries(
+        list(shards), output, output_format=output_format, lang=_lang(ctx), force=force
     )
+    click.echo(escape_controls(str(merged)))
 
 
 @cli.group()
@@ -436,6 +515,7 @@ def report() -> None:
     help="报告模板（.yaml），默认用工作簿模板自带的。",
 )
 @click.option("--allow-errors", is_flag=True, help="工作簿有错误时也起草（默认拒绝并列出错误）。")
+@_LANG_OPTION
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @click.pass_context
 def report_draft(
@@ -457,7 +537,7 @@ def report_draft(
     from xlcheck import api
     from xlcheck import report as verify_report
 
-    lang = ctx.obj["lang"]
+    lang = _lang(ctx)
     out = output or workbook.with_name(f"{workbook.stem}-自评报告.docx")
     result = api.draft_report(
         workbook, out, template=template, outline=outline, allow_errors=allow_errors, force=force
@@ -479,7 +559,7 @@ def report_draft(
             else f"Note: the workbook has {errors} errors (see xlcheck verify); the draft repeats them.",
             err=True,
         )
-    click.echo(str(result.written))
+    click.echo(escape_controls(str(result.written)))
     ctx.exit(ExitCode.OK)
 
 
@@ -521,7 +601,7 @@ def report_draft(
     default="text",
     show_default=True,
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="提示语言 / language.")
+@_LANG_OPTION
 @click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
 @click.pass_context
 def report_check(
@@ -533,7 +613,6 @@ def report_check(
     output: Path | None,
     no_annotate: bool,
     output_format: str,
-    lang: str | None,
     force: bool,
 ) -> NoReturn:
     """核对自评报告里的数字 / check the figures of a written report.
@@ -547,8 +626,7 @@ def report_check(
     from xlcheck.narrative import results
     from xlcheck.narrative.report_check import ReportCheckOptions
 
-    lang = lang or ctx.obj["lang"]
-    ctx.obj["lang"] = lang
+    lang = _lang(ctx)
     if output is not None and report_path.suffix.lower() != ".docx":
         raise click.UsageError(
             "-o 只用于 .docx 报告的批注副本 / -o names the annotated copy of a .docx report"
@@ -576,6 +654,14 @@ def main() -> None:
     # fifth of a short run. A higher threshold keeps collection (long batch runs still free
     # openpyxl's reference cycles) without paying for it at import.
     gc.set_threshold(20_000, 20, 20)
+    # A console or pipe that cannot encode a character (a GBK console, PYTHONIOENCODING=latin-1)
+    # shows it as an escape instead of ending the run with UnicodeEncodeError; JSON goes out
+    # ASCII-escaped there, so it stays valid.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="xlcheck")
 
 

@@ -3,7 +3,9 @@ own 项目支出绩效自评表 (same unit and year), as a spec's ``links`` decl
 
 ``cross_workbook_findings`` is a pure step over the results' values and cell locations;
 ``add_cross_workbook_findings`` loads the specs and returns the results with the findings added,
-for a batch to call once every workbook is verified.
+for a batch to call once every workbook is verified. A streaming batch keeps of each result only
+the values its links read (``link_patterns``, ``keep_linked_values``), so a run of thousands of
+workbooks holds a few figures of each, not every value.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from xlcheck.layout import lay_out
 from xlcheck.rules.links import PROJECT_AMOUNT_DIFFERS, PROJECT_SHEET_MISSING, PROJECT_TOTAL_DIFFERS
 from xlcheck.rules.registry import Rule, make_finding
 from xlcheck.spec import LinkSpec, Spec
-from xlcheck.spec_loading import load_spec
+from xlcheck.spec_loading import builtin_spec_ids, load_spec
 
 #: A unit code some provinces print before the name (219001-池州市…棠溪镇人民政府).
 _UNIT_CODE = re.compile(r"^\d+[-－—_]*")
@@ -290,9 +292,25 @@ def add_cross_workbook_findings(
     Args:
         template: the spec every workbook was verified against (``verify -t``), if one was given.
     """
+    found = findings_across(results, template)
+    return [
+        dataclasses.replace(
+            result,
+            findings=tuple(sorted((*result.findings, *found[i]), key=Finding.sort_key)),
+        )
+        if i in found
+        else result
+        for i, result in enumerate(results)
+    ]
+
+
+def findings_across(
+    results: Sequence[VerificationResult], template: str | Path | None = None
+) -> dict[int, list[Finding]]:
+    """``cross_workbook_findings`` of a run's results (index → its new findings), specs loaded."""
     verified = [r for r in results if r.template is not None and r.unreadable_reason is None]
     if len(verified) < 2:
-        return list(results)  # a link needs two workbooks of one run
+        return {}  # a link needs two workbooks of one run
     specs: dict[str, Spec] = {}
     given = _load(template) if template is not None else None
     if given is not None:
@@ -303,14 +321,56 @@ def add_cross_workbook_findings(
             if loaded is not None:
                 specs[loaded.id] = loaded
     if not any(spec.links for spec in specs.values()):
-        return list(results)
-    found = cross_workbook_findings(results, specs)
-    return [
-        dataclasses.replace(
-            result,
-            findings=tuple(sorted((*result.findings, *found[i]), key=Finding.sort_key)),
-        )
-        if i in found
-        else result
-        for i, result in enumerate(results)
-    ]
+        return {}
+    return cross_workbook_findings(results, specs)
+
+
+def link_patterns(specs: Iterable[Spec]) -> dict[str, str]:
+    """Template id → a pattern matching the field keys the links between ``specs`` read from a
+    workbook of that template (its unit and year, the listed names and amounts, the item sheets'
+    names and amounts); a template no link reads has none."""
+    keys: dict[str, set[str]] = {}
+    by_id = {spec.id: spec for spec in specs}
+    for spec in by_id.values():
+        for link in spec.links:
+            detail = by_id.get(link.template)
+            if detail is None:
+                continue
+            table, name, amount = (re.escape(part) for part in (link.table, link.name, link.amount))
+            lister = keys.setdefault(spec.id, set())
+            lister.add(rf"{table}\[\d+\]\.(?:{name}|{amount})")
+            lister.add(rf"{table}\.total\.{amount}")
+            lister.update(re.escape(key) for key in _role_keys(spec))
+            item = keys.setdefault(detail.id, set())
+            endings = (link.detail_name, link.detail_amount, *_role_keys(detail))
+            item.add(r"(?:.*\.)?(?:" + "|".join(re.escape(key) for key in endings) + ")")
+    return {template: "|".join(sorted(patterns)) for template, patterns in keys.items()}
+
+
+def _role_keys(spec: Spec) -> list[str]:
+    return [key for key in (spec.role("unit"), spec.role("year")) if key is not None]
+
+
+def run_link_patterns(template: str | Path | None) -> dict[str, str]:
+    """``link_patterns`` of the specs a run may meet: the one given (``verify -t``) and the
+    installed ones."""
+    specs = [spec for spec in map(_load, builtin_spec_ids()) if spec is not None]
+    given = _load(template) if template is not None else None
+    if given is not None:
+        specs = [spec for spec in specs if spec.id != given.id] + [given]
+    return link_patterns(specs)
+
+
+def keep_linked_values(
+    result: VerificationResult, patterns: Mapping[str, str]
+) -> VerificationResult:
+    """``result`` with only the values (and their cells) its template's links read."""
+    pattern = patterns.get(result.template.id) if result.template is not None else None
+    if pattern is None:
+        return dataclasses.replace(result, all_values={}, locations={})
+    linked = re.compile(pattern)
+    return dataclasses.replace(
+        result,
+        all_values={k: v for k, v in result.all_values.items() if linked.fullmatch(k)},
+        locations={k: v for k, v in result.locations.items() if linked.fullmatch(k)},
+    )

@@ -101,6 +101,8 @@ class TemplateIdentity:
     id: str
     version: str
     spec_hash: str | None = None
+    #: The spec's title (部门整体支出绩效自评表), once a spec was chosen for the workbook.
+    title: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
+def _finite(number: float) -> float | None:
+    """A result Excel can show; beyond a double's range it shows #NUM!, which is no value."""
+    return number if math.isfinite(number) else None
+
+
 def _is_number(value: Any) -> bool:
     """Whether Excel's COUNT counts the value: a number (a date too), not text, not blank."""
     return isinstance(value, int | float | dt.date) and not isinstance(value, bool)
@@ -76,14 +81,17 @@ def evaluate(derive: Derivation, values: Mapping[str, Any], grades: tuple[Grade,
     if derive.verb == "constant":
         return derive.constant
     if derive.verb == "sum":
-        return math.fsum(_number(v) for v in operands)
+        try:
+            return math.fsum(_number(v) for v in operands)
+        except OverflowError:  # beyond a double, where Excel's SUM shows #NUM!
+            return None
     if derive.verb == "difference":
-        return _number(operands[0]) - _number(operands[1])
+        return _finite(_number(operands[0]) - _number(operands[1]))
     if derive.verb == "product":
-        return math.prod(_number(v) for v in operands)
+        return _finite(math.prod(_number(v) for v in operands))
     if derive.verb == "ratio":
         denominator = _number(operands[1])
-        return None if denominator == 0 else _number(operands[0]) / denominator
+        return None if denominator == 0 else _finite(_number(operands[0]) / denominator)
     if derive.verb == "min":
         return min(_number(v) for v in operands)
     if derive.verb == "max":
@@ -113,7 +121,8 @@ def recompute_derived(
     Returns:
         field key → value for every field: the inputs as given, derived values recomputed. A ratio
         whose denominator is 0 or blank is None, as the template's ``IF(N(x)=0,"",…)`` shows it;
-        so is a sum none of whose cells holds a number (``blank_guard``).
+        so is a sum none of whose cells holds a number (``blank_guard``), and a
+        result beyond a double's range (Excel's #NUM!).
     """
     values: dict[str, Any] = dict(inputs)
     grades = layout.spec.grading.grades

@@ -1,13 +1,25 @@
-"""Verification results → text for an accountant, or the JSON document for machines."""
+"""Verification results → text for an accountant, or the JSON document for machines.
+
+Both are written as results arrive (``TextReport``, ``JsonReport``), so a batch of any size is
+printed without holding its results. Text from the units' files (names, subjects, messages)
+never reaches a terminal raw: control characters are shown as escapes.
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Sequence
-from typing import Any
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import IO, Any
 
-from xlcheck.findings import MailOrigin, Severity, VerificationResult
+from xlcheck.control_characters import escape_controls, escape_json_controls
+from xlcheck.findings import Finding, MailOrigin, Severity, VerificationResult
 from xlcheck.version import __version__
+
+#: Writes a piece of the report (no newline added).
+Write = Callable[[str], None]
+STATUSES = ("ok", "warnings", "errors", "unreadable")
 
 _WORDS = {
     "zh": {
@@ -20,6 +32,7 @@ _WORDS = {
         "annotated": "批注副本",
         "unreadable": "无法校验",
         "summary": "共 {errors} 个错误、{warnings} 个警告。",
+        "across": "与本批其他工作簿核对后另有：",
     },
     "en": {
         Severity.ERROR: "error",
@@ -31,80 +44,141 @@ _WORDS = {
         "annotated": "annotated copy",
         "unreadable": "cannot verify",
         "summary": "{errors} errors, {warnings} warnings.",
+        "across": "checked against the other workbooks of this run, also:",
     },
 }
 
 
-def render_text(results: Sequence[VerificationResult], lang: str = "zh") -> str:
-    """One block per workbook: its template, each finding with its cell, then the counts."""
+def shown(value: object) -> str:
+    """Text for a terminal: every control character (newlines too) written as its escape."""
+    return escape_controls(str(value))
+
+
+def render_block(result: VerificationResult, lang: str = "zh") -> str:
+    """One workbook's block: its template, each finding with its cell, then the counts."""
     words = _WORDS[lang]
-    blocks = []
-    for result in results:
-        lines = [str(result.path)]
-        if result.mail is not None:
-            lines.append("  " + _mail_line(result.mail, lang))
-        if result.unreadable_reason is not None:
-            lines.append(
-                f"  {words['unreadable']}：{result.unreadable_reason}"
-                if lang == "zh"
-                else f"  {words['unreadable']}: {result.unreadable_reason}"
-            )
-            blocks.append("\n".join(lines))
-            continue
-        template = (
-            f"{result.template.id} {result.template.version}"
-            if result.template
-            else words["unknown"]
+    separator = "：" if lang == "zh" else ": "
+    lines = [shown(result.path)]
+    if result.mail is not None:
+        lines.append("  " + _mail_line(result.mail, lang))
+    if result.unreadable_reason is not None:
+        lines.append(f"  {words['unreadable']}{separator}{shown(result.unreadable_reason)}")
+        return "\n".join(lines)
+    template = (
+        f"{result.template.id} {result.template.version}" if result.template else words["unknown"]
+    )
+    application = result.application or words["unknown"]
+    lines.append(
+        f"  {words['template']}{separator}{shown(template)}　"
+        f"{words['app']}{separator}{shown(application)}"
+    )
+    lines.extend(_finding_line(finding, lang) for finding in result.findings)
+    lines.append(
+        "  "
+        + (
+            words["summary"].format(errors=result.errors, warnings=result.warnings)
+            if result.findings
+            else words["ok"]
         )
-        separator = "：" if lang == "zh" else ": "
-        lines.append(
-            f"  {words['template']}{separator}{template}　{words['app']}{separator}{result.application or words['unknown']}"
-        )
-        for finding in result.findings:
-            where = str(finding.location) if finding.location else "—"
-            lines.append(
-                f"  {words[finding.severity]:<4} {where:<14} {finding.message_in(lang)}  [{finding.code}]"
-            )
-        lines.append(
-            "  "
-            + (
-                words["summary"].format(errors=result.errors, warnings=result.warnings)
-                if result.findings
-                else words["ok"]
-            )
-        )
-        if result.annotated:
-            lines.append(f"  {words['annotated']}{separator}{result.annotated}")
-        blocks.append("\n".join(lines))
-    if len(results) > 1:
-        blocks.append(render_totals(results, lang))
-    return "\n\n".join(blocks)
+    )
+    if result.annotated:
+        lines.append(f"  {words['annotated']}{separator}{shown(result.annotated)}")
+    return "\n".join(lines)
+
+
+def _finding_line(finding: Finding, lang: str) -> str:
+    where = shown(finding.location) if finding.location else "—"
+    return (
+        f"  {_WORDS[lang][finding.severity]:<4} {where:<14} {shown(finding.message_in(lang))}  "
+        f"[{finding.code}]"
+    )
 
 
 def _mail_line(mail: MailOrigin, lang: str) -> str:
     """Which mail a workbook came from: file, sender, subject (and who it was forwarded from)."""
-    where = f"{mail.mail_file}" + (f" #{mail.message_number}" if mail.message_number else "")
+    where = shown(mail.mail_file) + (f" #{mail.message_number}" if mail.message_number else "")
+    sender, subject = shown(mail.sender), shown(mail.subject)
+    forwarded_from = shown(mail.forwarded_from) if mail.forwarded_from else None
     if lang == "en":
-        forwarded = f", forwarded from {mail.forwarded_from}" if mail.forwarded_from else ""
-        return f"from mail: {where}, sender {mail.sender}, subject “{mail.subject}”{forwarded}"
-    forwarded = f"，转发自 {mail.forwarded_from}" if mail.forwarded_from else ""
-    return f"来自邮件：{where}，发件人 {mail.sender}，主题“{mail.subject}”{forwarded}"
+        forwarded = f", forwarded from {forwarded_from}" if forwarded_from else ""
+        return f"from mail: {where}, sender {sender}, subject “{subject}”{forwarded}"
+    forwarded = f"，转发自 {forwarded_from}" if forwarded_from else ""
+    return f"来自邮件：{where}，发件人 {sender}，主题“{subject}”{forwarded}"
+
+
+def totals_line(counts: dict[str, int], lang: str = "zh", mails_without_workbook: int = 0) -> str:
+    """One line counting a batch's workbooks by status (and the mails that carried none)."""
+    total = sum(counts.get(status, 0) for status in STATUSES)
+    ok, warnings, errors, unreadable = (counts.get(status, 0) for status in STATUSES)
+    if lang == "en":
+        line = (
+            f"{total} workbooks: {ok} clean, {warnings} with warnings, "
+            f"{errors} with errors, {unreadable} could not be verified."
+        )
+        if mails_without_workbook:
+            line += f" {mails_without_workbook} mails carried no workbook (not listed)."
+        return line
+    line = (
+        f"共 {total} 个工作簿：{ok} 个无问题，{warnings} 个仅有警告，"
+        f"{errors} 个有错误，{unreadable} 个无法校验。"
+    )
+    if mails_without_workbook:
+        line += f"另有 {mails_without_workbook} 封邮件没有工作簿附件（未列出）。"
+    return line
 
 
 def render_totals(results: Sequence[VerificationResult], lang: str = "zh") -> str:
     """One line counting a batch's workbooks by status."""
-    counts = {status: 0 for status in ("ok", "warnings", "errors", "unreadable")}
+    counts = dict.fromkeys(STATUSES, 0)
     for result in results:
         counts[result.status] += 1
-    if lang == "en":
-        return (
-            f"{len(results)} workbooks: {counts['ok']} clean, {counts['warnings']} with warnings, "
-            f"{counts['errors']} with errors, {counts['unreadable']} could not be verified."
-        )
-    return (
-        f"共 {len(results)} 个工作簿：{counts['ok']} 个无问题，{counts['warnings']} 个仅有警告，"
-        f"{counts['errors']} 个有错误，{counts['unreadable']} 个无法校验。"
-    )
+    return totals_line(counts, lang)
+
+
+def render_added(result: VerificationResult, added: Sequence[Finding], lang: str = "zh") -> str:
+    """The block of findings the links across workbooks added to a workbook already printed."""
+    words = _WORDS[lang]
+    lines = [f"{shown(result.path)}　{words['across']}"]
+    lines.extend(_finding_line(finding, lang) for finding in added)
+    lines.append("  " + words["summary"].format(errors=result.errors, warnings=result.warnings))
+    return "\n".join(lines)
+
+
+class TextReport:
+    """The text report written block by block; ``finish`` adds the totals of a batch."""
+
+    def __init__(self, write: Write, lang: str = "zh") -> None:
+        self.write = write
+        self.lang = lang
+        self.counts = dict.fromkeys(STATUSES, 0)
+
+    def add(self, result: VerificationResult) -> None:
+        written = sum(self.counts.values())
+        self.write(("\n\n" if written else "") + render_block(result, self.lang))
+        self.counts[result.status] += 1
+
+    def amend(
+        self, streamed: VerificationResult, amended: VerificationResult, added: Sequence[Finding]
+    ) -> None:
+        """Findings added to a workbook already printed (links across workbooks)."""
+        self.write("\n\n" + render_added(amended, added, self.lang))
+        self.counts[streamed.status] -= 1
+        self.counts[amended.status] += 1
+
+    def finish(self, mails_without_workbook: int = 0) -> None:
+        if sum(self.counts.values()) > 1 or mails_without_workbook:
+            self.write("\n\n" + totals_line(self.counts, self.lang, mails_without_workbook))
+        self.write("\n")
+
+
+def render_text(results: Sequence[VerificationResult], lang: str = "zh") -> str:
+    """The whole text report of ``results``, as ``verify`` prints it (without the last newline)."""
+    pieces: list[str] = []
+    report = TextReport(pieces.append, lang)
+    for result in results:
+        report.add(result)
+    report.finish()
+    return "".join(pieces)[:-1]
 
 
 def to_document(results: Sequence[VerificationResult], lang: str = "zh") -> dict[str, Any]:
@@ -112,5 +186,81 @@ def to_document(results: Sequence[VerificationResult], lang: str = "zh") -> dict
     return {"xlcheck": __version__, "results": [r.to_dict(lang) for r in results]}
 
 
-def render_json(results: Sequence[VerificationResult], lang: str = "zh") -> str:
-    return json.dumps(to_document(results, lang), ensure_ascii=False, indent=2, default=str)
+class JsonReport:
+    """The JSON document written result by result, the same text ``json.dumps(..., indent=2)``
+    gives for the whole document.
+
+    Args:
+        ascii_only: escape every non-ASCII character (a stream that cannot carry UTF-8, such as
+            a latin-1 or GBK console, still receives valid JSON).
+    """
+
+    def __init__(self, write: Write, lang: str = "zh", *, ascii_only: bool = False) -> None:
+        self.write = write
+        self.lang = lang
+        self.ascii_only = ascii_only
+        self.count = 0
+        self.amended: list[dict[str, Any]] = []
+        self.write('{\n  "xlcheck": ' + self._dumps(__version__) + ',\n  "results": [')
+
+    def _dumps(self, value: Any) -> str:
+        text = json.dumps(value, ensure_ascii=self.ascii_only, indent=2, default=str)
+        return text if self.ascii_only else escape_json_controls(text)
+
+    def add(self, result: VerificationResult) -> None:
+        entry = textwrap.indent(self._dumps(result.to_dict(self.lang)), "    ")
+        self.write(("," if self.count else "") + "\n" + entry)
+        self.count += 1
+
+    def amend(
+        self, streamed: VerificationResult, amended: VerificationResult, added: Sequence[Finding]
+    ) -> None:
+        """Findings added to a workbook already written, listed after the results under
+        ``across_workbooks`` with the workbook's new status."""
+        self.amended.append(
+            {
+                "path": str(amended.path),
+                "status": amended.status,
+                "findings": [finding.to_dict(self.lang) for finding in added],
+            }
+        )
+
+    def finish(self, mails_without_workbook: int = 0) -> None:
+        self.write("\n  ]" if self.count else "]")
+        if self.amended:
+            entries = textwrap.indent(self._dumps(self.amended), "  ").lstrip()
+            self.write(',\n  "across_workbooks": ' + entries)
+        if mails_without_workbook:
+            self.write(f',\n  "mails_without_workbook": {mails_without_workbook}')
+        self.write("\n}\n")
+
+
+def render_json(
+    results: Sequence[VerificationResult], lang: str = "zh", *, ascii_only: bool = False
+) -> str:
+    """The JSON document of ``results`` as text (without the last newline)."""
+    pieces: list[str] = []
+    report = JsonReport(pieces.append, lang, ascii_only=ascii_only)
+    for result in results:
+        report.add(result)
+    report.finish()
+    return "".join(pieces)[:-1]
+
+
+def carries_utf8(stream: IO[str]) -> bool:
+    """Whether ``stream`` encodes UTF-8 (a GBK console or a latin-1 pipe does not)."""
+    try:
+        name = codecs.lookup(getattr(stream, "encoding", None) or "ascii").name
+    except LookupError:
+        return False
+    return name in ("utf-8", "utf-8-sig")
+
+
+def open_report(
+    output_format: str, write: Write, lang: str = "zh", *, stream: IO[str]
+) -> TextReport | JsonReport:
+    """The report ``verify`` prints into ``stream`` through ``write``: text, or JSON (escaped to
+    ASCII where ``stream`` cannot carry UTF-8, so it stays valid)."""
+    if output_format == "json":
+        return JsonReport(write, lang, ascii_only=not carries_utf8(stream))
+    return TextReport(write, lang)

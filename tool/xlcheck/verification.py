@@ -209,7 +209,7 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
 
     return VerificationResult(
         path=filled.path,
-        template=TemplateIdentity(spec.id, spec.version, spec.spec_hash),
+        template=TemplateIdentity(spec.id, spec.version, spec.spec_hash, spec.title),
         findings=findings,
         application=filled.application,
         values={role: shown_in_json(key) for role, _ in spec.roles if (key := layout.role(role))},

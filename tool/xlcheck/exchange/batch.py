@@ -1,21 +1,25 @@
-"""Many workbooks verified in parallel processes; results in input order, no failure fatal."""
+"""Many workbooks verified, in parallel processes (``worker_pool``), results streamed in input
+order, none fatal.
+
+The parent holds no list of results: it keeps a bounded window of workbooks in flight and hands
+each result on as soon as every earlier one has been handed on, so memory stays flat however
+many workbooks a batch has. Of each result it keeps only the few values the links across
+workbooks read (``cross_workbook``), whose findings come after the last result.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from xlcheck.errors import OutputExistsError, XlcheckError
-from xlcheck.exchange.file_names import NameAllocator
-from xlcheck.exchange.sources import CHECKED_SUFFIX, WorkbookInput
+from xlcheck.errors import XlcheckError
+from xlcheck.exchange.batch_task import Task, verify_one
+from xlcheck.exchange.copy_plan import CopyPlan
+from xlcheck.exchange.sources import WorkbookInput
 from xlcheck.findings import VerificationResult
-from xlcheck.verification import VerifyOptions, verify_workbook
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
+from xlcheck.verification import VerifyOptions
 
 #: Called with (workbooks done, workbooks in all) after each workbook.
 ProgressCallback = Callable[[int, int], None]
@@ -32,59 +36,96 @@ def default_jobs() -> int:
 def plan_annotated_paths(
     inputs: Sequence[WorkbookInput], *, out_dir: Path | None, output: Path | None = None
 ) -> list[Path | None]:
-    """Where each workbook's annotated copy goes; no two share a name.
+    """Where each workbook's annotated copy goes (without reserving anything); no two share a
+    name and none is an input."""
+    plan = CopyPlan(inputs, out_dir=out_dir, output=output, reserve=False)
+    return [plan.target(index) for index in range(len(inputs))]
 
-    ``output`` (``-o``) names the copy of a single workbook. Otherwise copies go into ``out_dir``,
-    or beside each workbook, as ``<name>.checked.xlsx``, numbered ``<name>-2.checked.xlsx`` when
-    two workbooks (say two attachments called 自评表.xlsx) would share a name.
+
+def iter_verify(
+    inputs: Sequence[WorkbookInput],
+    *,
+    options: VerifyOptions,
+    jobs: int | None = None,
+    out_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    keep_all_values: bool = True,
+) -> Generator[VerificationResult, None, None]:
+    """Verify every input, ``jobs`` at a time, yielding results in input order as they come.
+
+    Args:
+        options: the ``VerifyOptions`` for every workbook (its ``output`` only for a single input).
+        jobs: worker processes; None uses every core this process may use, 1 verifies here.
+        out_dir: folder for the annotated copies (names reserved there, never overwritten);
+            None puts each beside its workbook.
+        keep_all_values: keep ``result.all_values`` (every field's value, for ``collect``);
+            else keep only the values the links across workbooks read (see ``cross_workbook``).
+
+    Raises:
+        OutputRefusedError: ``options.output`` is an input, a symlink or not a regular file.
+        OutputExistsError: an annotated copy exists and ``options.force`` is false (checked
+            before any work starts).
     """
-    if output is not None and len(inputs) == 1:
-        return [output]
-    names = NameAllocator()
-    planned: list[Path | None] = []
-    for item in inputs:
-        if item.problem is not None:
-            planned.append(None)
-            continue
-        folder = out_dir if out_dir is not None else item.path.parent
-        planned.append(names.allocate(folder, item.path.stem, CHECKED_SUFFIX))
-    return planned
-
-
-def _unreadable(item: WorkbookInput, reason: str) -> VerificationResult:
-    return VerificationResult(
-        path=item.path, template=None, unreadable_reason=reason, mail=item.mail
+    plan = CopyPlan(
+        inputs,
+        out_dir=out_dir,
+        output=options.output,
+        reserve=options.annotate,
+        force=options.force,
     )
+    if options.annotate:
+        plan.check_before_run()  # now, not at the first result: nothing printed yet
+    jobs = min(default_jobs() if jobs is None else max(1, jobs), max(len(inputs), 1))
+    patterns: dict[str, str] | None = None
+    if not keep_all_values:
+        from xlcheck.cross_workbook import run_link_patterns
+
+        patterns = run_link_patterns(options.template) if len(inputs) > 1 else {}
+    return _verified(inputs, plan, options, jobs, progress, patterns)
 
 
-def verify_one(item: WorkbookInput, options: VerifyOptions) -> VerificationResult:
-    """Verify one workbook (in a worker process); whatever stops it is an ``unreadable`` result."""
-    if item.problem is not None:
-        return _unreadable(item, item.problem.render_line(options.lang))
-    try:
-        result = verify_workbook(item.path, options=options)
-    except XlcheckError as exc:
-        return _unreadable(item, exc.render_line(options.lang))
-    except Exception as exc:
-        # A batch of hundreds must not die on one odd file: an unexpected failure is an xlcheck
-        # bug, reported as such on that workbook's row so it can be sent to the maintainers.
-        message = f"{type(exc).__name__}: {exc}"
-        reason = (
-            f"xlcheck internal error ({message}); please report it"
-            if options.lang == "en"
-            else f"xlcheck 内部错误（{message}），请报告此问题"
+def _verified(
+    inputs: Sequence[WorkbookInput],
+    plan: CopyPlan,
+    options: VerifyOptions,
+    jobs: int,
+    progress: ProgressCallback | None,
+    patterns: Mapping[str, str] | None,
+) -> Generator[VerificationResult, None, None]:
+    total = len(inputs)
+
+    def tasks() -> Iterator[Task]:
+        for index, item in enumerate(inputs):
+            try:
+                target = plan.claim(index, item) if options.annotate else None
+            except XlcheckError as exc:
+                yield Task(dataclasses.replace(item, problem=exc), options, patterns)
+                continue
+            if target is None:
+                yield Task(item, options, patterns)
+                continue
+            # A reserved name is this run's own empty file: the copy replaces it.
+            force = True if plan.reserves(item) else options.force
+            task_options = dataclasses.replace(options, output=target, force=force)
+            yield Task(item, task_options, patterns)
+
+    if jobs == 1:
+        results: Generator[tuple[Task, VerificationResult], None, None] = (
+            (task, verify_one(task)) for task in tasks()
         )
-        return _unreadable(item, reason)
-    return dataclasses.replace(result, mail=item.mail) if item.mail is not None else result
+    else:
+        from xlcheck.exchange.worker_pool import in_parallel  # multiprocessing: batches only
 
-
-def _warm_up() -> None:
-    """Import the heavy libraries once per worker process, not once per workbook."""
-    import openpyxl  # noqa: F401
-    import python_calamine  # noqa: F401
-
-    import xlcheck.annotator
-    import xlcheck.reader  # noqa: F401
+        results = in_parallel(tasks(), jobs)
+    try:
+        for done, (task, result) in enumerate(results, start=1):
+            plan.settle(task.item, task.options.output, result.annotated)
+            if progress is not None:
+                progress(done, total)
+            yield result
+    finally:
+        results.close()  # the workers finish what they hold first
+        plan.release_unsettled()  # an interrupted run leaves no empty reserved copies behind
 
 
 def verify_inputs(
@@ -95,49 +136,13 @@ def verify_inputs(
     out_dir: Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[VerificationResult]:
-    """Verify every input, ``jobs`` at a time; results come back in input order.
-
-    Args:
-        options: the ``VerifyOptions`` for every workbook (its ``output`` only for a single input).
-        jobs: worker processes; None uses every core, 1 verifies in this process.
-        out_dir: folder for the annotated copies; None puts each beside its workbook.
+    """Every result of ``iter_verify`` as a list (for a library user with a few workbooks), with
+    the findings across workbooks added.
 
     Raises:
-        OutputExistsError: an annotated copy exists and ``options.force`` is false (checked
-            before any work starts).
+        OutputExistsError, OutputRefusedError: see ``iter_verify``.
     """
-    planned = plan_annotated_paths(inputs, out_dir=out_dir, output=options.output)
-    if options.annotate and not options.force:
-        for out in planned:
-            if out is not None and out.exists():
-                raise OutputExistsError(out)
-    tasks = [
-        (item, dataclasses.replace(options, output=out) if out is not None else options)
-        for item, out in zip(inputs, planned, strict=True)
-    ]
-    jobs = default_jobs() if jobs is None else max(1, jobs)
-    total = len(tasks)
-    results: list[VerificationResult | None] = [None] * total
-    if jobs == 1 or total <= 1:
-        for index, (item, task_options) in enumerate(tasks):
-            results[index] = verify_one(item, task_options)
-            if progress is not None:
-                progress(index + 1, total)
-    else:
-        # Only a batch pays for multiprocessing's import (issue #9: lean start-up).
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_warm_up) as pool:
-            futures: dict[Future[VerificationResult], int] = {
-                pool.submit(verify_one, item, task_options): index
-                for index, (item, task_options) in enumerate(tasks)
-            }
-            for done, future in enumerate(as_completed(futures), start=1):
-                results[futures[future]] = future.result()
-                if progress is not None:
-                    progress(done, total)
     from xlcheck.cross_workbook import add_cross_workbook_findings
 
-    return add_cross_workbook_findings(
-        [r for r in results if r is not None], template=options.template
-    )
+    results = iter_verify(inputs, options=options, jobs=jobs, out_dir=out_dir, progress=progress)
+    return add_cross_workbook_findings(list(results), template=options.template)

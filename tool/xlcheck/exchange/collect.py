@@ -7,14 +7,15 @@ an optional extra (``pip install 'xlcheck[parquet]'``).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from xlcheck.cell_values import safe_text
-from xlcheck.errors import OutputExistsError, XlcheckError
+from xlcheck.errors import XlcheckError
 from xlcheck.findings import VerificationResult
 from xlcheck.layout import Layout, lay_out
+from xlcheck.output_files import check_output_path, write_output
 from xlcheck.spec_loading import load_spec
 
 #: Columns of the tidy table. ``value`` holds numbers; ``text`` holds text, dates and grades, so
@@ -37,23 +38,26 @@ COLUMNS = (
 FORMATS = ("csv", "xlsx", "parquet")
 
 
-def collect_rows(
-    results: Iterable[VerificationResult], template: str | Path | None = None
-) -> list[dict[str, Any]]:
-    """One row per field per verified workbook; unreadable workbooks give no rows.
+class ValueRows:
+    """The tidy table's rows, added one verified workbook at a time (results are not kept).
 
     Args:
         template: the spec the workbooks were verified against, when given with ``-t``.
     """
-    layouts: dict[str, Layout] = {}
-    rows: list[dict[str, Any]] = []
-    for result in results:
+
+    def __init__(self, template: str | Path | None = None) -> None:
+        self.template = template
+        self.rows: list[dict[str, Any]] = []
+        self._layouts: dict[str, Layout] = {}
+
+    def add(self, result: VerificationResult) -> None:
+        """One row per field of a verified workbook; an unreadable workbook gives none."""
         if result.template is None or not result.all_values:
-            continue
-        layout = layouts.get(result.template.id)
+            return
+        layout = self._layouts.get(result.template.id)
         if layout is None:
-            layout = layouts[result.template.id] = lay_out(
-                load_spec(template or result.template.id)
+            layout = self._layouts[result.template.id] = lay_out(
+                load_spec(self.template or result.template.id)
             )
         base = {
             "file": str(result.path),
@@ -67,7 +71,7 @@ def collect_rows(
             number = (
                 value if isinstance(value, int | float) and not isinstance(value, bool) else None
             )
-            rows.append(
+            self.rows.append(
                 {
                     **base,
                     "sheet": placed.sheet,
@@ -80,7 +84,20 @@ def collect_rows(
                     "unit_of_measure": placed.spec.unit,
                 }
             )
-    return rows
+
+
+def collect_rows(
+    results: Iterable[VerificationResult], template: str | Path | None = None
+) -> list[dict[str, Any]]:
+    """One row per field per verified workbook; unreadable workbooks give no rows.
+
+    Args:
+        template: the spec the workbooks were verified against, when given with ``-t``.
+    """
+    table = ValueRows(template)
+    for result in results:
+        table.add(result)
+    return table.rows
 
 
 def collect_format(path: Path, requested: str | None) -> str:
@@ -108,33 +125,44 @@ def collect_format(path: Path, requested: str | None) -> str:
 
 
 def write_values(
-    rows: list[dict[str, Any]], out: Path, *, output_format: str | None = None, force: bool = False
+    rows: list[dict[str, Any]],
+    out: Path,
+    *,
+    output_format: str | None = None,
+    force: bool = False,
+    inputs: Collection[Path] = (),
 ) -> Path:
     """Write the tidy table.
 
+    Args:
+        inputs: the files the values came from, which the table must never overwrite.
+
     Raises:
         OutputExistsError: ``out`` exists and ``force`` is false.
+        OutputRefusedError: ``out`` is an input, a symlink or not a regular file.
         XlcheckError: an unknown format, pyarrow missing for Parquet, or the file cannot be written.
     """
     chosen = collect_format(out, output_format)
-    if out.exists() and not force:
-        raise OutputExistsError(out)
+    check_output_path(out, force=force, inputs=inputs)
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["year"] = frame["year"].astype("Int64")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(stream: BinaryIO) -> None:
         if chosen in ("csv", "xlsx"):
             # Text copied from the units' workbooks must not run as a formula where it lands
             # (openpyxl writes "=…" text as a formula; a spreadsheet opening the CSV runs it).
             sheet_safe = frame.map(safe_text)
             if chosen == "csv":
-                sheet_safe.to_csv(out, index=False, encoding="utf-8-sig")  # -sig: Excel reads it
+                sheet_safe.to_csv(stream, index=False, encoding="utf-8-sig")  # -sig: Excel reads it
             else:
-                sheet_safe.to_excel(out, index=False, sheet_name="values", engine="openpyxl")
+                sheet_safe.to_excel(stream, index=False, sheet_name="values", engine="openpyxl")
         else:
-            frame.to_parquet(out, index=False)
+            frame.to_parquet(stream, index=False)
+
+    try:
+        write_output(out, write, force=force, inputs=inputs)
     except OSError as exc:
         raise XlcheckError(
             f"无法写入 {out}（{exc.strerror or exc}）",

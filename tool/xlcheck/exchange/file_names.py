@@ -1,26 +1,129 @@
-"""File names that never collide within one folder during a run (two 自评表.xlsx stay two files)."""
+"""File names that never collide: within a run (two 自评表.xlsx stay two files) and between runs.
+
+A name given by a mail's sender is made safe for every file system first (no separators, no
+control characters, short enough for the 255-byte limit once ``-2.checked.xlsx`` is added). In
+a folder two runs may share, a name is *reserved* by creating it exclusively: whoever creates
+it owns it, and the other run takes the next number, so two runs never write one file.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import re
+import stat
 from pathlib import Path
+
+#: Longest file name (in bytes of the file system's encoding) on Linux, macOS and Windows.
+NAME_MAX_BYTES = 255
+#: Longest name xlcheck gives a file: room is left for the temporary name a writer puts beside
+#: it while writing (``.<name>.XXXXXXXX.tmp``), which must fit the limit too.
+GIVEN_NAME_MAX_BYTES = NAME_MAX_BYTES - 15
+#: Characters never put in a file name: separators, what Windows forbids, control characters.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|\u202a-\u202e\u2066-\u2069\ud800-\udfff]')
+#: How many numbered names are tried before a folder is called full.
+_MAX_NUMBER = 100_000
+
+
+class NameUnavailableError(OSError):
+    """No free name could be reserved in a folder."""
+
+
+def safe_file_name(name: str, default: str = "attachment") -> str:
+    """``name`` made into one file name any file system takes: unsafe characters become ``_``."""
+    cleaned = _UNSAFE.sub("_", name).strip().strip(".")  # Windows drops trailing dots and spaces
+    return cleaned or default
+
+
+def _byte_length(text: str) -> int:
+    return len(os.fsencode(text))
+
+
+def fitted_name(stem: str, suffix: str, number: int = 1) -> str:
+    """``stem[-number]suffix``, the stem shortened (whole characters) to fit
+    ``GIVEN_NAME_MAX_BYTES``."""
+    tail = (f"-{number}" if number > 1 else "") + suffix
+    room = GIVEN_NAME_MAX_BYTES - _byte_length(tail)
+    if _byte_length(stem) > room:
+        while stem and _byte_length(stem) > room - _byte_length("…"):
+            stem = stem[:-1]
+        stem += "…"
+    return stem + tail
+
+
+def create_exclusively(path: Path) -> None:
+    """Create ``path`` as an empty file if no file, folder or symlink has that name (umask mode).
+
+    Raises:
+        FileExistsError: the name is taken (a symlink counts: it is never followed).
+        OSError: the folder cannot be written.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    os.close(os.open(path, flags, 0o666))
+
+
+def release(path: Path) -> None:
+    """Remove a reserved name that was never filled (still an empty regular file)."""
+    with contextlib.suppress(OSError):
+        status = os.lstat(path)
+        if stat.S_ISREG(status.st_mode) and status.st_size == 0:
+            os.unlink(path)
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` (and parents); a folder that is a symlink is refused, not followed.
+
+    Raises:
+        NotADirectoryError: ``folder`` is a symlink or a file.
+        OSError: it cannot be created.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    if not stat.S_ISDIR(os.lstat(folder).st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, "a symbolic link, not a folder", str(folder))
 
 
 class NameAllocator:
     """Hands out distinct file names per folder: ``自评表.xlsx``, then ``自评表-2.xlsx``, ...
 
-    Names are compared case-insensitively, since Windows and macOS file systems do.
+    Names are compared case-insensitively, since Windows and macOS file systems do. ``taken``
+    names (the inputs of a run) are never handed out.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, taken: tuple[Path, ...] | list[Path] = ()) -> None:
         self._used: dict[Path, set[str]] = {}
+        for path in taken:
+            self._mark(path.parent, path.name)
+
+    def _folder_key(self, folder: Path) -> Path:
+        return Path(os.path.abspath(folder))
+
+    def _mark(self, folder: Path, name: str) -> None:
+        self._used.setdefault(self._folder_key(folder), set()).add(name.casefold())
 
     def allocate(self, folder: Path, stem: str, suffix: str) -> Path:
         """A path in ``folder`` named ``stem + suffix``, numbered if taken earlier in this run."""
-        used = self._used.setdefault(folder.resolve(), set())
-        number = 1
-        while True:
-            name = f"{stem}{suffix}" if number == 1 else f"{stem}-{number}{suffix}"
+        used = self._used.setdefault(self._folder_key(folder), set())
+        for number in range(1, _MAX_NUMBER):
+            name = fitted_name(stem, suffix, number)
             if name.casefold() not in used:
                 used.add(name.casefold())
                 return folder / name
-            number += 1
+        raise NameUnavailableError(errno.EEXIST, "no free numbered name", str(folder))
+
+    def reserve(self, folder: Path, stem: str, suffix: str) -> Path:
+        """Like ``allocate``, and the file is created (empty) so no other run can take it.
+
+        Fill it with ``write_output(..., force=True)``; ``release`` it if it stays unused.
+
+        Raises:
+            OSError: the folder cannot be created or written, or is a symlink.
+        """
+        make_folder(folder)
+        while True:
+            path = self.allocate(folder, stem, suffix)
+            try:
+                create_exclusively(path)
+            except FileExistsError:
+                continue  # on disk already: a file of an earlier or concurrent run
+            return path

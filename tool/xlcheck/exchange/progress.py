@@ -20,6 +20,7 @@ class ProgressBar:
         self.lang = lang
         self.started = time.monotonic()
         self._last_draw = 0.0
+        self._drawn = False
 
     @classmethod
     def for_stderr(cls, lang: str = "zh") -> ProgressBar | None:
@@ -37,6 +38,15 @@ class ProgressBar:
         label, unit = ("校验", "个/秒") if self.lang == "zh" else ("verifying", "/s")
         bar = "#" * filled + "-" * (_WIDTH - filled)
         self.stream.write(f"\r{label} [{bar}] {done}/{total} {rate:.1f} {unit}")
+        self._drawn = done < total
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
+
+    def clear(self) -> None:
+        """Wipe the bar's line, so text printed on the terminal does not run into it."""
+        if self._drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self._drawn = False
+            self._last_draw = 0.0  # redraw at the next call

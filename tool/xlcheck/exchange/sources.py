@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from collections.abc import Iterator, Sequence
@@ -9,10 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from xlcheck.control_characters import escape_controls
 from xlcheck.errors import XlcheckError
-from xlcheck.exchange.file_names import NameAllocator
+from xlcheck.exchange.file_names import (
+    NameAllocator,
+    create_exclusively,
+    make_folder,
+    release,
+    safe_file_name,
+)
 from xlcheck.file_kinds import WORKBOOK_SUFFIXES
 from xlcheck.findings import MailOrigin
+from xlcheck.input_files import is_regular_file
+from xlcheck.output_files import write_output
 
 if TYPE_CHECKING:
     from xlcheck.exchange.mail_attachments import Attachment
@@ -21,8 +31,12 @@ MAIL_SUFFIXES = (".eml",)
 MBOX_SUFFIXES = (".mbox", ".mbx")
 #: Suffix of annotated copies; a folder scan skips them so a second run does not check its output.
 CHECKED_SUFFIX = ".checked.xlsx"
+#: Suffix of the reply drafts xlcheck writes; a folder scan skips them too (they carry the copies).
+REPLY_SUFFIX = ".reply.eml"
 #: Folder beside a mail file that receives its extracted attachments when no --out-dir is given.
 ATTACHMENTS_SUFFIX = ".attachments"
+#: File xlcheck leaves in every attachments folder it makes, so a later scan skips that folder.
+ATTACHMENTS_MARKER = ".xlcheck-attachments"
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
@@ -42,12 +56,22 @@ class WorkbookInput:
     problem: XlcheckError | None = None
 
 
+def is_own_output(name: str) -> bool:
+    """Whether a file name is one xlcheck writes (annotated copy, reply draft)."""
+    lowered = name.lower()
+    return lowered.endswith((CHECKED_SUFFIX, REPLY_SUFFIX))
+
+
 def _is_candidate(path: Path) -> bool:
     """Whether a file found in a folder is something to verify."""
     name = path.name
-    if name.startswith(("~$", ".")) or name.lower().endswith(CHECKED_SUFFIX):
-        return False  # Excel's lock files, hidden files, our own annotated copies
+    if name.startswith(("~$", ".")) or is_own_output(name):
+        return False  # Excel's lock files, hidden files, our own copies and reply drafts
     return name.lower().endswith(WORKBOOK_SUFFIXES + MAIL_SUFFIXES + MBOX_SUFFIXES)
+
+
+def _is_attachments_folder(folder: Path) -> bool:
+    return folder.name.endswith(ATTACHMENTS_SUFFIX) or (folder / ATTACHMENTS_MARKER).exists()
 
 
 def _scan(folder: Path, excluded: set[Path]) -> Iterator[Path]:
@@ -58,7 +82,7 @@ def _scan(folder: Path, excluded: set[Path]) -> Iterator[Path]:
             d
             for d in dirs
             if not d.startswith(".")
-            and not d.endswith(ATTACHMENTS_SUFFIX)
+            and not _is_attachments_folder(root_path / d)
             and (root_path / d).resolve() not in excluded
         )
         for name in sorted(files):
@@ -69,7 +93,7 @@ def _scan(folder: Path, excluded: set[Path]) -> Iterator[Path]:
 def _is_mbox(path: Path) -> bool:
     if path.suffix.lower() in MBOX_SUFFIXES:
         return True
-    if path.suffix.lower() in WORKBOOK_SUFFIXES + MAIL_SUFFIXES:
+    if path.suffix.lower() in WORKBOOK_SUFFIXES + MAIL_SUFFIXES or not is_regular_file(path):
         return False
     try:
         with path.open("rb") as handle:
@@ -79,18 +103,36 @@ def _is_mbox(path: Path) -> bool:
 
 
 def _missing(argument: str, *, pattern: bool) -> XlcheckError:
+    shown = escape_controls(argument)
     if pattern:
         return XlcheckError(
-            f"没有文件匹配 {argument}",
-            message_en=f"no file matches {argument}",
+            f"没有文件匹配 {shown}",
+            message_en=f"no file matches {shown}",
             hint="请检查通配符模式；在 shell 中请给模式加引号。",
             hint_en="Check the pattern; quote it so the shell passes it on unexpanded.",
         )
     return XlcheckError(
-        f"找不到文件或文件夹：{argument}",
-        message_en=f"no such file or folder: {argument}",
+        f"找不到文件或文件夹：{shown}",
+        message_en=f"no such file or folder: {shown}",
         hint="请检查文件名和路径。",
         hint_en="Check the file name and path.",
+    )
+
+
+def _not_regular(path: Path) -> XlcheckError:
+    return XlcheckError(
+        f"{escape_controls(str(path))}：不是普通文件（可能是管道或设备），不作为工作簿读取",
+        message_en=f"{escape_controls(str(path))}: not a regular file (a pipe or device); not read",
+        hint="请传入保存在磁盘上的 .xlsx 文件。",
+        hint_en="Pass an .xlsx file saved on disk.",
+    )
+
+
+def _not_readable(path: Path, exc: Exception) -> XlcheckError:
+    shown = escape_controls(str(path))
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return XlcheckError(
+        f"{shown}：无法读取（{reason}）", message_en=f"{shown}: cannot be read ({reason})"
     )
 
 
@@ -101,13 +143,18 @@ class SourceExpander:
         attachments_dir: where extracted attachments go; None puts them in
             ``<mail file>.attachments/`` beside each mail.
         excluded: folders never scanned (the output folder of this run).
+
+    Attributes:
+        mails_without_workbook: messages of mbox files that carried no workbook; they are
+            counted, not listed (an mbox holds newsletters too) and get no reply.
     """
 
     def __init__(self, attachments_dir: Path | None = None, excluded: Sequence[Path] = ()) -> None:
         self.attachments_dir = attachments_dir
         self.excluded = {p.resolve() for p in excluded}
         self.names = NameAllocator()
-        self._seen: set[Path] = set()
+        self.mails_without_workbook = 0
+        self._seen: set[str] = set()  # resolved paths as text: a tenth of a Path's memory
 
     def expand(self, arguments: Sequence[str | Path]) -> list[WorkbookInput]:
         """Every workbook named by ``arguments``, in argument order, each file once."""
@@ -130,7 +177,11 @@ class SourceExpander:
     def _expand_existing(self, path: Path) -> Iterator[WorkbookInput]:
         files = _scan(path, self.excluded) if path.is_dir() else iter([path])
         for file in files:
-            resolved = file.resolve()
+            try:
+                resolved = os.fspath(file.resolve())
+            except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+                yield WorkbookInput(file, problem=_not_readable(file, exc))
+                continue
             if resolved in self._seen:
                 continue
             self._seen.add(resolved)
@@ -138,6 +189,8 @@ class SourceExpander:
                 yield from self._from_eml(file)
             elif _is_mbox(file):
                 yield from self._from_mbox(file)
+            elif not is_regular_file(file):
+                yield WorkbookInput(file, problem=_not_regular(file))
             else:
                 yield WorkbookInput(file)
 
@@ -155,12 +208,20 @@ class SourceExpander:
             yield self._extract(attachment)
 
     def _from_mbox(self, path: Path) -> Iterator[WorkbookInput]:
-        from xlcheck.exchange.mail_attachments import read_mbox  # the mail modules, for mail only
+        from xlcheck.exchange.mail_attachments import read_mail, read_mbox  # for mail only
 
         try:
-            for origin, attachments in read_mbox(path):
+            for number, data in read_mbox(path):
+                if isinstance(data, XlcheckError):
+                    yield WorkbookInput(path, problem=data)
+                    continue
+                try:
+                    _, attachments = read_mail(data, path, number)
+                except XlcheckError as exc:
+                    yield WorkbookInput(path, problem=exc)
+                    continue
                 if not attachments:
-                    yield self._no_attachment(path, origin)
+                    self.mails_without_workbook += 1
                 for attachment in attachments:
                     yield self._extract(attachment)
         except XlcheckError as exc:
@@ -168,16 +229,14 @@ class SourceExpander:
 
     @staticmethod
     def _no_attachment(path: Path, origin: MailOrigin | None) -> WorkbookInput:
-        number = origin.message_number if origin else None
-        where = f"{path}" + (f" 第 {number} 封" if number else "")
-        where_en = f"{path}" + (f" message {number}" if number else "")
         subject = f"（{origin.subject}）" if origin and origin.subject else ""
+        shown = escape_controls(str(path))
         return WorkbookInput(
             path,
             mail=origin,
             problem=XlcheckError(
-                f"{where}{subject}：邮件里没有 .xlsx/.xls 附件",
-                message_en=f"{where_en}: the mail has no .xlsx/.xls attachment",
+                f"{shown}{subject}：邮件里没有 .xlsx/.xls 附件",
+                message_en=f"{shown}: the mail has no .xlsx/.xls attachment",
             ),
         )
 
@@ -185,22 +244,39 @@ class SourceExpander:
         origin = attachment.origin
         mail_file = origin.mail_file
         folder = self.attachments_dir or mail_file.with_name(mail_file.name + ATTACHMENTS_SUFFIX)
-        name = Path(attachment.filename)
-        target = self.names.allocate(folder, name.stem, name.suffix)
+        name = Path(safe_file_name(attachment.filename))
+        target: Path | None = None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(attachment.content)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
+            self._make_attachments_folder(folder)
+            target = self.names.reserve(folder, name.stem, name.suffix)
+            write_output(target, attachment.content, force=True)  # over its own reservation
+        except (OSError, XlcheckError) as exc:
+            if target is not None:
+                release(target)
+            reason = (
+                exc.render_line() if isinstance(exc, XlcheckError) else exc.strerror or str(exc)
+            )
+            reason_en = (
+                exc.render_line("en") if isinstance(exc, XlcheckError) else exc.strerror or str(exc)
+            )
+            where = escape_controls(str(target or folder))
             return WorkbookInput(
-                target,
+                target or folder / name,
                 mail=origin,
                 problem=XlcheckError(
-                    f"无法保存附件 {attachment.filename} 到 {target}（{reason}）",
-                    message_en=f"cannot save attachment {attachment.filename} to {target} ({reason})",
+                    f"无法保存附件 {attachment.filename} 到 {where}（{reason}）",
+                    message_en=f"cannot save attachment {attachment.filename} to {where} "
+                    f"({reason_en})",
                 ),
             )
         return WorkbookInput(target, mail=origin)
+
+    @staticmethod
+    def _make_attachments_folder(folder: Path) -> None:
+        """The folder for extracted attachments, marked so that later folder scans skip it."""
+        make_folder(folder)
+        with contextlib.suppress(FileExistsError):  # an empty file: nothing to write atomically
+            create_exclusively(folder / ATTACHMENTS_MARKER)
 
 
 def expand_sources(

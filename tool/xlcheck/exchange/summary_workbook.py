@@ -7,11 +7,12 @@ do with the template, so it gets its own writer module instead of growing ``temp
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from xlcheck.exchange.summary import COLUMNS, FINDING_COLUMNS, STATUS_WORDS, Summary
+from xlcheck.exchange.summary_rows import COLUMNS, FINDING_COLUMNS, STATUS_WORDS, Summary
 from xlcheck.findings import column_letters
 
 _SHEETS = {"zh": ("汇总表", "问题清单", "分布图"), "en": ("Workbooks", "Findings", "Distribution")}
@@ -62,6 +63,11 @@ _RATE_BINS = (
 )
 
 
+def _not_finite(value: Any) -> bool:
+    """NaN and infinities: a cell cannot hold them (Excel would call the file corrupt)."""
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 def _link_target(annotated: str, summary_path: Path) -> str:
     """The annotated copy relative to the summary, so the folder can be moved as a whole."""
     try:
@@ -92,7 +98,7 @@ def _write_rows_sheet(book: Any, summary: Summary, path: Path, lang: str) -> Non
     for row_number, row in enumerate(summary.rows, start=1):
         for column, key in enumerate(keys):
             value = row.get(key)
-            if value is None or value == "":
+            if value is None or value == "" or _not_finite(value):
                 continue
             if key == "status":
                 sheet.write_string(
@@ -119,6 +125,7 @@ def _write_rows_sheet(book: Any, summary: Summary, path: Path, lang: str) -> Non
     for key in _SUMMED:
         column = index[key]
         cached = sum(float(r[key]) for r in summary.rows if isinstance(r.get(key), int | float))
+        cached = cached if math.isfinite(cached) else 0  # a cell cannot cache inf or nan
         letter = column_letters(column + 1)  # xlsxwriter columns are 0-based
         # SUBTOTAL(109, …) sums only the rows the autofilter shows.
         formula = f"=SUBTOTAL(109,{letter}2:{letter}{last + 1})" if last else "=0"
@@ -150,7 +157,7 @@ def _write_findings_sheet(book: Any, summary: Summary, lang: str) -> None:
     for row_number, finding in enumerate(summary.findings, start=1):
         for column, key in enumerate(keys):
             value = finding.get(key)
-            if value is None or value == "":
+            if value is None or value == "" or _not_finite(value):
                 continue
             if isinstance(value, int | float) and not isinstance(value, bool):
                 sheet.write_number(row_number, column, value)
@@ -199,12 +206,18 @@ def _write_chart_sheet(book: Any, summary: Summary, lang: str) -> None:
         ("预算执行率" if lang == "zh" else "Execution rate", _RATE_BINS, rates, 3),
     )
     unit_words = "单位数" if lang == "zh" else "Units"
-    for title, bins, values, column in tables:
+    # Row by row across both tables: the workbook is written in constant-memory mode, where a
+    # row is final once a later one is written.
+    for title, _, _, column in tables:
         sheet.write_string(0, column, title, bold)
         sheet.write_string(0, column + 1, unit_words, bold)
-        for number, (label, low, high) in enumerate(bins, start=1):
-            sheet.write_string(number, column, label)
-            sheet.write_number(number, column + 1, _count(values, low, high))
+    for number in range(1, max(len(bins) for _, bins, _, _ in tables) + 1):
+        for _, bins, values, column in tables:
+            if number <= len(bins):
+                label, low, high = bins[number - 1]
+                sheet.write_string(number, column, label)
+                sheet.write_number(number, column + 1, _count(values, low, high))
+    for title, bins, _, column in tables:
         chart = book.add_chart({"type": "column"})
         chart.add_series(
             {
@@ -221,15 +234,25 @@ def _write_chart_sheet(book: Any, summary: Summary, lang: str) -> None:
     sheet.set_column(0, 4, 14)
 
 
-def write_summary_workbook(summary: Summary, path: Path, *, lang: str = "zh") -> Path:
-    """Write the three-sheet summary workbook (rows, findings, chart) to ``path``."""
+def write_summary_workbook(
+    summary: Summary, stream: BinaryIO, path: Path, *, lang: str = "zh"
+) -> None:
+    """Write the three-sheet summary workbook (rows, findings, chart) into ``stream``.
+
+    Args:
+        path: where the workbook will live, so links to the annotated copies are relative.
+    """
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    # constant_memory: each row goes to a temporary file once written, so tens of thousands of
+    # findings never sit in memory as cell objects.
+    book = xlsxwriter.Workbook(
+        stream,
+        {"strings_to_formulas": False, "strings_to_urls": False, "constant_memory": True},
+    )
     try:
         _write_rows_sheet(book, summary, path, lang)
         _write_findings_sheet(book, summary, lang)
         _write_chart_sheet(book, summary, lang)
     finally:
         book.close()
-    return path

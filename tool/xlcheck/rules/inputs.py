@@ -111,6 +111,10 @@ _PROBLEM_RULES = {
 }
 
 
+#: The largest number Excel accepts in a cell; sums of larger ones overflow (Excel shows #NUM!).
+_EXCEL_LARGEST = 9.99999999999999e307
+
+
 def check(context: RuleContext) -> Iterator[Finding]:
     fields_by_sheet: dict[str, int] = {}
     for placed in context.layout.fields:
@@ -170,12 +174,17 @@ def check(context: RuleContext) -> Iterator[Finding]:
             high = None if spec.value_type == "score" else spec.maximum
             too_low = spec.minimum is not None and value < spec.minimum
             too_high = high is not None and value > high
-            if too_low or too_high:
+            beyond_excel = abs(value) > _EXCEL_LARGEST
+            if too_low or too_high or beyond_excel:
+                low_shown = (
+                    -_EXCEL_LARGEST if spec.minimum is None and beyond_excel else spec.minimum
+                )
+                high_shown = _EXCEL_LARGEST if beyond_excel else spec.maximum
                 yield make_finding(
                     OUT_OF_RANGE,
                     placed,
                     actual=value,
-                    bounds=bounds_text(spec.minimum, spec.maximum, spec.value_type),
-                    bounds_en=bounds_text(spec.minimum, spec.maximum, spec.value_type, "en"),
+                    bounds=bounds_text(low_shown, high_shown, spec.value_type),
+                    bounds_en=bounds_text(low_shown, high_shown, spec.value_type, "en"),
                     value=context.show(placed.key, value),
                 )
