@@ -233,3 +233,42 @@ def test_verify_json_stays_clean_when_openpyxl_prints(
     result = run("verify", str(damaged), "--format", "json", "--no-annotate")
     document = json.loads(result.stdout)  # nothing but the JSON document on stdout
     assert document["results"][0]["path"] == str(damaged)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_unreadable_file_is_named_once_on_each_line(tmp_path: Path, lang: str) -> None:
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("单位,金额\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--lang", lang, "verify", str(fake)])
+
+    assert result.exit_code == ExitCode.CANNOT_VERIFY
+    assert result.stderr.count("fake.xlsx") == 1, result.stderr
+    reason_line = next(line for line in result.stdout.splitlines() if line.startswith("  "))
+    assert "fake.xlsx" not in reason_line, result.stdout
+
+
+def test_text_output_aligns_columns_by_terminal_width_with_chinese_sheet_names(
+    make_workbook: FillWorkbook,
+) -> None:
+    """A CJK character takes two terminal columns: the cells' column is padded by width."""
+    from xlcheck.terminal_columns import columns
+
+    fields = CliRunner().invoke(cli, ["fields"]).output.splitlines()
+    starts = {
+        columns(line[: line.index(" 填写" if " 填写" in line else " 计算")])
+        for line in fields
+        if not line.startswith("#")
+    }
+    assert len(starts) == 1, starts
+    assert len({line.split("!")[0] for line in fields}) > 2  # sheet names of different widths
+
+    overrides = {"spend_basic": 999.0, "year": 1800}  # findings on 数据表 and 基本信息
+    report = CliRunner().invoke(cli, ["verify", "--no-annotate", str(make_workbook(overrides))])
+    lines = [line for line in report.output.splitlines() if line.endswith("]") and "!" in line]
+    assert {line.split("!")[0].split()[-1] for line in lines} >= {"数据表", "基本信息"}, report.output
+
+    def message_column(line: str) -> int:
+        where_end = line.index(" ", line.index("!"))
+        return columns(line[: len(line) - len(line[where_end:].lstrip())])
+
+    assert len({message_column(line) for line in lines}) == 1, report.output

@@ -143,7 +143,7 @@ _JOBS_OPTION = click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="并行进程数，默认等于本进程可用的 CPU 核数。",
+    help="并行进程数，默认等于本进程可用的 CPU 核数 / worker processes (default: the cores this process may use).",
 )
 
 
@@ -160,7 +160,7 @@ def _echo_unreadable(results: Sequence[VerificationResult]) -> None:
 @click.group(
     cls=XlcheckGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
 )
-@click.version_option(__version__, prog_name="xlcheck")
+@click.version_option(__version__, prog_name="xlcheck", help="显示版本 / show the version.")
 @click.option(
     "--lang",
     type=click.Choice(["zh", "en"]),
@@ -185,24 +185,26 @@ def cli(ctx: click.Context, lang: str, debug: bool) -> None:
     default="zhanjiang-overall",
     show_default=True,
     metavar="ID|SPEC",
-    help="内置模板 ID 或规格文件（.yaml）路径。",
+    help="内置模板 ID 或规格文件（.yaml）路径 / built-in template id or spec file.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="输出文件，默认 <模板ID>.xlsx。",
+    help="输出文件，默认 <模板ID>.xlsx / output file (default <template id>.xlsx).",
 )
-@click.option("--year", type=click.IntRange(2000, 2100), help="评价年度。")
-@click.option("--unit", help="评价单位名称。")
+@click.option("--year", type=click.IntRange(2000, 2100), help="评价年度 / the year evaluated.")
+@click.option("--unit", help="评价单位名称 / the unit evaluated.")
 @click.option(
     "--data",
     "data_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="预填数据：JSON 对象 {字段键: 值}，见 xlcheck fields。",
+    help="预填数据：JSON 对象 {字段键: 值}，见 xlcheck fields / prefill: a JSON object {field key: value}.",
 )
-@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@click.option(
+    "--force", is_flag=True, help="覆盖已存在的输出文件 / overwrite an existing output file."
+)
 @_LANG_OPTION
 def template(
     template: str,
@@ -232,7 +234,7 @@ def template(
     default="zhanjiang-overall",
     show_default=True,
     metavar="ID|SPEC",
-    help="内置模板 ID 或规格文件（.yaml）路径。",
+    help="内置模板 ID 或规格文件（.yaml）路径 / built-in template id or spec file.",
 )
 @click.option(
     "--format",
@@ -240,6 +242,7 @@ def template(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help="报告格式：文本或 JSON / report format: text or JSON.",
 )
 @_LANG_OPTION
 def fields(template: str, output_format: str) -> None:
@@ -250,6 +253,9 @@ def fields(template: str, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps([i.to_dict() for i in infos], ensure_ascii=False, indent=2))
         return
+    from xlcheck.terminal_columns import columns, pad
+
+    place_width = max(columns(f"{info.sheet}!{info.cell}") for info in infos)
     repeat = None
     for info in infos:
         if info.repeat and info.repeat != repeat:
@@ -261,7 +267,8 @@ def fields(template: str, output_format: str) -> None:
         kind = "填写" if info.kind == "input" else "计算"
         unit = f" [{info.unit}]" if info.unit else ""
         click.echo(
-            f"{info.sheet}!{info.cell:<6} {kind} {info.type:<8} {info.key:<36} {info.label}{unit}"
+            f"{pad(f'{info.sheet}!{info.cell}', place_width)} {kind} {info.type:<8} "
+            f"{info.key:<36} {info.label}{unit}"
         )
 
 
@@ -272,20 +279,20 @@ def fields(template: str, output_format: str) -> None:
     "--template",
     default=None,
     metavar="ID|SPEC",
-    help="按此模板校验；默认读取工作簿自带的模板标识。",
+    help="按此模板校验；默认读取工作簿自带的模板标识 / verify against this template (default: the one the workbook names).",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="批注副本的路径（仅限单个工作簿），默认 <文件名>.checked.xlsx。",
+    help="批注副本的路径（仅限单个工作簿），默认 <文件名>.checked.xlsx / the annotated copy (one workbook only).",
 )
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="批注副本与邮件附件存放的文件夹；同名文件自动编号，不会互相覆盖。",
+    help="批注副本与邮件附件存放的文件夹；同名文件自动编号，不会互相覆盖 / folder for copies and attachments, never overwritten.",
 )
 @_JOBS_OPTION
 @click.option(
@@ -294,33 +301,38 @@ def fields(template: str, output_format: str) -> None:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help="报告格式：文本或 JSON / report format: text or JSON.",
 )
 @_LANG_OPTION
 @click.option(
-    "--force", is_flag=True, help="覆盖已存在的批注副本和汇总表（--out-dir 里从不覆盖）。"
+    "--force",
+    is_flag=True,
+    help="覆盖已存在的批注副本和汇总表（--out-dir 里从不覆盖）/ overwrite existing copies and summary (never in --out-dir).",
 )
-@click.option("--no-annotate", is_flag=True, help="不写批注副本。")
+@click.option("--no-annotate", is_flag=True, help="不写批注副本 / write no annotated copy.")
 @click.option(
     "--summary",
     "summary_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="写出汇总表（每个工作簿一行、问题清单、分布图）。",
+    help="写出汇总表（每个工作簿一行、问题清单、分布图）/ write the batch summary (a row per workbook, findings, charts).",
 )
 @click.option(
     "--summary-format",
     type=click.Choice(["xlsx", "csv", "json"]),
     default=None,
-    help="汇总表格式，默认按文件扩展名（.xlsx）。",
+    help="汇总表格式，默认按文件扩展名（.xlsx）/ summary format (default: by extension).",
 )
 @click.option(
-    "--reply", is_flag=True, help="为每封来信在 --out-dir 写一封回复草稿（.eml），附批注副本。"
+    "--reply",
+    is_flag=True,
+    help="为每封来信在 --out-dir 写一封回复草稿（.eml），附批注副本 / draft a reply .eml per mail, the annotated copy attached.",
 )
 @click.option(
     "--reply-from",
     metavar="ADDRESS",
     default=None,
-    help='回复草稿的发件人，如 "绩效科 <jx@czj.gov.cn>"。',
+    help='回复草稿的发件人，如 "绩效科 <jx@czj.gov.cn>" / the From of the reply drafts.',
 )
 @click.pass_context
 def verify(
@@ -393,25 +405,27 @@ def verify(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="输出表：.csv、.xlsx 或 .parquet（需 pyarrow）。",
+    help="输出表：.csv、.xlsx 或 .parquet（需 pyarrow）/ the table: .csv, .xlsx or .parquet (needs pyarrow).",
 )
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(["csv", "xlsx", "parquet"]),
     default=None,
-    help="输出格式，默认按扩展名。",
+    help="输出格式，默认按扩展名 / output format (default: by extension).",
 )
 @click.option(
     "-t",
     "--template",
     default=None,
     metavar="ID|SPEC",
-    help="按此模板读取；默认读取工作簿自带的模板标识。",
+    help="按此模板读取；默认读取工作簿自带的模板标识 / read with this template (default: the one the workbook names).",
 )
 @_JOBS_OPTION
 @_LANG_OPTION
-@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@click.option(
+    "--force", is_flag=True, help="覆盖已存在的输出文件 / overwrite an existing output file."
+)
 @click.pass_context
 def collect(
     ctx: click.Context,
@@ -460,17 +474,19 @@ def summary() -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="合并后的汇总表（.xlsx、.csv 或 .json）。",
+    help="合并后的汇总表（.xlsx、.csv 或 .json）/ the merged summary (.xlsx, .csv or .json).",
 )
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(["xlsx", "csv", "json"]),
     default=None,
-    help="输出格式，默认按扩展名。",
+    help="输出格式，默认按扩展名 / output format (default: by extension).",
 )
 @_LANG_OPTION
-@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@click.option(
+    "--force", is_flag=True, help="覆盖已存在的输出文件 / overwrite an existing output file."
+)
 @click.pass_context
 def summary_merge(
     ctx: click.Context,
@@ -505,18 +521,30 @@ def report() -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="草稿 .docx 的路径，默认 <文件名>-自评报告.docx。",
+    help="草稿 .docx 的路径，默认 <文件名>-自评报告.docx / the draft .docx.",
 )
-@click.option("-t", "--template", default=None, metavar="ID|SPEC", help="按此模板读取工作簿。")
+@click.option(
+    "-t",
+    "--template",
+    default=None,
+    metavar="ID|SPEC",
+    help="按此模板读取工作簿 / read the workbook with this template.",
+)
 @click.option(
     "--outline",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="报告模板（.yaml），默认用工作簿模板自带的。",
+    help="报告模板（.yaml），默认用工作簿模板自带的 / report template (default: the workbook template's own).",
 )
-@click.option("--allow-errors", is_flag=True, help="工作簿有错误时也起草（默认拒绝并列出错误）。")
+@click.option(
+    "--allow-errors",
+    is_flag=True,
+    help="工作簿有错误时也起草（默认拒绝并列出错误）/ draft even when the workbook has errors.",
+)
 @_LANG_OPTION
-@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@click.option(
+    "--force", is_flag=True, help="覆盖已存在的输出文件 / overwrite an existing output file."
+)
 @click.pass_context
 def report_draft(
     ctx: click.Context,
@@ -571,38 +599,39 @@ def report_draft(
     "--workbook",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="与这份填好的工作簿逐个核对数字。",
+    help="与这份填好的工作簿逐个核对数字 / check each figure against this workbook.",
 )
 @click.option(
     "-t",
     "--template",
     default=None,
     metavar="ID|SPEC",
-    help="没有 --workbook 时按此模板认数字，默认 zhanjiang-overall。",
+    help="没有 --workbook 时按此模板认数字，默认 zhanjiang-overall / template for figures without --workbook.",
 )
 @click.option(
     "--outline",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="报告模板（.yaml），默认用工作簿模板自带的。",
+    help="报告模板（.yaml），默认用工作簿模板自带的 / report template (default: the workbook template's own).",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="批注副本（仅 .docx），默认 <文件名>.checked.docx。",
+    help="批注副本（仅 .docx），默认 <文件名>.checked.docx / the commented copy (.docx only).",
 )
-@click.option("--no-annotate", is_flag=True, help="不写批注副本。")
+@click.option("--no-annotate", is_flag=True, help="不写批注副本 / write no annotated copy.")
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help="报告格式：文本或 JSON / report format: text or JSON.",
 )
 @_LANG_OPTION
-@click.option("--force", is_flag=True, help="覆盖已存在的批注副本。")
+@click.option("--force", is_flag=True, help="覆盖已存在的批注副本 / overwrite an existing copy.")
 @click.pass_context
 def report_check(
     ctx: click.Context,
@@ -621,6 +650,9 @@ def report_check(
     REPORT 为 .docx、.txt、.md 或 .pdf（需 pip install 'xlcheck[pdf]'）。核对报告自身的
     合计与分项、占比、比率的分母、得分与满分、等级与得分；加 --workbook 时逐个对照工作簿。
     .docx 另写一份批注副本，在每个问题所在的句子上加批注。
+    REPORT is .docx, .txt, .md or .pdf (pip install 'xlcheck[pdf]'). Checks the report's
+    own totals and parts, shares, the bases of rates, scores and grades; with --workbook each
+    figure against the workbook. A .docx gets a copy commented at each problem's sentence.
     """
     from xlcheck import api
     from xlcheck.narrative import results

@@ -46,6 +46,10 @@ class XlcheckError(Exception):
         ]
         return (" " if lang == "en" else "").join(sentences)
 
+    def reason_for(self, path: Path, lang: str = "zh") -> str:
+        """``render_line`` for a row that already names ``path`` (the file is not named twice)."""
+        return self.render_line(lang)
+
 
 class SpecError(XlcheckError):
     """A template spec is missing, malformed or inconsistent.
@@ -88,6 +92,12 @@ class FileProblemError(XlcheckError):
             hint_en=hint_en,
         )
         self.path = Path(path)
+        self._unnamed = XlcheckError(message, hint=hint, message_en=message_en, hint_en=hint_en)
+
+    def reason_for(self, path: Path, lang: str = "zh") -> str:
+        if Path(path).name == self.path.name:
+            return self._unnamed.render_line(lang)
+        return self.render_line(lang)
 
 
 class WorkbookError(FileProblemError):

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from xlcheck.control_characters import escape_controls, escape_json_controls
 from xlcheck.findings import Finding, MailOrigin, Severity, VerificationResult
+from xlcheck.terminal_columns import pad
 from xlcheck.version import __version__
 
 #: Writes a piece of the report (no newline added).
@@ -88,10 +89,8 @@ def render_block(result: VerificationResult, lang: str = "zh") -> str:
 
 def _finding_line(finding: Finding, lang: str) -> str:
     where = shown(finding.location) if finding.location else "—"
-    return (
-        f"  {_WORDS[lang][finding.severity]:<4} {where:<14} {shown(finding.message_in(lang))}  "
-        f"[{finding.code}]"
-    )
+    severity = pad(_WORDS[lang][finding.severity], 7 if lang == "en" else 4)
+    return f"  {severity} {pad(where, 16)} {shown(finding.message_in(lang))}  [{finding.code}]"
 
 
 def _mail_line(mail: MailOrigin, lang: str) -> str:

@@ -47,11 +47,11 @@ def verify_one(task: Task) -> VerificationResult:
     """Verify one workbook (in a worker process); whatever stops it is an ``unreadable`` result."""
     item, options = task.item, task.options
     if item.problem is not None:
-        return unreadable_result(item, item.problem.render_line(options.lang))
+        return unreadable_result(item, item.problem.reason_for(item.path, options.lang))
     try:
         result = verify_workbook(item.path, options=options)
     except XlcheckError as exc:
-        return unreadable_result(item, exc.render_line(options.lang))
+        return unreadable_result(item, exc.reason_for(item.path, options.lang))
     except Exception as exc:
         # A batch of hundreds must not die on one odd file: an unexpected failure is an xlcheck
         # bug, reported as such on that workbook's row so it can be sent to the maintainers.

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xlcheck.findings import Severity, TemplateIdentity
+from xlcheck.terminal_columns import pad
 from xlcheck.version import __version__
 
 
@@ -155,7 +156,10 @@ def render_text(result: ReportCheckResult, lang: str = "zh") -> str:
             else finding.severity.value
         )
         where = f"第 {finding.paragraph} 段" if zh else f"paragraph {finding.paragraph}"
-        lines.append(f"  {severity:<4} {where}  {finding.message_in(lang)}  [{finding.code}]")
+        lines.append(
+            f"  {pad(severity, 7 if not zh else 4)} {pad(where, 10)} {finding.message_in(lang)}"
+            f"  [{finding.code}]"
+        )
         lines.append(f"         “{_quote(finding.sentence)}”")
     if result.findings:
         lines.append(
