@@ -265,7 +265,9 @@ def test_text_output_aligns_columns_by_terminal_width_with_chinese_sheet_names(
     overrides = {"spend_basic": 999.0, "year": 1800}  # findings on 数据表 and 基本信息
     report = CliRunner().invoke(cli, ["verify", "--no-annotate", str(make_workbook(overrides))])
     lines = [line for line in report.output.splitlines() if line.endswith("]") and "!" in line]
-    assert {line.split("!")[0].split()[-1] for line in lines} >= {"数据表", "基本信息"}, report.output
+    assert {line.split("!")[0].split()[-1] for line in lines} >= {"数据表", "基本信息"}, (
+        report.output
+    )
 
     def message_column(line: str) -> int:
         where_end = line.index(" ", line.index("!"))

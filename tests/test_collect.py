@@ -83,3 +83,12 @@ def test_parquet_without_pyarrow_is_refused_before_any_work(
     with pytest.raises(XlcheckError, match="pyarrow"):
         collect_format(tmp_path / "values.parquet", None)
     assert collect_format(tmp_path / "values.csv", None) == "csv"
+
+
+def test_collect_writes_the_year_as_a_whole_number(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    out = tmp_path / "values.csv"
+    assert run("collect", str(make_workbook()), "-o", str(out)).exit_code == 0
+    years = {line.split(",")[2] for line in out.read_text(encoding="utf-8-sig").splitlines()[1:]}
+    assert years == {"2023"}

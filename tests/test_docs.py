@@ -191,7 +191,9 @@ def _cli_doc() -> str:
     for path in _command_paths():
         result = CliRunner().invoke(cli, [*path, "--help"], prog_name="xlcheck", terminal_width=100)
         assert result.exit_code == 0, result.output
-        parts.append(f"## {' '.join(('xlcheck', *path))}\n\n```text\n{result.output.rstrip()}\n```\n")
+        parts.append(
+            f"## {' '.join(('xlcheck', *path))}\n\n```text\n{result.output.rstrip()}\n```\n"
+        )
     return "\n".join(parts)
 
 
