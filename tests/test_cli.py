@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import SEED_VALUES, FillWorkbook
 from xlcheck import VerifyOptions, verify_workbook
-from xlcheck.cli import ExitCode, cli, exit_code_for
+from xlcheck.cli import cli
+from xlcheck.cli_options import ExitCode, exit_code_for
 from xlcheck.report import to_document
 
 

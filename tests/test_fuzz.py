@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import correct_seed_values, fill_cells, seed_values
 from tests.fuzz_mutations import mutate
 from xlcheck import api, write_template
-from xlcheck.cli import exit_code_for
+from xlcheck.cli_options import exit_code_for
 from xlcheck.errors import XlcheckError
 
 CASES = int(os.environ.get("XLCHECK_FUZZ_CASES", "2000"))

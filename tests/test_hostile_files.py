@@ -21,7 +21,8 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import FillWorkbook
 from tests.test_sources import make_mail, write_eml
-from xlcheck.cli import ExitCode, cli
+from xlcheck.cli import cli
+from xlcheck.cli_options import ExitCode
 from xlcheck.layout import lay_out
 from xlcheck.spec_loading import load_spec
 

@@ -25,7 +25,8 @@ from tests.hostile_inputs import (
     raw_mail,
 )
 from tests.test_sources import make_mail, write_eml
-from xlcheck.cli import ExitCode, cli
+from xlcheck.cli import cli
+from xlcheck.cli_options import ExitCode
 from xlcheck.exchange.file_names import NAME_MAX_BYTES
 from xlcheck.exchange.mail_attachments import (
     MAX_MAIL_BYTES,

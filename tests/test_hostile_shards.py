@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.hostile_inputs import bad_shards
-from xlcheck.cli import ExitCode, cli
+from xlcheck.cli import cli
+from xlcheck.cli_options import ExitCode
 
 SHARDS = bad_shards()
 

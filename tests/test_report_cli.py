@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import EXAMPLES, correct_seed_values, fill_cells
 from xlcheck import api, write_template
-from xlcheck.cli import ExitCode, cli
+from xlcheck.cli import cli
+from xlcheck.cli_options import ExitCode
 from xlcheck.narrative.report_check import ReportCheckOptions
 from xlcheck.narrative.results import to_document
 

@@ -15,7 +15,8 @@ from tests.conftest import EXAMPLES, ROOT
 from tests.test_golden_cases import CASES, _build
 from tests.test_report_cases import _national_workbook
 from xlcheck import api
-from xlcheck.cli import ExitCode, cli
+from xlcheck.cli import cli
+from xlcheck.cli_options import ExitCode
 from xlcheck.errors import SpecError
 from xlcheck.narrative.outline import load_report_template
 from xlcheck.narrative.report_check import ReportCheckOptions

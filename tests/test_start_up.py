@@ -54,6 +54,8 @@ CASES = {
             {
                 "xlcheck",
                 "xlcheck.cli",
+                "xlcheck.cli_options",
+                "xlcheck.cli_report",
                 "xlcheck.control_characters",
                 "xlcheck.errors",
                 "xlcheck.version",

@@ -14,7 +14,8 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import FillWorkbook, seed_values
 from xlcheck import api, verification
-from xlcheck.cli import ExitCode, cli
+from xlcheck.cli import cli
+from xlcheck.cli_options import ExitCode
 from xlcheck.exchange import batch_task
 
 

@@ -1,51 +1,41 @@
-"""The ``xlcheck`` command line: click commands that wrap the API; exit codes live here only."""
+"""The ``xlcheck`` command line: click commands that wrap the API. Errors become messages and
+exit codes here (``XlcheckGroup``); the codes and shared options are in ``cli_options``, the
+``report`` commands in ``cli_report``."""
 
 from __future__ import annotations
 
-import enum
 import gc
 import json
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from xlcheck.cli_options import (
+    JOBS_OPTION,
+    LANG_OPTION,
+    NO_ANNOTATE_OPTION,
+    SOURCES_ARGUMENT,
+    TEXT_OR_JSON_OPTION,
+    ExitCode,
+    exit_code_for,
+    force_option,
+    message_lang,
+    output_option,
+    template_option,
+)
+from xlcheck.cli_report import report
 from xlcheck.control_characters import escape_controls
 from xlcheck.errors import XlcheckError
 from xlcheck.version import __version__
 
 if TYPE_CHECKING:
     from xlcheck.findings import VerificationResult
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0
-    FINDINGS = 1
-    USAGE = 2
-    CANNOT_VERIFY = 3
-
-
-def exit_code_for(statuses: Collection[str], *, failed: bool = False) -> ExitCode:
-    """The exit code of a run, the worst over all its workbooks.
-
-    0  no errors (warnings allowed)
-    1  errors found in at least one workbook
-    2  usage error (a bad option or argument; click exits with it)
-    3  a file could not be read or verified, an output could not be written (``failed``), an
-       output exists and --force was not given, or xlcheck hit an internal error
-    130, 143  stopped by Ctrl-C or SIGTERM (128 + the signal, as shells report it)
-    """
-    if failed or "unreadable" in statuses:
-        return ExitCode.CANNOT_VERIFY
-    if "errors" in statuses:
-        return ExitCode.FINDINGS
-    return ExitCode.OK
-
 
 #: Exit codes of a run stopped from outside: 128 + the signal, as Unix shells report it.
 INTERRUPTED = 128 + signal.SIGINT
@@ -70,7 +60,7 @@ def _debugging(ctx: click.Context) -> bool:
 
 def _internal_error(ctx: click.Context, exc: Exception) -> CannotVerify:
     """A bug: its type and message in one line (the traceback only when debugging), exit 3."""
-    lang = _lang(ctx)
+    lang = message_lang(ctx)
     if _debugging(ctx):
         traceback.print_exception(exc, file=sys.stderr)
     detail = escape_controls(f"{type(exc).__name__}: {exc}")
@@ -92,7 +82,7 @@ class XlcheckGroup(click.Group):
         try:
             return super().invoke(ctx)
         except XlcheckError as exc:
-            raise CannotVerify(escape_controls(exc.render(_lang(ctx)), keep="\n")) from exc
+            raise CannotVerify(escape_controls(exc.render(message_lang(ctx)), keep="\n")) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:  # Ctrl-C: the workers have stopped; exit as Unix shells expect
@@ -106,28 +96,6 @@ class XlcheckGroup(click.Group):
             raise _internal_error(ctx, exc) from exc
 
 
-def _lang(ctx: click.Context) -> str:
-    lang = (ctx.obj or {}).get("lang")
-    return str(lang) if lang else "zh"
-
-
-def _set_lang(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
-    """``--lang`` given to a command (or the group) applies to everything it says, errors too."""
-    if value:
-        ctx.ensure_object(dict)["lang"] = value
-
-
-_LANG_OPTION = click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default=None,
-    expose_value=False,
-    is_eager=True,
-    callback=_set_lang,
-    help="提示语言 / language of messages.",
-)
-
-
 EPILOG = """\b
 退出码 / exit codes:
   0  没有错误（可以有警告） / no errors (warnings allowed)
@@ -136,15 +104,6 @@ EPILOG = """\b
   3  文件无法读取或校验，或输出文件已存在（未加 --force）
      a file could not be read or verified, or an output exists (no --force)
 """
-
-
-_JOBS_OPTION = click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="并行进程数，默认等于本进程可用的 CPU 核数 / worker processes (default: the cores this process may use).",
-)
 
 
 def _echo_unreadable(results: Sequence[VerificationResult]) -> None:
@@ -179,21 +138,11 @@ def cli(ctx: click.Context, lang: str, debug: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "-t",
-    "--template",
+@template_option(
+    "内置模板 ID 或规格文件（.yaml）路径 / built-in template id or spec file.",
     default="zhanjiang-overall",
-    show_default=True,
-    metavar="ID|SPEC",
-    help="内置模板 ID 或规格文件（.yaml）路径 / built-in template id or spec file.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="输出文件，默认 <模板ID>.xlsx / output file (default <template id>.xlsx).",
-)
+@output_option("输出文件，默认 <模板ID>.xlsx / output file (default <template id>.xlsx).")
 @click.option("--year", type=click.IntRange(2000, 2100), help="评价年度 / the year evaluated.")
 @click.option("--unit", help="评价单位名称 / the unit evaluated.")
 @click.option(
@@ -202,10 +151,8 @@ def cli(ctx: click.Context, lang: str, debug: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="预填数据：JSON 对象 {字段键: 值}，见 xlcheck fields / prefill: a JSON object {field key: value}.",
 )
-@click.option(
-    "--force", is_flag=True, help="覆盖已存在的输出文件 / overwrite an existing output file."
-)
-@_LANG_OPTION
+@force_option()
+@LANG_OPTION
 def template(
     template: str,
     output: Path | None,
@@ -228,23 +175,12 @@ def template(
 
 
 @cli.command()
-@click.option(
-    "-t",
-    "--template",
+@template_option(
+    "内置模板 ID 或规格文件（.yaml）路径 / built-in template id or spec file.",
     default="zhanjiang-overall",
-    show_default=True,
-    metavar="ID|SPEC",
-    help="内置模板 ID 或规格文件（.yaml）路径 / built-in template id or spec file.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="报告格式：文本或 JSON / report format: text or JSON.",
-)
-@_LANG_OPTION
+@TEXT_OR_JSON_OPTION
+@LANG_OPTION
 def fields(template: str, output_format: str) -> None:
     """列出模板的所有单元格 / list every input and derived cell."""
     from xlcheck import api
@@ -273,20 +209,12 @@ def fields(template: str, output_format: str) -> None:
 
 
 @cli.command()
-@click.argument("sources", nargs=-1, required=True, metavar="FILES|FOLDERS|GLOBS|MAILS...")
-@click.option(
-    "-t",
-    "--template",
-    default=None,
-    metavar="ID|SPEC",
-    help="按此模板校验；默认读取工作簿自带的模板标识 / verify against this template (default: the one the workbook names).",
+@SOURCES_ARGUMENT
+@template_option(
+    "按此模板校验；默认读取工作簿自带的模板标识 / verify against this template (default: the one the workbook names)."
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="批注副本的路径（仅限单个工作簿），默认 <文件名>.checked.xlsx / the annotated copy (one workbook only).",
+@output_option(
+    "批注副本的路径（仅限单个工作簿），默认 <文件名>.checked.xlsx / the annotated copy (one workbook only)."
 )
 @click.option(
     "--out-dir",
@@ -294,22 +222,13 @@ def fields(template: str, output_format: str) -> None:
     default=None,
     help="批注副本与邮件附件存放的文件夹；同名文件自动编号，不会互相覆盖 / folder for copies and attachments, never overwritten.",
 )
-@_JOBS_OPTION
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="报告格式：文本或 JSON / report format: text or JSON.",
+@JOBS_OPTION
+@TEXT_OR_JSON_OPTION
+@LANG_OPTION
+@force_option(
+    "覆盖已存在的批注副本和汇总表（--out-dir 里从不覆盖）/ overwrite existing copies and summary (never in --out-dir)."
 )
-@_LANG_OPTION
-@click.option(
-    "--force",
-    is_flag=True,
-    help="覆盖已存在的批注副本和汇总表（--out-dir 里从不覆盖）/ overwrite existing copies and summary (never in --out-dir).",
-)
-@click.option("--no-annotate", is_flag=True, help="不写批注副本 / write no annotated copy.")
+@NO_ANNOTATE_OPTION
 @click.option(
     "--summary",
     "summary_path",
@@ -362,7 +281,7 @@ def verify(
     from xlcheck.exchange.batch_run import SideOutputs
     from xlcheck.exchange.progress import ProgressBar
 
-    lang = _lang(ctx)
+    lang = message_lang(ctx)
     if output is not None and (len(sources) > 1 or out_dir is not None):
         raise click.UsageError(
             "-o 只能用于单个文件，多个文件请用 --out-dir / -o takes a single input file; use --out-dir"
@@ -399,13 +318,10 @@ def verify(
 
 
 @cli.command()
-@click.argument("sources", nargs=-1, required=True, metavar="FILES|FOLDERS|GLOBS|MAILS...")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+@SOURCES_ARGUMENT
+@output_option(
+    "输出表：.csv、.xlsx 或 .parquet（需 pyarrow）/ the table: .csv, .xlsx or .parquet (needs pyarrow).",
     required=True,
-    help="输出表：.csv、.xlsx 或 .parquet（需 pyarrow）/ the table: .csv, .xlsx or .parquet (needs pyarrow).",
 )
 @click.option(
     "--format",
@@ -414,18 +330,12 @@ def verify(
     default=None,
     help="输出格式，默认按扩展名 / output format (default: by extension).",
 )
-@click.option(
-    "-t",
-    "--template",
-    default=None,
-    metavar="ID|SPEC",
-    help="按此模板读取；默认读取工作簿自带的模板标识 / read with this template (default: the one the workbook names).",
+@template_option(
+    "按此模板读取；默认读取工作簿自带的模板标识 / read with this template (default: the one the workbook names)."
 )
-@_JOBS_OPTION
-@_LANG_OPTION
-@click.option(
-    "--force", is_flag=True, help="覆盖已存在的输出文件 / overwrite an existing output file."
-)
+@JOBS_OPTION
+@LANG_OPTION
+@force_option()
 @click.pass_context
 def collect(
     ctx: click.Context,
@@ -445,7 +355,7 @@ def collect(
     from xlcheck import api
     from xlcheck.exchange.progress import ProgressBar
 
-    lang = _lang(ctx)
+    lang = message_lang(ctx)
     results = api.collect_values(
         sources,
         output,
@@ -469,12 +379,9 @@ def summary() -> None:
 
 @summary.command("merge")
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+@output_option(
+    "合并后的汇总表（.xlsx、.csv 或 .json）/ the merged summary (.xlsx, .csv or .json).",
     required=True,
-    help="合并后的汇总表（.xlsx、.csv 或 .json）/ the merged summary (.xlsx, .csv or .json).",
 )
 @click.option(
     "--format",
@@ -483,10 +390,8 @@ def summary() -> None:
     default=None,
     help="输出格式，默认按扩展名 / output format (default: by extension).",
 )
-@_LANG_OPTION
-@click.option(
-    "--force", is_flag=True, help="覆盖已存在的输出文件 / overwrite an existing output file."
-)
+@LANG_OPTION
+@force_option()
 @click.pass_context
 def summary_merge(
     ctx: click.Context,
@@ -504,180 +409,12 @@ def summary_merge(
     from xlcheck import api
 
     merged = api.merge_summaries(
-        list(shards), output, output_format=output_format, lang=_lang(ctx), force=force
+        list(shards), output, output_format=output_format, lang=message_lang(ctx), force=force
     )
     click.echo(escape_controls(str(merged)))
 
 
-@cli.group()
-def report() -> None:
-    """自评报告：从工作簿起草、核对报告里的数字 / draft the 自评报告, check a report's figures."""
-
-
-@report.command("draft")
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="草稿 .docx 的路径，默认 <文件名>-自评报告.docx / the draft .docx.",
-)
-@click.option(
-    "-t",
-    "--template",
-    default=None,
-    metavar="ID|SPEC",
-    help="按此模板读取工作簿 / read the workbook with this template.",
-)
-@click.option(
-    "--outline",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="报告模板（.yaml），默认用工作簿模板自带的 / report template (default: the workbook template's own).",
-)
-@click.option(
-    "--allow-errors",
-    is_flag=True,
-    help="工作簿有错误时也起草（默认拒绝并列出错误）/ draft even when the workbook has errors.",
-)
-@_LANG_OPTION
-@click.option(
-    "--force", is_flag=True, help="覆盖已存在的输出文件 / overwrite an existing output file."
-)
-@click.pass_context
-def report_draft(
-    ctx: click.Context,
-    workbook: Path,
-    output: Path | None,
-    template: str | None,
-    outline: Path | None,
-    allow_errors: bool,
-    force: bool,
-) -> NoReturn:
-    """按校验过的工作簿起草自评报告（.docx）/ draft the report from a verified workbook.
-
-    \b
-    每个数字都取自校验（重新计算）后的工作簿；只有单位能写的内容以黄底【……】标出。
-    Every figure comes from the verified workbook; what only the unit can write is a
-    highlighted 【……】 placeholder. A workbook with errors is refused unless --allow-errors.
-    """
-    from xlcheck import api
-    from xlcheck import report as verify_report
-
-    lang = _lang(ctx)
-    out = output or workbook.with_name(f"{workbook.stem}-自评报告.docx")
-    result = api.draft_report(
-        workbook, out, template=template, outline=outline, allow_errors=allow_errors, force=force
-    )
-    errors = result.verification.errors
-    if result.refused:
-        click.echo(verify_report.render_text([result.verification], lang))
-        click.echo(
-            f"未起草：工作簿有 {errors} 个错误；请改正后重试，或加 --allow-errors 照样起草。"
-            if lang == "zh"
-            else f"Not drafted: the workbook has {errors} errors; fix them, or add --allow-errors.",
-            err=True,
-        )
-        ctx.exit(ExitCode.FINDINGS)
-    if errors:
-        click.echo(
-            f"注意：工作簿有 {errors} 个错误（xlcheck verify 查看），草稿里相应的数字也会有错。"
-            if lang == "zh"
-            else f"Note: the workbook has {errors} errors (see xlcheck verify); the draft repeats them.",
-            err=True,
-        )
-    click.echo(escape_controls(str(result.written)))
-    ctx.exit(ExitCode.OK)
-
-
-@report.command("check")
-@click.argument(
-    "report_path", metavar="REPORT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-@click.option(
-    "--workbook",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="与这份填好的工作簿逐个核对数字 / check each figure against this workbook.",
-)
-@click.option(
-    "-t",
-    "--template",
-    default=None,
-    metavar="ID|SPEC",
-    help="没有 --workbook 时按此模板认数字，默认 zhanjiang-overall / template for figures without --workbook.",
-)
-@click.option(
-    "--outline",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="报告模板（.yaml），默认用工作簿模板自带的 / report template (default: the workbook template's own).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="批注副本（仅 .docx），默认 <文件名>.checked.docx / the commented copy (.docx only).",
-)
-@click.option("--no-annotate", is_flag=True, help="不写批注副本 / write no annotated copy.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="报告格式：文本或 JSON / report format: text or JSON.",
-)
-@_LANG_OPTION
-@click.option("--force", is_flag=True, help="覆盖已存在的批注副本 / overwrite an existing copy.")
-@click.pass_context
-def report_check(
-    ctx: click.Context,
-    report_path: Path,
-    workbook: Path | None,
-    template: str | None,
-    outline: Path | None,
-    output: Path | None,
-    no_annotate: bool,
-    output_format: str,
-    force: bool,
-) -> NoReturn:
-    """核对自评报告里的数字 / check the figures of a written report.
-
-    \b
-    REPORT 为 .docx、.txt、.md 或 .pdf（需 pip install 'xlcheck[pdf]'）。核对报告自身的
-    合计与分项、占比、比率的分母、得分与满分、等级与得分；加 --workbook 时逐个对照工作簿。
-    .docx 另写一份批注副本，在每个问题所在的句子上加批注。
-    REPORT is .docx, .txt, .md or .pdf (pip install 'xlcheck[pdf]'). Checks the report's
-    own totals and parts, shares, the bases of rates, scores and grades; with --workbook each
-    figure against the workbook. A .docx gets a copy commented at each problem's sentence.
-    """
-    from xlcheck import api
-    from xlcheck.narrative import results
-    from xlcheck.narrative.report_check import ReportCheckOptions
-
-    lang = _lang(ctx)
-    if output is not None and report_path.suffix.lower() != ".docx":
-        raise click.UsageError(
-            "-o 只用于 .docx 报告的批注副本 / -o names the annotated copy of a .docx report"
-        )
-    options = ReportCheckOptions(
-        workbook=workbook,
-        template=template,
-        outline=outline,
-        output=output,
-        annotate=not no_annotate,
-        force=force,
-        lang=lang,
-    )
-    result = api.check_report(report_path, options=options)
-    if output_format == "json":
-        click.echo(results.render_json([result], lang))
-    else:
-        click.echo(results.render_text(result, lang))
-    ctx.exit(exit_code_for([result.status]))
+cli.add_command(report)
 
 
 def main() -> None:
