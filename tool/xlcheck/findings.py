@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,8 +140,56 @@ class MailOrigin:
         }
 
 
+class CheckedFile:
+    """What a checked file's result shows the same way for a workbook (``VerificationResult``) and
+    a report (``narrative.results.ReportCheckResult``): counts, status, the JSON head."""
+
+    path: Path
+    template: TemplateIdentity | None
+    #: Workbook findings, or a report's (``ReportFinding``): each has a ``severity``.
+    findings: Sequence[Any]
+    annotated: Path | None
+
+    @property
+    def unreadable(self) -> bool:
+        return False
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def status(self) -> str:
+        if self.unreadable:
+            return "unreadable"
+        if self.errors:
+            return "errors"
+        return "warnings" if self.warnings else "ok"
+
+    def head_dict(self, application: str | None, reason: str | None) -> dict[str, Any]:
+        """The JSON fields every result starts with, findings not included."""
+        return {
+            "path": str(self.path),
+            "template": (
+                {"id": self.template.id, "version": self.template.version}
+                if self.template
+                else None
+            ),
+            "status": self.status,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "annotated": str(self.annotated) if self.annotated else None,
+            "application": application,
+            "reason": reason,
+        }
+
+
 @dataclass(frozen=True)
-class VerificationResult:
+class VerificationResult(CheckedFile):
     """Everything ``verify`` learned about one workbook."""
 
     path: Path
@@ -162,37 +211,12 @@ class VerificationResult:
     locations: dict[str, CellRef] = field(default_factory=dict, repr=False, compare=False)
 
     @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
-
-    @property
-    def status(self) -> str:
-        if self.unreadable_reason is not None:
-            return "unreadable"
-        if self.errors:
-            return "errors"
-        return "warnings" if self.warnings else "ok"
+    def unreadable(self) -> bool:
+        return self.unreadable_reason is not None
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "path": str(self.path),
-            "template": (
-                {"id": self.template.id, "version": self.template.version}
-                if self.template
-                else None
-            ),
-            "status": self.status,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "annotated": str(self.annotated) if self.annotated else None,
-            "application": self.application,
-            "reason": self.unreadable_reason,
-            "findings": [f.to_dict(lang) for f in self.findings],
-        }
+        data = self.head_dict(self.application, self.unreadable_reason)
+        data["findings"] = [f.to_dict(lang) for f in self.findings]
         if self.mail is not None:
             data["mail"] = self.mail.to_dict()
         return data

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlcheck.findings import Severity, TemplateIdentity
+from xlcheck.findings import CheckedFile, Severity, TemplateIdentity
 from xlcheck.terminal_columns import pad
 from xlcheck.version import __version__
 
@@ -63,7 +63,7 @@ class ReportFinding:
 
 
 @dataclass(frozen=True)
-class ReportCheckResult:
+class ReportCheckResult(CheckedFile):
     """Everything ``report check`` learned about one report."""
 
     path: Path
@@ -78,34 +78,9 @@ class ReportCheckResult:
     figures_named: int = 0
     figures_read: int = 0
 
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
-
-    @property
-    def status(self) -> str:
-        if self.errors:
-            return "errors"
-        return "warnings" if self.warnings else "ok"
-
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         return {
-            "path": str(self.path),
-            "template": (
-                {"id": self.template.id, "version": self.template.version}
-                if self.template
-                else None
-            ),
-            "status": self.status,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "annotated": str(self.annotated) if self.annotated else None,
-            "application": None,
-            "reason": None,
+            **self.head_dict(None, None),
             "workbook": (
                 {
                     "path": str(self.workbook),
