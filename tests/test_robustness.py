@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -14,6 +19,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import xlcheck
 from tests.conftest import FillWorkbook
 from tests.package_builders import (
     add_far_cell,
@@ -432,3 +438,61 @@ def test_annotator_results_sheet_never_holds_a_formula(make_workbook: FillWorkbo
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
     assert any("cmd|" in t for t in texts)
+
+
+def _read_only_run(
+    folder: Path, cwd: Path, tmp: Path, workbook: str
+) -> subprocess.CompletedProcess[str]:
+    """``xlcheck verify`` on ``folder/workbook`` with ``folder`` mounted read-only for the run: a
+    read-only file system stops root too (chmod does not), so CI, which runs as root, takes the
+    same path a user's read-only share does."""
+    script = (
+        f"mount --bind {shlex.quote(str(folder))} {shlex.quote(str(folder))} && "
+        f"mount -o remount,bind,ro {shlex.quote(str(folder))} && "
+        f"cd {shlex.quote(str(cwd))} && "
+        f"{shlex.quote(sys.executable)} -m xlcheck verify {shlex.quote(str(folder / workbook))}"
+    )
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "TMPDIR": str(tmp),
+            "PYTHONPATH": str(Path(xlcheck.__file__).parents[1]),
+        },
+        check=False,
+    )
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="mounting a folder read-only needs root and unshare",
+)
+@pytest.mark.parametrize("cwd_is_the_folder", [False, True], ids=["cwd", "private-folder"])
+def test_robustness_read_only_folder_under_root(
+    make_workbook: FillWorkbook, tmp_path: Path, cwd_is_the_folder: bool
+) -> None:
+    share = tmp_path / "share"  # mounted read-only; the working and temporary folders are not
+    share.mkdir()
+    path = make_workbook().rename(share / "filled.xlsx")
+    before = sha256(path)
+    cwd = path.parent if cwd_is_the_folder else tmp_path / "cwd"
+    cwd.mkdir(exist_ok=True)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+
+    run = _read_only_run(path.parent, cwd, temp, path.name)
+
+    if "mount" in run.stderr and run.returncode not in (0, 1):
+        pytest.skip(f"this machine does not let root mount: {run.stderr.strip()}")
+    assert run.returncode == 0, run.stdout + run.stderr  # the workbook is correct
+    expected = (temp / "xlcheck-0" if cwd_is_the_folder else cwd) / path.with_suffix("").name
+    copy = expected.with_name(expected.name + ".checked.xlsx")
+    assert copy.is_file(), run.stdout
+    assert str(copy) in run.stdout or copy.name in run.stdout
+    if cwd_is_the_folder:
+        assert stat.S_IMODE(copy.parent.stat().st_mode) == 0o700
+    assert sha256(path) == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
