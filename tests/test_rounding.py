@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import FillWorkbook, correct_seed_values
+from xlcheck import VerifyOptions, verify_workbook
+from xlcheck.findings import Severity, VerificationResult
 from xlcheck.rounding import (
     Agreement,
     Interval,
@@ -80,3 +83,39 @@ def test_interval_sum_and_difference() -> None:
 @pytest.mark.parametrize(("text", "decimals"), [("1,133.49", 2), ("101", 0), ("0.3", 1)])
 def test_decimals_written(text: str, decimals: int) -> None:
     assert decimals_written(text) == decimals
+
+
+# A typed total in a workbook: the same interval reasoning as in a report.
+
+
+def _codes_at(result: VerificationResult, key: str) -> set[str]:
+    return {f.code for f in result.findings if f.field == key}
+
+
+def test_a_total_typed_from_its_parts_as_shown_is_a_rounding_warning(
+    make_workbook: FillWorkbook,
+) -> None:
+    """The cells hold 708.634, 65.454 and 44.704 (shown 708.63, 65.45, 44.70); the unit typed
+    818.78, their shown sum, where the cells add up to 818.792 (shown 818.79)."""
+    values = correct_seed_values()
+    values.update(spend_wages=708.634, spend_household=65.454, spend_goods=44.704)
+    values["spend_basic"] = 818.78  # over the formula
+
+    result = verify_workbook(make_workbook(values), options=VerifyOptions(annotate=False))
+
+    assert _codes_at(result, "spend_basic") == {"formula-replaced", "total-of-shown-parts"}
+    finding = next(f for f in result.findings if f.code == "total-of-shown-parts")
+    assert finding.severity is Severity.WARNING and finding.actual == 818.78
+
+
+@pytest.mark.parametrize("typed", [818.79, 818.77])
+def test_a_total_off_by_a_cent_over_parts_that_hold_what_they_show_is_an_error(
+    make_workbook: FillWorkbook, typed: float
+) -> None:
+    values = correct_seed_values()  # 708.63 + 65.45 + 44.70 = 818.78 exactly
+    values["spend_basic"] = typed
+
+    result = verify_workbook(make_workbook(values), options=VerifyOptions(annotate=False))
+
+    assert "derived-mismatch" in _codes_at(result, "spend_basic")
+    assert "total-of-shown-parts" not in _codes_at(result, "spend_basic")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from xlcheck.cell_values import is_blank, values_match
+from xlcheck.cell_values import excel_round, is_blank, values_match
 from xlcheck.findings import Finding, Severity
 from xlcheck.formula_text import normalise_formula
 from xlcheck.formulas import template_formulas
@@ -13,6 +13,7 @@ from xlcheck.layout import PlacedField
 from xlcheck.layout.self_check import SELF_CHECK_ROLE
 from xlcheck.layout.table import TableLayout
 from xlcheck.recompute import canonical_grade
+from xlcheck.rounding import Agreement, total_agreement
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -114,6 +115,17 @@ FORMULA_NOT_COPIED = rule(
     "Row {row} was inserted and '{column}' has no formula (it should be {expected_text}); copy the column's "
     "formula down from the row above (drag the fill handle)",
 )
+TOTAL_OF_SHOWN_PARTS = rule(
+    "total-of-shown-parts",
+    W,
+    "合计按显示值相加（舍位差）",
+    "Total of the parts as shown (rounding)",
+    "手工填写的合计等于各项按显示精度舍入后之和，而各项单元格里的数有更多小数，按实际数值合计略有不同："
+    "这是舍位差，不是算错。每个显示的数代表一个区间（1,133.49 即 1,133.485 到 1,133.495），合计落在各项区间之和内即为舍位。",
+    "“{label}”填的 {actual_text} 是各项显示值之和；按各项单元格里的数合计为 {expected_text}（舍位差）；请恢复公式 {formula}",
+    "'{label}' holds {actual_text}, the sum of its parts as shown; the parts' own values add up to "
+    "{expected_text} (a rounding difference); restore the formula {formula}",
+)
 RATIO_BASE_MISSING = rule(
     "ratio-base-missing",
     W,
@@ -167,6 +179,17 @@ def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator
         "expected_text": context.show(placed.key, expected),
         "actual_text": context.show(placed.key, actual),
     }
+    if _within_shown_parts(context, placed, actual):
+        formula = template_formulas(context.layout).get(placed.key, "")
+        yield make_finding(
+            TOTAL_OF_SHOWN_PARTS,
+            placed,
+            expected=expected,
+            actual=actual,
+            formula=formula,
+            **params,
+        )
+        return
     if derive.verb == "ratio" and isinstance(actual, float) and len(derive.field_keys()) == 2:
         numerator_key, denominator_key = derive.field_keys()
         for base in derive.alt_bases:
@@ -188,6 +211,32 @@ def _compare(context: RuleContext, placed: PlacedField, actual: Any) -> Iterator
                 )
                 return
     yield make_finding(DERIVED_MISMATCH, placed, expected=expected, actual=actual, **params)
+
+
+def _within_shown_parts(context: RuleContext, placed: PlacedField, actual: Any) -> bool:
+    """Whether a typed total agrees with its parts as they are shown, only rounded differently.
+
+    Each part shown with d decimals stands for an interval of half a unit of its last place
+    either side (``rounding``); a total typed from the shown parts (1.00 + 2.00 = 3.00 where the
+    cells hold 1.004 and 2.004) falls inside their sum. Only parts holding more decimals than
+    they show were rounded: over parts that hold what they show, a total off by a cent is wrong.
+    """
+    derive = placed.spec.derive
+    own = placed.spec.decimals
+    if derive is None or derive.verb != "sum" or own is None or not isinstance(actual, int | float):
+        return False
+    parts: list[tuple[float, int]] = []
+    rounded = False
+    for key in derive.field_keys():
+        part, decimals = context.values.get(key), context.layout.by_key[key].spec.decimals
+        if part is None or part == "":
+            continue
+        if not isinstance(part, int | float) or decimals is None:
+            return False
+        shown = excel_round(part, decimals)
+        rounded = rounded or not values_match(shown, part, None)
+        parts.append((shown, decimals))
+    return rounded and total_agreement(actual, own, parts) is not Agreement.MISMATCH
 
 
 def _check_shown(context: RuleContext, placed: PlacedField, shown: Any) -> Iterator[Finding]:
