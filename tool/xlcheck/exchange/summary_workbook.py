@@ -63,7 +63,7 @@ _REVIEW_COLUMNS = (
     _Column("execution_rate_reported", 11),
     _Column("total_score", 7),
     _Column("grade", 6),
-    _Column("annotated", 20, wraps=True),
+    _Column("annotated", 22, wraps=True),
 )
 #: Where each workbook came from and what else is known of it, for whoever traces a file; the
 #: unit and year again so each row can be read on its own. Long text wraps, so the sheet prints
@@ -146,6 +146,12 @@ def _header_text(text: str, width: float) -> str:
     return text.replace("（", "\n（", 1) if "（" in text else text.replace(" (", "\n(", 1)
 
 
+class _StandIn(str):
+    """Text shown where a row has no unit name: the file's name, set apart from unit names."""
+
+    __slots__ = ()
+
+
 class _Writer:
     """Writes the sheets of one summary workbook, with the formats they share."""
 
@@ -156,6 +162,10 @@ class _Writer:
             {"bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "top", "bottom": 1}
         )
         self.plain = book.add_format(top)
+        self.left = book.add_format({**top, "align": "left"})
+        self.stand_in = book.add_format(
+            {**top, "italic": True, "font_color": "#595959", "text_wrap": True}
+        )
         self.wrap = book.add_format({**top, "text_wrap": True})
         self.money = book.add_format({**top, "num_format": "#,##0.00"})
         self.percent = book.add_format({**top, "num_format": "0.00%"})
@@ -197,6 +207,11 @@ class _Writer:
         self, sheet: Any, row_number: int, columns: Sequence[_Column], row: dict[str, Any]
     ) -> None:
         values = [row.get(c.key) for c in columns]
+        if columns[0].key == "unit" and values[0] in (None, "") and row.get("file"):
+            # Without it an unreadable file's row would name nothing on the sheet a reviewer
+            # reads first (its file is on 文件与来源).
+            name = Path(str(row["file"])).name
+            values[0] = _StandIn(f"（{name}）" if self.lang == "zh" else f"({name})")
         sheet.set_row(
             row_number,
             _row_height(
@@ -214,7 +229,9 @@ class _Writer:
         self, sheet: Any, row_number: int, number: int, column: _Column, value: Any
     ) -> None:
         key = column.key
-        if key == "status":
+        if isinstance(value, _StandIn):
+            sheet.write_string(row_number, number, value, self.stand_in)
+        elif key == "status":
             words = STATUS_WORDS[self.lang]
             fill = self.fills.get(str(value), self.plain)
             sheet.write_string(row_number, number, words.get(str(value), str(value)), fill)
@@ -231,7 +248,9 @@ class _Writer:
         elif _is_number(value) and key == "execution_rate_reported":
             sheet.write_number(row_number, number, value, self.reported)
         elif _is_number(value):
-            sheet.write_number(row_number, number, value, self.plain)
+            # 应为 and 实际 hold numbers and text alike: all on the left, under their header.
+            left = key in ("expected", "actual")
+            sheet.write_number(row_number, number, value, self.left if left else self.plain)
         else:
             text = self._shown(key, value)
             sheet.write_string(row_number, number, text, self.wrap if column.wraps else self.plain)
