@@ -174,6 +174,7 @@ def test_summary_of_five_workbooks_prints_on_five_pages_legibly(
         for part in header.replace("（", "\n（").split("\n"):
             assert part in first, (header, pages[0][:600])
     assert "≠85.00%" in first  # the unit's own rate, marked, beside the recomputed one
+    assert "（broken.xlsx）" in first  # an unreadable file's row names the file
     # The longest message, wrapped within its cell: all of it printed, in order.
     message = next(f["message"] for f in summary.findings if f["code"] == "ratio-wrong-base")
     words = _findings_page_words(pdf)
