@@ -80,7 +80,7 @@ def test_duplicates_name_the_newer_mail(make_workbook: FillWorkbook, tmp_path: P
     assert "此份最新" in by_name["b.xlsx"]["duplicate"]
 
 
-def test_cli_summary_workbook_has_three_sheets_filter_freeze_links_and_totals(
+def test_cli_summary_workbook_has_four_sheets_filter_freeze_links_and_totals(
     make_workbook: FillWorkbook, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
@@ -93,29 +93,32 @@ def test_cli_summary_workbook_has_three_sheets_filter_freeze_links_and_totals(
 
     assert result.exit_code == 3, _explain(result)
     book = openpyxl.load_workbook(summary_path)
-    assert book.sheetnames == ["汇总表", "问题清单", "分布图"]
+    assert book.sheetnames == ["汇总表", "问题清单", "分布图", "文件与来源"]
     rows = book["汇总表"]
     assert rows.freeze_panes == "B2"
     assert rows.auto_filter.ref is not None and rows.auto_filter.ref.startswith("A1:")
     headers = [c.value for c in rows[1]]
-    assert {
-        "单位",
-        "年度",
-        "预算执行率（重算）",
-        "总分",
-        "等级",
-        "批注副本",
-        "最后保存的软件",
-    } <= set(headers)
+    assert headers[:3] == ["单位", "年度", "状态"]
+    assert {"预算执行率\n（重算）", "总分", "等级", "批注副本"} <= set(headers)
+    assert "最后保存的软件" not in headers  # technical columns on their own sheet
     assert rows.cell(2, headers.index("状态") + 1).value == "无法校验"
     link = rows.cell(3, headers.index("批注副本") + 1)
     # Relative, so the folder can move; xlsxwriter writes Excel's own backslash form.
     assert link.hyperlink is not None
     assert str(link.hyperlink.target).replace("\\", "/") == "out/wrong.checked.xlsx"
     assert str(rows.cell(6, 1).value).startswith("合计")
-    assert str(rows.cell(6, headers.index("预算数（万元）") + 1).value).startswith("=SUBTOTAL(109,")
+    assert str(rows.cell(6, headers.index("预算数\n（万元）") + 1).value).startswith(
+        "=SUBTOTAL(109,"
+    )
     findings = book["问题清单"]
-    assert findings.max_row > 1 and findings.cell(2, 1).value == str(tmp_path / "wrong.xlsx")
+    finding_headers = [c.value for c in findings[1]]
+    assert findings.max_row > 1
+    assert findings.cell(2, finding_headers.index("文件") + 1).value == str(tmp_path / "wrong.xlsx")
+    sources_sheet = book["文件与来源"]
+    source_headers = [c.value for c in sources_sheet[1]]
+    assert source_headers[:2] == ["单位", "年度"] and "最后保存的软件" in source_headers
+    # The same workbooks in the same order on both sheets.
+    assert [c.value for c in sources_sheet["A"]][1:5] == [c.value for c in rows["A"]][1:5]
     with zipfile.ZipFile(summary_path) as package:
         assert len([n for n in package.namelist() if n.startswith("xl/charts/chart")]) == 2
 

@@ -197,8 +197,11 @@ class VerificationResult(CheckedFile):
     findings: tuple[Finding, ...] = ()
     annotated: Path | None = None
     application: str | None = None
-    #: Key figures recomputed from the inputs (field key → value), for summaries.
+    #: Key figures recomputed from the inputs (role → value), for summaries.
     values: dict[str, Any] = field(default_factory=dict)
+    #: The field playing each of the spec's roles in this workbook (role → field key), so a
+    #: summary can tell which findings concern a key figure.
+    role_fields: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     #: Set when the file could not be verified at all; findings are then empty.
     unreadable_reason: str | None = None
     #: The mail the workbook was extracted from, when it came from an .eml or mbox file.

@@ -207,12 +207,14 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
         spec_of = by_key[key].spec
         return json_value(values.get(key), spec_of.value_type, spec_of.decimals)
 
+    role_fields = {role: key for role, _ in spec.roles if (key := layout.role(role))}
     return VerificationResult(
         path=filled.path,
         template=TemplateIdentity(spec.id, spec.version, spec.spec_hash, spec.title),
         findings=findings,
         application=filled.application,
-        values={role: shown_in_json(key) for role, _ in spec.roles if (key := layout.role(role))},
+        values={role: shown_in_json(key) for role, key in role_fields.items()},
+        role_fields=role_fields,
         # The 自查 sheet's results are not data: they stay out of the values a summary collects.
         all_values={placed.key: shown_in_json(placed.key) for placed in data_fields},
         locations={placed.key: placed.location for placed in data_fields},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import tempfile
 import weakref
@@ -39,6 +40,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "duplicate": ("重复提交", "Duplicate"),
     "reason": ("无法校验的原因", "Why it could not be verified"),
     "annotated": ("批注副本", "Annotated copy"),
+    # Last, so CSV readers that count columns still find the others where they were.
+    "execution_rate_reported": ("单位填报（≠ 重算）", "As reported (≠ recomputed)"),
 }
 FINDING_COLUMNS: dict[str, tuple[str, str]] = {
     "file": ("文件", "File"),
@@ -59,7 +62,18 @@ STATUS_WORDS = {
 }
 #: Columns holding numbers (whole numbers for the first three).
 INTEGER_COLUMNS = ("year", "errors", "warnings")
-NUMBER_COLUMNS = (*INTEGER_COLUMNS, "budget", "income", "spending", "execution_rate", "total_score")
+NUMBER_COLUMNS = (
+    *INTEGER_COLUMNS,
+    "budget",
+    "income",
+    "spending",
+    "execution_rate",
+    "execution_rate_reported",
+    "total_score",
+)
+#: Rule codes saying that a derived cell shows another figure than its inputs give, with that
+#: figure as the finding's ``actual``: the unit's own result, where the summary recomputes one.
+DIFFERING_FIGURE_CODES = frozenset({"derived-mismatch", "ratio-wrong-base", "shown-value-wrong"})
 #: Problems first: a reviewer works down the list from the top.
 _STATUS_ORDER = {"unreadable": 0, "errors": 1, "warnings": 2, "ok": 3}
 #: Findings kept in memory before the spool moves to a temporary file.
@@ -122,6 +136,25 @@ def _received(result: VerificationResult) -> str | None:
     return moment.astimezone().isoformat(timespec="seconds")
 
 
+def reported_figure(result: VerificationResult, role: str) -> Any:
+    """The number the workbook itself shows for ``role`` when it differs from the recomputed
+    one (a finding on the role's field says so), else None."""
+    key = result.role_fields.get(role)
+    if key is None:
+        return None
+    for finding in result.findings:
+        actual = finding.actual
+        if (
+            finding.field == key
+            and finding.code in DIFFERING_FIGURE_CODES
+            and isinstance(actual, int | float)
+            and not isinstance(actual, bool)
+            and math.isfinite(actual)
+        ):
+            return actual
+    return None
+
+
 def summary_row(result: VerificationResult) -> dict[str, Any]:
     """One workbook's row: where it came from, its status and counts, its key figures."""
     values = result.values
@@ -149,6 +182,7 @@ def summary_row(result: VerificationResult) -> dict[str, Any]:
         "duplicate": None,
         "reason": result.unreadable_reason,
         "annotated": str(result.annotated) if result.annotated else None,
+        "execution_rate_reported": reported_figure(result, "execution_rate"),
     }
 
 

@@ -1,4 +1,6 @@
-"""The summary (汇总表) as an .xlsx workbook: workbooks, findings and a distribution chart sheet.
+"""The summary (汇总表) as an .xlsx workbook that also works on paper: the figures a reviewer
+reads first, the findings, the distribution charts and where each file came from, every sheet
+printing one A4 landscape page wide with its header row on every page.
 
 This module imports xlsxwriter, which house style keeps in ``template_writer``: the summary is a
 new workbook written from scratch with charts, which is xlsxwriter's job, and it has nothing to
@@ -7,65 +9,105 @@ do with the template, so it gets its own writer module instead of growing ``temp
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from xlcheck.exchange.summary_charts import write_chart_sheet
 from xlcheck.exchange.summary_rows import COLUMNS, FINDING_COLUMNS, STATUS_WORDS, Summary
 from xlcheck.findings import column_letters
+from xlcheck.layout.row_heights import LINE_HEIGHT, ROW_MARGIN, wrapped_lines
 
-_SHEETS = {"zh": ("汇总表", "问题清单", "分布图"), "en": ("Workbooks", "Findings", "Distribution")}
+_SHEETS = {
+    "zh": ("汇总表", "问题清单", "分布图", "文件与来源"),
+    "en": ("Workbooks", "Findings", "Distribution", "Files and mail"),
+}
+_FOOTERS = {"zh": "&C第 &P 页，共 &N 页", "en": "&CPage &P of &N"}
+#: The workbook's default font, as in the template (see template_writer): Arial measures alike in
+#: Excel, WPS and LibreOffice (Liberation Sans), so the widths below and the row heights
+#: computed from them hold in every app.
+_DEFAULT_FONT = {"font_name": "Arial", "font_size": 11}
 _STATUS_FILLS = {
     "unreadable": "#D9D9D9",
     "errors": "#FFC7CE",
     "warnings": "#FFEB9C",
     "ok": "#C6EFCE",
 }
-_WIDTHS = {
-    "file": 36,
-    "mail_file": 24,
-    "sender": 28,
-    "subject": 30,
-    "received": 20,
-    "unit": 24,
-    "year": 7,
-    "template": 18,
-    "template_version": 9,
-    "application": 22,
-    "status": 9,
-    "errors": 7,
-    "warnings": 7,
-    "budget": 12,
-    "income": 12,
-    "spending": 12,
-    "execution_rate": 11,
-    "total_score": 8,
-    "grade": 6,
-    "duplicate": 36,
-    "reason": 40,
-    "annotated": 28,
-}
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A column of a sheet: the row key it shows, its width in characters, whether text wraps."""
+
+    key: str
+    width: float
+    wraps: bool = False
+
+
+#: What a reviewer reads first: with these widths the sheet prints about 90 % of full size on
+#: one A4 landscape page wide.
+_REVIEW_COLUMNS = (
+    _Column("unit", 20, wraps=True),
+    _Column("year", 6),
+    _Column("status", 9),
+    _Column("errors", 6.5),
+    _Column("warnings", 6.5),
+    _Column("budget", 12),
+    _Column("income", 12),
+    _Column("spending", 12),
+    _Column("execution_rate", 11),
+    _Column("execution_rate_reported", 11),
+    _Column("total_score", 7),
+    _Column("grade", 6),
+    _Column("annotated", 22, wraps=True),
+)
+#: Where each workbook came from and what else is known of it, for whoever traces a file; the
+#: unit and year again so each row can be read on its own. Long text wraps, so the sheet prints
+#: at about two thirds of full size on one page wide.
+_SOURCE_COLUMNS = (
+    _Column("unit", 14, wraps=True),
+    _Column("year", 6),
+    _Column("file", 22, wraps=True),
+    _Column("mail_file", 14, wraps=True),
+    _Column("sender", 16, wraps=True),
+    _Column("subject", 18, wraps=True),
+    _Column("received", 17),
+    _Column("template", 12, wraps=True),
+    _Column("template_version", 8),
+    _Column("application", 14, wraps=True),
+    _Column("duplicate", 20, wraps=True),
+    _Column("reason", 26, wraps=True),
+)
+#: The findings as a reviewer reads them: whose, where, what (wrapped), then the codes.
+_FINDING_LAYOUT = (
+    _Column("unit", 16, wraps=True),
+    _Column("year", 6),
+    _Column("severity", 6),
+    _Column("sheet", 10, wraps=True),
+    _Column("cell", 7),
+    _Column("message", 46, wraps=True),
+    _Column("expected", 11),
+    _Column("actual", 11),
+    _Column("code", 16, wraps=True),
+    _Column("field", 14, wraps=True),
+    _Column("file", 16, wraps=True),
+)
 _SUMMED = ("errors", "warnings", "budget", "income", "spending")
-_SCORE_BINS = (
-    ("<60", None, 60),
-    ("60–70", 60, 70),
-    ("70–80", 70, 80),
-    ("80–90", 80, 90),
-    ("≥90", 90, None),
-)
-_RATE_BINS = (
-    ("<80%", None, 0.8),
-    ("80–90%", 0.8, 0.9),
-    ("90–95%", 0.9, 0.95),
-    ("95–100%", 0.95, 1.0000001),
-    (">100%", 1.0000001, None),
-)
+_MONEY = ("budget", "income", "spending")
+_SEVERITY_WORDS = {"zh": {"error": "错误", "warning": "警告"}, "en": {}}
 
 
 def _not_finite(value: Any) -> bool:
     """NaN and infinities: a cell cannot hold them (Excel would call the file corrupt)."""
     return isinstance(value, float) and not math.isfinite(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _link_target(annotated: str, summary_path: Path) -> str:
@@ -76,168 +118,201 @@ def _link_target(annotated: str, summary_path: Path) -> str:
         return annotated
 
 
-def _write_rows_sheet(book: Any, summary: Summary, path: Path, lang: str) -> None:
-    sheet = book.add_worksheet(_SHEETS[lang][0])
-    header = book.add_format(
-        {"bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "top"}
-    )
-    money = book.add_format({"num_format": "#,##0.00"})
-    percent = book.add_format({"num_format": "0.00%"})
-    link = book.add_format({"font_color": "#0563C1", "underline": 1})
-    bold = book.add_format({"bold": True, "top": 1})
-    bold_money = book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
-    fills = {
-        status: book.add_format({"bg_color": color}) for status, color in _STATUS_FILLS.items()
-    }
-    keys = list(COLUMNS)
-    index = {key: number for number, key in enumerate(keys)}
-    for column, key in enumerate(keys):
-        sheet.write_string(0, column, COLUMNS[key][0 if lang == "zh" else 1], header)
-        sheet.set_column(column, column, _WIDTHS.get(key, 12))
-    words = STATUS_WORDS[lang]
-    for row_number, row in enumerate(summary.rows, start=1):
-        for column, key in enumerate(keys):
-            value = row.get(key)
+def _local_time(text: Any) -> dt.datetime | None:
+    """An ISO time (a mail's date, a file's modification time) as the reader's local wall-clock
+    time, which is what a cell shows; None when it is not one a cell can hold."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone().replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if 1900 <= moment.year <= 9999 else None
+
+
+def _row_height(texts: Iterable[tuple[str, float]]) -> float | None:
+    """The height (points) a row needs for its wrapped texts, each with its column's width, or
+    None for one line. LibreOffice does not grow a row for wrapped text a program wrote."""
+    lines = max((wrapped_lines(text, width) for text, width in texts), default=1)
+    return lines * LINE_HEIGHT + ROW_MARGIN if lines > 1 else None
+
+
+def _header_text(text: str, width: float) -> str:
+    """A header too wide for its column, broken before its bracket: 预算数 over （万元）."""
+    if wrapped_lines(text, width) == 1:
+        return text
+    return text.replace("（", "\n（", 1) if "（" in text else text.replace(" (", "\n(", 1)
+
+
+class _StandIn(str):
+    """Text shown where a row has no unit name: the file's name, set apart from unit names."""
+
+    __slots__ = ()
+
+
+class _Writer:
+    """Writes the sheets of one summary workbook, with the formats they share."""
+
+    def __init__(self, book: Any, path: Path, lang: str) -> None:
+        self.book, self.path, self.lang = book, path, lang
+        top = {"valign": "top"}
+        self.header = book.add_format(
+            {"bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "top", "bottom": 1}
+        )
+        self.plain = book.add_format(top)
+        self.left = book.add_format({**top, "align": "left"})
+        self.stand_in = book.add_format(
+            {**top, "italic": True, "font_color": "#595959", "text_wrap": True}
+        )
+        self.wrap = book.add_format({**top, "text_wrap": True})
+        self.money = book.add_format({**top, "num_format": "#,##0.00"})
+        self.percent = book.add_format({**top, "num_format": "0.00%"})
+        # The unit's own rate where it differs: the ≠ shows in black and white, and the cell
+        # still holds the number.
+        self.reported = book.add_format({**top, "num_format": '"≠ "0.00%', "bold": True})
+        self.when = book.add_format({**top, "num_format": "yyyy-mm-dd hh:mm", "align": "left"})
+        self.link = book.add_format(
+            {**top, "font_color": "#0563C1", "underline": 1, "text_wrap": True}
+        )
+        self.total = book.add_format({"bold": True, "top": 1})
+        self.total_money = book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
+        self.fills = {
+            status: book.add_format({**top, "bg_color": color})
+            for status, color in _STATUS_FILLS.items()
+        }
+
+    def _headers(
+        self, sheet: Any, columns: Sequence[_Column], names: dict[str, tuple[str, str]]
+    ) -> None:
+        texts = [
+            _header_text(names[c.key][0 if self.lang == "zh" else 1], c.width) for c in columns
+        ]
+        height = _row_height((t, c.width) for t, c in zip(texts, columns, strict=True))
+        sheet.set_row(0, height)
+        for number, (text, column) in enumerate(zip(texts, columns, strict=True)):
+            sheet.set_column(number, number, column.width)
+            sheet.write_string(0, number, text, self.header)
+
+    def _shown(self, key: str, value: Any) -> str:
+        """The text a wrapped cell shows, for its row's height."""
+        if key == "annotated":
+            return Path(str(value)).name
+        if key == "severity":
+            return _SEVERITY_WORDS[self.lang].get(str(value), str(value))
+        return str(value)
+
+    def _write_row(
+        self, sheet: Any, row_number: int, columns: Sequence[_Column], row: dict[str, Any]
+    ) -> None:
+        values = [row.get(c.key) for c in columns]
+        if columns[0].key == "unit" and values[0] in (None, "") and row.get("file"):
+            # Without it an unreadable file's row would name nothing on the sheet a reviewer
+            # reads first (its file is on 文件与来源).
+            name = Path(str(row["file"])).name
+            values[0] = _StandIn(f"（{name}）" if self.lang == "zh" else f"({name})")
+        sheet.set_row(
+            row_number,
+            _row_height(
+                (self._shown(c.key, v), c.width)
+                for c, v in zip(columns, values, strict=True)
+                if c.wraps and v not in (None, "")
+            ),
+        )
+        for number, (column, value) in enumerate(zip(columns, values, strict=True)):
             if value is None or value == "" or _not_finite(value):
                 continue
-            if key == "status":
-                sheet.write_string(
-                    row_number, column, words.get(str(value), str(value)), fills.get(str(value))
-                )
-            elif key == "annotated":
-                target = _link_target(str(value), path)
-                sheet.write_url(
-                    row_number, column, "external:" + target, link, Path(str(value)).name
-                )
-            elif key in ("budget", "income", "spending") and isinstance(value, int | float):
-                sheet.write_number(row_number, column, value, money)
-            elif key == "execution_rate" and isinstance(value, int | float):
-                sheet.write_number(row_number, column, value, percent)
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                sheet.write_number(row_number, column, value)
-            else:
-                sheet.write_string(row_number, column, str(value))
-    last = len(summary.rows)
-    totals = last + 1
-    sheet.write_string(
-        totals, 0, f"合计（{last} 个工作簿）" if lang == "zh" else f"Total ({last} workbooks)", bold
-    )
-    for key in _SUMMED:
-        column = index[key]
-        cached = sum(float(r[key]) for r in summary.rows if isinstance(r.get(key), int | float))
-        cached = cached if math.isfinite(cached) else 0  # a cell cannot cache inf or nan
-        letter = column_letters(column + 1)  # xlsxwriter columns are 0-based
-        # SUBTOTAL(109, …) sums only the rows the autofilter shows.
-        formula = f"=SUBTOTAL(109,{letter}2:{letter}{last + 1})" if last else "=0"
-        sheet.write_formula(
-            totals,
-            column,
-            formula,
-            bold_money if key not in ("errors", "warnings") else bold,
-            cached,
-        )
-    sheet.freeze_panes(1, 1)
-    sheet.autofilter(0, 0, max(last, 1), len(keys) - 1)
-    # Too many columns for one page to stay legible: pages run across, each repeating the
-    # header row and the file column.
-    _set_up_print(sheet, one_page_wide=False)
-    sheet.repeat_columns(0)
+            self._write_cell(sheet, row_number, number, column, value)
 
+    def _write_cell(
+        self, sheet: Any, row_number: int, number: int, column: _Column, value: Any
+    ) -> None:
+        key = column.key
+        if isinstance(value, _StandIn):
+            sheet.write_string(row_number, number, value, self.stand_in)
+        elif key == "status":
+            words = STATUS_WORDS[self.lang]
+            fill = self.fills.get(str(value), self.plain)
+            sheet.write_string(row_number, number, words.get(str(value), str(value)), fill)
+        elif key == "annotated":
+            target = _link_target(str(value), self.path)
+            shown = self._shown(key, value)
+            sheet.write_url(row_number, number, "external:" + target, self.link, shown)
+        elif key == "received" and (moment := _local_time(value)) is not None:
+            sheet.write_datetime(row_number, number, moment, self.when)
+        elif _is_number(value) and key in _MONEY:
+            sheet.write_number(row_number, number, value, self.money)
+        elif _is_number(value) and key == "execution_rate":
+            sheet.write_number(row_number, number, value, self.percent)
+        elif _is_number(value) and key == "execution_rate_reported":
+            sheet.write_number(row_number, number, value, self.reported)
+        elif _is_number(value):
+            # 应为 and 实际 hold numbers and text alike: all on the left, under their header.
+            left = key in ("expected", "actual")
+            sheet.write_number(row_number, number, value, self.left if left else self.plain)
+        else:
+            text = self._shown(key, value)
+            sheet.write_string(row_number, number, text, self.wrap if column.wraps else self.plain)
 
-_SEVERITY_WORDS = {"zh": {"error": "错误", "warning": "警告"}, "en": {}}
+    def rows_sheet(
+        self, name: str, columns: Sequence[_Column], summary: Summary, *, totals: bool
+    ) -> Any:
+        """A sheet of one row per workbook (and a totals row under them)."""
+        sheet = self.book.add_worksheet(name)
+        self._headers(sheet, columns, COLUMNS)
+        for row_number, row in enumerate(summary.rows, start=1):
+            self._write_row(sheet, row_number, columns, row)
+        last = len(summary.rows)
+        if totals:
+            self._totals(sheet, columns, summary)
+        sheet.freeze_panes(1, 1)
+        sheet.autofilter(0, 0, max(last, 1), len(columns) - 1)
+        return sheet
 
-
-def _write_findings_sheet(book: Any, summary: Summary, lang: str) -> None:
-    sheet = book.add_worksheet(_SHEETS[lang][1])
-    header = book.add_format({"bold": True, "bg_color": "#D9E1F2"})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    keys = list(FINDING_COLUMNS)
-    for column, key in enumerate(keys):
-        sheet.write_string(0, column, FINDING_COLUMNS[key][0 if lang == "zh" else 1], header)
-    for row_number, finding in enumerate(summary.findings, start=1):
-        for column, key in enumerate(keys):
-            value = finding.get(key)
-            if value is None or value == "" or _not_finite(value):
+    def _totals(self, sheet: Any, columns: Sequence[_Column], summary: Summary) -> None:
+        last = len(summary.rows)
+        totals = last + 1
+        label = f"合计（{last} 个工作簿）" if self.lang == "zh" else f"Total ({last} workbooks)"
+        sheet.set_row(totals, _row_height([(label, columns[0].width)]))
+        sheet.write_string(totals, 0, label, self.total)
+        for number, column in enumerate(columns):
+            if column.key not in _SUMMED:
                 continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                sheet.write_number(row_number, column, value)
-            else:
-                if key == "severity":  # a code in the data, a word on the sheet
-                    value = _SEVERITY_WORDS[lang].get(str(value), value)
-                sheet.write_string(
-                    row_number, column, str(value), wrap if key == "message" else None
-                )
-    for column, width in enumerate((36, 24, 7, 8, 22, 12, 8, 30, 70, 14, 14)):
-        sheet.set_column(column, column, width)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(summary.findings), 1), len(keys) - 1)
-    _set_up_print(sheet)
+            values = (r[column.key] for r in summary.rows if _is_number(r.get(column.key)))
+            cached = sum(float(v) for v in values)
+            cached = cached if math.isfinite(cached) else 0  # a cell cannot cache inf or nan
+            letter = column_letters(number + 1)  # xlsxwriter columns are 0-based
+            # SUBTOTAL(109, …) sums only the rows the autofilter shows.
+            formula = f"=SUBTOTAL(109,{letter}2:{letter}{last + 1})" if last else "=0"
+            bold = self.total_money if column.key in _MONEY else self.total
+            sheet.write_formula(totals, number, formula, bold, cached)
 
+    def findings_sheet(self, name: str, summary: Summary) -> Any:
+        sheet = self.book.add_worksheet(name)
+        self._headers(sheet, _FINDING_LAYOUT, FINDING_COLUMNS)
+        for row_number, finding in enumerate(summary.findings, start=1):
+            self._write_row(sheet, row_number, _FINDING_LAYOUT, finding)
+        sheet.freeze_panes(1, 1)
+        sheet.autofilter(0, 0, max(len(summary.findings), 1), len(_FINDING_LAYOUT) - 1)
+        return sheet
 
-def _set_up_print(sheet: Any, *, one_page_wide: bool = True) -> None:
-    """A4 landscape with the header row on every page (and every column on one page wide)."""
-    sheet.set_paper(9)
-    sheet.set_landscape()
-    if one_page_wide:
-        sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(0)
-
-
-def _count(values: list[float], low: float | None, high: float | None) -> int:
-    return sum(1 for v in values if (low is None or v >= low) and (high is None or v < high))
-
-
-def _write_chart_sheet(book: Any, summary: Summary, lang: str) -> None:
-    name = _SHEETS[lang][2]
-    sheet = book.add_worksheet(name)
-    bold = book.add_format({"bold": True})
-    scores = [
-        float(r["total_score"])
-        for r in summary.rows
-        if isinstance(r.get("total_score"), int | float)
-    ]
-    rates = [
-        float(r["execution_rate"])
-        for r in summary.rows
-        if isinstance(r.get("execution_rate"), int | float)
-    ]
-    tables = (
-        ("总分" if lang == "zh" else "Total score", _SCORE_BINS, scores, 0),
-        ("预算执行率" if lang == "zh" else "Execution rate", _RATE_BINS, rates, 3),
-    )
-    unit_words = "单位数" if lang == "zh" else "Units"
-    # Row by row across both tables: the workbook is written in constant-memory mode, where a
-    # row is final once a later one is written.
-    for title, _, _, column in tables:
-        sheet.write_string(0, column, title, bold)
-        sheet.write_string(0, column + 1, unit_words, bold)
-    for number in range(1, max(len(bins) for _, bins, _, _ in tables) + 1):
-        for _, bins, values, column in tables:
-            if number <= len(bins):
-                label, low, high = bins[number - 1]
-                sheet.write_string(number, column, label)
-                sheet.write_number(number, column + 1, _count(values, low, high))
-    for title, bins, _, column in tables:
-        chart = book.add_chart({"type": "column"})
-        chart.add_series(
-            {
-                "name": title,
-                "categories": [name, 1, column, len(bins), column],
-                "values": [name, 1, column + 1, len(bins), column + 1],
-                "data_labels": {"value": True},
-            }
-        )
-        chart.set_title({"name": f"{title}{'分布' if lang == 'zh' else ' distribution'}"})
-        chart.set_legend({"none": True})
-        chart.set_y_axis({"name": unit_words})
-        sheet.insert_chart(8 if column == 0 else 24, 0, chart, {"x_scale": 1.4, "y_scale": 1.1})
-    sheet.set_column(0, 4, 14)
+    def set_up_print(self, sheet: Any, *, fit_to_width: bool = True) -> None:
+        """A4 landscape, page numbers in the footer; lists fit one page wide and repeat their
+        header row on every page (a sheet with manual page breaks keeps its 100 %)."""
+        sheet.set_paper(9)
+        sheet.set_landscape()
+        sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.7)
+        sheet.set_footer(_FOOTERS[self.lang])
+        if fit_to_width:
+            sheet.fit_to_pages(1, 0)
+            sheet.repeat_rows(0)
 
 
 def write_summary_workbook(
     summary: Summary, stream: BinaryIO, path: Path, *, lang: str = "zh"
 ) -> None:
-    """Write the three-sheet summary workbook (rows, findings, chart) into ``stream``.
+    """Write the summary workbook (figures, findings, charts, sources) into ``stream``.
 
     Args:
         path: where the workbook will live, so links to the annotated copies are relative.
@@ -248,11 +323,19 @@ def write_summary_workbook(
     # findings never sit in memory as cell objects.
     book = xlsxwriter.Workbook(
         stream,
-        {"strings_to_formulas": False, "strings_to_urls": False, "constant_memory": True},
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "constant_memory": True,
+            "default_format_properties": _DEFAULT_FONT,
+        },
     )
     try:
-        _write_rows_sheet(book, summary, path, lang)
-        _write_findings_sheet(book, summary, lang)
-        _write_chart_sheet(book, summary, lang)
+        writer = _Writer(book, path, lang)
+        rows, findings, charts, sources = _SHEETS[lang]
+        writer.set_up_print(writer.rows_sheet(rows, _REVIEW_COLUMNS, summary, totals=True))
+        writer.set_up_print(writer.findings_sheet(findings, summary))
+        writer.set_up_print(write_chart_sheet(book, summary, charts, lang), fit_to_width=False)
+        writer.set_up_print(writer.rows_sheet(sources, _SOURCE_COLUMNS, summary, totals=False))
     finally:
         book.close()
