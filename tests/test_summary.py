@@ -114,6 +114,13 @@ def test_cli_summary_workbook_has_four_sheets_filter_freeze_links_and_totals(
     finding_headers = [c.value for c in findings[1]]
     assert findings.max_row > 1
     assert findings.cell(2, finding_headers.index("文件") + 1).value == str(tmp_path / "wrong.xlsx")
+    # 应为 and 实际 as the workbook shows them (text such as 99.72%), not as stored (0.9972).
+    shown = {
+        (row[finding_headers.index("应为")], row[finding_headers.index("实际")])
+        for row in findings.iter_rows(min_row=2, values_only=True)
+        if row[finding_headers.index("代码")] == "total-above-maximum"
+    }
+    assert shown == {("100 分", "101 分")}
     sources_sheet = book["文件与来源"]
     source_headers = [c.value for c in sources_sheet[1]]
     assert source_headers[:2] == ["单位", "年度"] and "最后保存的软件" in source_headers

@@ -55,6 +55,9 @@ FINDING_COLUMNS: dict[str, tuple[str, str]] = {
     "message": ("说明", "Message"),
     "expected": ("应为", "Expected"),
     "actual": ("实际", "Actual"),
+    # As the cells show them (99.72%, 1,131.12 万元): what the 汇总表 prints under 应为 and 实际.
+    "expected_text": ("应为（显示）", "Expected (as shown)"),
+    "actual_text": ("实际（显示）", "Actual (as shown)"),
 }
 STATUS_WORDS = {
     "zh": {"unreadable": "无法校验", "errors": "有错误", "warnings": "有警告", "ok": "通过"},
@@ -195,10 +198,12 @@ def finding_rows(
         "unit": result.values.get("unit"),
         "year": result.values.get("year"),
     }
-    return [
-        {**base, **{k: f.to_dict(lang)[k] for k in FINDING_COLUMNS if k not in base}}
-        for f in (result.findings if findings is None else findings)
-    ]
+    rows = []
+    for finding in result.findings if findings is None else findings:
+        data = finding.to_dict(lang)
+        data.update(expected_text=finding.expected_text, actual_text=finding.actual_text)
+        rows.append({**base, **{k: data[k] for k in FINDING_COLUMNS if k not in base}})
+    return rows
 
 
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)

@@ -206,7 +206,8 @@ class _Writer:
     def _write_row(
         self, sheet: Any, row_number: int, columns: Sequence[_Column], row: dict[str, Any]
     ) -> None:
-        values = [row.get(c.key) for c in columns]
+        # 应为 and 实际 as the workbook's cells show them (99.72%, not 0.9972) where known.
+        values = [row.get(f"{c.key}_text") or row.get(c.key) for c in columns]
         if columns[0].key == "unit" and values[0] in (None, "") and row.get("file"):
             # Without it an unreadable file's row would name nothing on the sheet a reviewer
             # reads first (its file is on 文件与来源).
