@@ -18,17 +18,18 @@ import pytest
 import xlcheck
 from tests.conftest import EXAMPLES
 
-#: Runs xlcheck's entry point with argv[2:], then writes the loaded modules to argv[1].
+#: Runs xlcheck's entry point with argv[2:]; on exit writes the loaded modules to argv[1].
 _PROBE = """
-import json, sys
+import atexit, json, sys
 from xlcheck.cli import main
 out, sys.argv = sys.argv[1], ["xlcheck", *sys.argv[2:]]
-try:
-    main()
-except SystemExit:
-    pass
-with open(out, "w", encoding="utf-8") as handle:
-    json.dump(sorted(sys.modules), handle)
+
+def write_modules():
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(sorted(sys.modules), handle)
+
+atexit.register(write_modules)  # main() may leave through os._exit after the exit handlers
+main()
 """
 #: Never loaded by a single verification or by --help: numpy and pandas (collect only), openpyxl
 #: (the annotator), xlsxwriter (templates), the mail modules and multiprocessing (batches).
