@@ -111,3 +111,12 @@ def test_public_names_import_on_first_use() -> None:
     assert completed.stdout.split() == ["[]", str(len(xlcheck.__all__)), "True"]
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = xlcheck.nothing
+
+
+def test_verify_with_a_cached_spec_imports_no_yaml(tmp_path: Path) -> None:
+    """The second verification with a spec reads it from the cache: no YAML library loaded."""
+    arguments = ("verify", "--no-annotate", str(EXAMPLES / "zhanjiang-xinfang-2023.xlsx"))
+    _modules(arguments, tmp_path)  # fills the cache (the session's own folder, see conftest)
+    loaded = _modules(arguments, tmp_path)
+    assert "xlcheck.spec_cache" in loaded
+    assert "yaml" not in {m.split(".")[0] for m in loaded}
