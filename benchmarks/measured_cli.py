@@ -2,8 +2,8 @@
 
     python benchmarks/measured_cli.py verify FOLDER ...   (the arguments of ``xlcheck``)
 
-Prints one line ``XLCHECK-MEASURED {json}`` with the parent's peak RSS and CPU seconds, and for
-its worker processes, wherever they were started from (directly, or by a fork server, which
+Prints one line ``XLCHECK-MEASURED {json}`` with the parent's peak RSS (VmHWM) and CPU seconds,
+and for its worker processes, wherever they were started from (directly, or by a fork server, which
 ``getrusage(RUSAGE_CHILDREN)`` never sees): their CPU seconds, and the peak RSS, USS (memory that
 is theirs alone) and PSS of the largest, sampled twice a second from /proc. A worker's CPU after
 its last sample is missed: at most half a second per worker over its whole life.
@@ -71,10 +71,23 @@ def _sample_forever() -> None:
         time.sleep(0.5)
 
 
+def _own_peak_kib(usage: resource.struct_rusage) -> int:
+    """This process's peak RSS: VmHWM, which starts afresh at exec. ``ru_maxrss`` does not (Linux
+    keeps it across execve), so it would report the peak of whatever process started this one,
+    a benchmark holding a large workbook for instance, when that was higher."""
+    try:
+        for line in (PROC / "self" / "status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return usage.ru_maxrss
+
+
 def _report() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF)
     measured = {
-        "parent_rss_kib": own.ru_maxrss,
+        "parent_rss_kib": _own_peak_kib(own),
         "parent_cpu": own.ru_utime + own.ru_stime,
         "workers_cpu": sum(cpu_by_worker.values()),
         "worker_rss_kib": peak["rss"],

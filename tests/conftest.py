@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,18 @@ def make_workbook(tmp_path: Path) -> FillWorkbook:
         return fill_cells(path, merged, template=template, cells=cells)
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_spec_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Parsed specs are cached in the session's own folder, not in the developer's ~/.cache."""
+    previous = os.environ.get("XLCHECK_CACHE_DIR")
+    os.environ["XLCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("spec-cache"))
+    yield
+    if previous is None:
+        del os.environ["XLCHECK_CACHE_DIR"]
+    else:
+        os.environ["XLCHECK_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

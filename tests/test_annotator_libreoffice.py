@@ -282,7 +282,10 @@ def _opens(path: Path) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            openpyxl.load_workbook(path)
+            # Opened here so the file is closed when openpyxl fails half-way (it leaves its own
+            # handle to the garbage collector, whose warning then lands in some later test).
+            with path.open("rb") as handle:
+                openpyxl.load_workbook(handle)
     except Exception:  # openpyxl fails on some real packages in many ways; only the fact counts
         return False
     return True

@@ -18,17 +18,18 @@ import pytest
 import xlcheck
 from tests.conftest import EXAMPLES
 
-#: Runs xlcheck's entry point with argv[2:], then writes the loaded modules to argv[1].
+#: Runs xlcheck's entry point with argv[2:]; on exit writes the loaded modules to argv[1].
 _PROBE = """
-import json, sys
+import atexit, json, sys
 from xlcheck.cli import main
 out, sys.argv = sys.argv[1], ["xlcheck", *sys.argv[2:]]
-try:
-    main()
-except SystemExit:
-    pass
-with open(out, "w", encoding="utf-8") as handle:
-    json.dump(sorted(sys.modules), handle)
+
+def write_modules():
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(sorted(sys.modules), handle)
+
+atexit.register(write_modules)  # main() may leave through os._exit after the exit handlers
+main()
 """
 #: Never loaded by a single verification or by --help: numpy and pandas (collect only), openpyxl
 #: (the annotator), xlsxwriter (templates), the mail modules and multiprocessing (batches).
@@ -112,3 +113,12 @@ def test_public_names_import_on_first_use() -> None:
     assert completed.stdout.split() == ["[]", str(len(xlcheck.__all__)), "True"]
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = xlcheck.nothing
+
+
+def test_verify_with_a_cached_spec_imports_no_yaml(tmp_path: Path) -> None:
+    """The second verification with a spec reads it from the cache: no YAML library loaded."""
+    arguments = ("verify", "--no-annotate", str(EXAMPLES / "zhanjiang-xinfang-2023.xlsx"))
+    _modules(arguments, tmp_path)  # fills the cache (the session's own folder, see conftest)
+    loaded = _modules(arguments, tmp_path)
+    assert "xlcheck.spec_cache" in loaded
+    assert "yaml" not in {m.split(".")[0] for m in loaded}

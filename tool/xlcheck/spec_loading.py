@@ -23,6 +23,7 @@ from xlcheck.spec.model import (
     Spec,
 )
 from xlcheck.spec.nodes import SpecNode, flag, integer, key, keys, number, sheet_name, text, texts
+from xlcheck.spec_cache import cached_spec
 
 #: Checks a spec may declare: the verb and the operands it takes.
 CHECK_VERBS = ("equal", "at_most", "year_of", "year_end", "row_count")
@@ -100,8 +101,9 @@ def load_spec(template: str | Path) -> Spec:
     return _parse_spec_file(str(path), status.st_mtime_ns, status.st_size)
 
 
-def read_yaml(path: Path) -> Any:
-    """A YAML data file (a spec, a report template) read with the safe loader.
+def read_yaml(path: Path, content: bytes | None = None) -> Any:
+    """A YAML data file (a spec, a report template) read with the safe loader; ``content`` is
+    the file's bytes when the caller has read them already.
 
     Raises:
         SpecError: the file cannot be read or is not YAML.
@@ -110,7 +112,8 @@ def read_yaml(path: Path) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        text = path.read_text(encoding="utf-8") if content is None else content.decode("utf-8")
+        return yaml.load(text, Loader=loader)
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(path, "", f"无法读取：{exc}") from exc
     except yaml.YAMLError as exc:
@@ -121,11 +124,19 @@ def read_yaml(path: Path) -> Any:
 def _parse_spec_file(path_text: str, mtime_ns: int, size: int) -> Spec:
     """The spec in one file version (``mtime_ns`` and ``size`` only key the cache)."""
     path = Path(path_text)
-    raw = read_yaml(path)
-    digest = hashlib.sha256(
-        json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()
-    )
-    return parse_spec(raw, path, spec_hash=digest.hexdigest()[:16])
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(path, "", f"无法读取：{exc}") from exc
+
+    def parse() -> Spec:
+        raw = read_yaml(path, content)
+        digest = hashlib.sha256(
+            json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()
+        )
+        return parse_spec(raw, path, spec_hash=digest.hexdigest()[:16])
+
+    return cached_spec(path, content, parse)
 
 
 def parse_spec(raw: Any, source: Path, *, spec_hash: str = "") -> Spec:
