@@ -206,3 +206,30 @@ def test_a_streaming_batch_reports_the_findings_across_workbooks_after_the_last_
     assert ("projects.xlsx", "project-amount-differs") in codes
     statuses = {Path(r["file"]).name: r["status"] for r in rows["workbooks"]}
     assert statuses["projects.xlsx"] == "errors"
+
+
+def test_a_reply_carries_the_findings_across_the_workbooks_of_its_mail(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """The reply to a mail with both workbooks waits for the links, and lists what they found."""
+    import email
+    import email.policy
+
+    from tests.test_sources import make_mail, write_eml
+
+    overall, projects = _unit_workbooks(make_workbook, tmp_path)
+    mail = write_eml(
+        tmp_path / "in.eml",
+        make_mail({"部门整体.xlsx": overall.read_bytes(), "项目.xlsx": projects.read_bytes()}),
+    )
+    out = tmp_path / "out"
+
+    result = CliRunner().invoke(cli, ["verify", str(mail), "--out-dir", str(out), "--reply"])
+
+    assert result.exit_code == 1, result.output
+    [draft] = list(out.glob("*.reply.eml"))
+    reply = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    body = reply.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "项目支出!E5" in text and "村级补助及运转经费!F6" in text, text

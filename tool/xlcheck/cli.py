@@ -306,7 +306,7 @@ def verify(
         if result.unreadable_reason is not None:
             _echo_unreadable([result])
     for amendment in run.amendments:
-        shown.amend(amendment.streamed, amendment.amended, amendment.added)
+        shown.amend(amendment)
     shown.finish(run.mails_without_workbook)
     written = run.finish()
     if output_format != "json":

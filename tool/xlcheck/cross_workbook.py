@@ -369,8 +369,12 @@ def keep_linked_values(
     if pattern is None:
         return dataclasses.replace(result, all_values={}, locations={})
     linked = re.compile(pattern)
+    # Blank cells are as good as absent to the links: an empty 项目支出 row is not kept.
+    values = {
+        k: v for k, v in result.all_values.items() if v not in (None, "") and linked.fullmatch(k)
+    }
     return dataclasses.replace(
         result,
-        all_values={k: v for k, v in result.all_values.items() if linked.fullmatch(k)},
-        locations={k: v for k, v in result.locations.items() if linked.fullmatch(k)},
+        all_values=values,
+        locations={k: v for k, v in result.locations.items() if k in values},
     )

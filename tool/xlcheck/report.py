@@ -11,12 +11,15 @@ import codecs
 import json
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from xlcheck.control_characters import escape_controls, escape_json_controls
 from xlcheck.findings import Finding, MailOrigin, Severity, VerificationResult
 from xlcheck.terminal_columns import pad
 from xlcheck.version import __version__
+
+if TYPE_CHECKING:
+    from xlcheck.exchange.batch_run import Amendment
 
 #: Writes a piece of the report (no newline added).
 Write = Callable[[str], None]
@@ -134,12 +137,13 @@ def render_totals(results: Sequence[VerificationResult], lang: str = "zh") -> st
     return totals_line(counts, lang)
 
 
-def render_added(result: VerificationResult, added: Sequence[Finding], lang: str = "zh") -> str:
+def render_added(amendment: Amendment, lang: str = "zh") -> str:
     """The block of findings the links across workbooks added to a workbook already printed."""
     words = _WORDS[lang]
-    lines = [f"{shown(result.path)}　{words['across']}"]
-    lines.extend(_finding_line(finding, lang) for finding in added)
-    lines.append("  " + words["summary"].format(errors=result.errors, warnings=result.warnings))
+    lines = [f"{shown(amendment.path)}　{words['across']}"]
+    lines.extend(_finding_line(finding, lang) for finding in amendment.added)
+    counts = {"errors": amendment.errors, "warnings": amendment.warnings}
+    lines.append("  " + words["summary"].format(**counts))
     return "\n".join(lines)
 
 
@@ -156,13 +160,11 @@ class TextReport:
         self.write(("\n\n" if written else "") + render_block(result, self.lang))
         self.counts[result.status] += 1
 
-    def amend(
-        self, streamed: VerificationResult, amended: VerificationResult, added: Sequence[Finding]
-    ) -> None:
+    def amend(self, amendment: Amendment) -> None:
         """Findings added to a workbook already printed (links across workbooks)."""
-        self.write("\n\n" + render_added(amended, added, self.lang))
-        self.counts[streamed.status] -= 1
-        self.counts[amended.status] += 1
+        self.write("\n\n" + render_added(amendment, self.lang))
+        self.counts[amendment.before] -= 1
+        self.counts[amendment.after] += 1
 
     def finish(self, mails_without_workbook: int = 0) -> None:
         if sum(self.counts.values()) > 1 or mails_without_workbook:
@@ -211,16 +213,15 @@ class JsonReport:
         self.write(("," if self.count else "") + "\n" + entry)
         self.count += 1
 
-    def amend(
-        self, streamed: VerificationResult, amended: VerificationResult, added: Sequence[Finding]
-    ) -> None:
+    def amend(self, amendment: Amendment) -> None:
         """Findings added to a workbook already written, listed after the results under
         ``across_workbooks`` with the workbook's new status."""
         self.amended.append(
             {
-                "path": str(amended.path),
-                "status": amended.status,
-                "findings": [finding.to_dict(self.lang) for finding in added],
+                "path": str(amendment.path),
+                "index": amendment.index,
+                "status": amendment.after,
+                "findings": [finding.to_dict(self.lang) for finding in amendment.added],
             }
         )
 

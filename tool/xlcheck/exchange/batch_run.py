@@ -18,7 +18,7 @@ from xlcheck.errors import XlcheckError
 from xlcheck.exchange.batch import ProgressCallback, iter_verify
 from xlcheck.exchange.sources import SourceExpander, WorkbookInput
 from xlcheck.exchange.summary_rows import SummaryBuilder
-from xlcheck.findings import Finding, VerificationResult
+from xlcheck.findings import Finding, Severity, VerificationResult
 from xlcheck.output_files import check_output_path
 from xlcheck.verification import VerifyOptions
 
@@ -45,16 +45,22 @@ class SideOutputs:
 
 @dataclass(frozen=True)
 class Amendment:
-    """A workbook the links across workbooks found problems in, after its result was handed on.
+    """Findings the links across workbooks added to a result already handed on.
 
     Attributes:
-        streamed: the result as the batch handed it on.
-        amended: the same result with the new findings.
+        index: the result's place in the stream (0 for the first).
+        path: its workbook.
+        before: its status as handed on; ``after``, with the new findings.
+        errors, warnings: its counts with the new findings.
         added: the new findings.
     """
 
-    streamed: VerificationResult
-    amended: VerificationResult
+    index: int
+    path: Path
+    before: str
+    after: str
+    errors: int
+    warnings: int
     added: tuple[Finding, ...]
 
 
@@ -113,19 +119,22 @@ class BatchRun:
         self.failures: list[str] = []
         #: Filled once every result is handed on (see ``Amendment``).
         self.amendments: list[Amendment] = []
-        self._linked: list[VerificationResult] = []
+        # Of each result whose links may add findings: its place, the values the links read
+        # (no findings: a few hundred bytes each, however long the batch) and its counts.
+        self._linked: list[tuple[int, VerificationResult, int, int]] = []
 
     def __iter__(self) -> Generator[VerificationResult, None, None]:
         try:
-            for result in self._results:
+            for index, result in enumerate(self._results):
                 self.statuses[result.status] = self.statuses.get(result.status, 0) + 1
                 linked = bool(result.all_values)  # it kept the values its links read
                 if linked:
-                    self._linked.append(result)
+                    slim = dataclasses.replace(result, findings=(), mail=None, annotated=None)
+                    self._linked.append((index, slim, result.errors, result.warnings))
                 if self._summary is not None:
-                    self._summary.add(result, held=linked)
+                    self._summary.add(result, index=index if linked else None)
                 if self._replies is not None:
-                    self._replies.add(result, held=linked)
+                    self._replies.add(result, index=index if linked else None)
                 yield result
         finally:
             self._results.close()  # stopped early: the workers stop, reserved names are freed
@@ -134,21 +143,22 @@ class BatchRun:
     def _amend(self) -> None:
         from xlcheck.cross_workbook import findings_across
 
-        found = findings_across(self._linked, self.options.template)
-        for index, added in sorted(found.items()):
-            streamed = self._linked[index]
-            amended = dataclasses.replace(
-                streamed,
-                findings=tuple(sorted((*streamed.findings, *added), key=Finding.sort_key)),
-            )
-            self.statuses[streamed.status] -= 1
-            self.statuses[amended.status] = self.statuses.get(amended.status, 0) + 1
+        linked, self._linked = self._linked, []
+        found = findings_across([slim for _, slim, _, _ in linked], self.options.template)
+        for position, added in sorted(found.items()):
+            index, slim, errors, warnings = linked[position]
+            before = "errors" if errors else "warnings" if warnings else "ok"
+            errors += sum(1 for f in added if f.severity is Severity.ERROR)
+            warnings += sum(1 for f in added if f.severity is Severity.WARNING)
+            after = "errors" if errors else "warnings" if warnings else "ok"
+            amendment = Amendment(index, slim.path, before, after, errors, warnings, tuple(added))
+            self.statuses[before] -= 1
+            self.statuses[after] = self.statuses.get(after, 0) + 1
             if self._summary is not None:
-                self._summary.amend(streamed, amended, added)
+                self._summary.amend(amendment, slim)
             if self._replies is not None:
-                self._replies.amend(streamed, amended)
-            self.amendments.append(Amendment(streamed, amended, tuple(added)))
-        self._linked = []
+                self._replies.amend(index, amendment.added)
+            self.amendments.append(amendment)
 
     def finish(self) -> list[Path]:
         """Write the summary and the last reply draft; every side output written.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.errors
 import email.policy
 import email.utils
@@ -17,7 +18,7 @@ from xlcheck.control_characters import escape_controls
 from xlcheck.errors import XlcheckError
 from xlcheck.exchange.file_names import NameAllocator, release, safe_file_name
 from xlcheck.exchange.sources import REPLY_SUFFIX
-from xlcheck.findings import MailOrigin, Severity, VerificationResult
+from xlcheck.findings import Finding, MailOrigin, Severity, VerificationResult
 from xlcheck.output_files import write_output
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -236,41 +237,46 @@ class ReplyDrafter:
         self.failures: list[str] = []
         self._key: MailKey | None = None
         self._group: list[VerificationResult] = []
-        self._group_held = False
-        self._held: list[list[VerificationResult]] = []
+        #: Places in the batch of the current mail's results that may be amended.
+        self._indices: dict[int, int] = {}
+        self._held: list[tuple[list[VerificationResult], dict[int, int]]] = []
 
-    def add(self, result: VerificationResult, *, held: bool = False) -> None:
+    def add(self, result: VerificationResult, *, index: int | None = None) -> None:
+        """Add a result; one with an ``index`` (its place in the batch) may be amended, so its
+        mail's reply waits for ``finish``."""
         if result.mail is None:
             return
         key = _mail_key(result.mail)
         if key != self._key:
             self._next_mail()
             self._key = key
+        if index is not None:
+            self._indices[index] = len(self._group)
         self._group.append(result)
-        self._group_held = self._group_held or held
 
-    def amend(self, streamed: VerificationResult, amended: VerificationResult) -> None:
-        """Replace a held result by its amended self before its reply is written."""
-        for group in (*self._held, self._group):
-            for position, result in enumerate(group):
-                if result is streamed:
-                    group[position] = amended
+    def amend(self, index: int, added: Sequence[Finding]) -> None:
+        """Add findings to the held result at ``index`` before its reply is written."""
+        for group, indices in (*self._held, (self._group, self._indices)):
+            if index in indices:
+                result = group[indices[index]]
+                findings = tuple(sorted((*result.findings, *added), key=Finding.sort_key))
+                group[indices[index]] = dataclasses.replace(result, findings=findings)
 
     def finish(self) -> list[Path]:
         """Write the drafts still held; every draft written (held ones last)."""
         self._next_mail()
-        for group in self._held:
+        for group, _ in self._held:
             self._write(group)
         self._held = []
         return self.written
 
     def _next_mail(self) -> None:
-        group, self._group = self._group, []
-        if group and self._group_held:
-            self._held.append(group)
+        group, indices = self._group, self._indices
+        self._group, self._indices = [], {}
+        if group and indices:
+            self._held.append((group, indices))
         elif group:
             self._write(group)
-        self._group_held = False
 
     def _write(self, group: list[VerificationResult]) -> None:
         mail = group[0].mail

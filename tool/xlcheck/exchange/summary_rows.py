@@ -12,9 +12,12 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from xlcheck.findings import Finding, VerificationResult
+
+if TYPE_CHECKING:
+    from xlcheck.exchange.batch_run import Amendment
 
 #: Column key → (Chinese header, English header), in the order the summary shows them.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -274,21 +277,20 @@ class SummaryBuilder:
         self.summary = Summary()
         self._held_rows: dict[int, dict[str, Any]] = {}
 
-    def add(self, result: VerificationResult, *, held: bool = False) -> None:
-        """Add a result's row and findings; ``held`` keeps its row at hand for ``amend``."""
+    def add(self, result: VerificationResult, *, index: int | None = None) -> None:
+        """Add a result's row and findings; a result with an ``index`` (its place in the batch)
+        may be amended later."""
         row = summary_row(result)
         self.summary.rows.append(row)
         self.summary.findings.extend(finding_rows(result, self.lang))
-        if held:
-            self._held_rows[id(result)] = row
+        if index is not None:
+            self._held_rows[index] = row
 
-    def amend(
-        self, streamed: VerificationResult, amended: VerificationResult, added: Sequence[Finding]
-    ) -> None:
-        """Count and list findings added to a held result after it was added."""
-        row = self._held_rows[id(streamed)]
-        row.update(status=amended.status, errors=amended.errors, warnings=amended.warnings)
-        self.summary.findings.extend(finding_rows(amended, self.lang, added))
+    def amend(self, amendment: Amendment, result: VerificationResult) -> None:
+        """Count and list the findings added to the result added under ``amendment.index``."""
+        row = self._held_rows[amendment.index]
+        row.update(status=amendment.after, errors=amendment.errors, warnings=amendment.warnings)
+        self.summary.findings.extend(finding_rows(result, self.lang, amendment.added))
 
     def finish(self) -> Summary:
         """The summary: duplicates flagged, rows sorted problems first."""
