@@ -8,17 +8,17 @@ summary, so the report is out before anything that may fail late.
 
 from __future__ import annotations
 
-import dataclasses
+import sys
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from xlcheck.errors import XlcheckError
 from xlcheck.exchange.batch import ProgressCallback, iter_verify
 from xlcheck.exchange.sources import SourceExpander, WorkbookInput
 from xlcheck.exchange.summary_rows import SummaryBuilder
-from xlcheck.findings import Finding, Severity, VerificationResult
+from xlcheck.findings import CellRef, Finding, Severity, TemplateIdentity, VerificationResult
 from xlcheck.output_files import check_output_path
 from xlcheck.verification import VerifyOptions
 
@@ -62,6 +62,61 @@ class Amendment:
     errors: int
     warnings: int
     added: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Linked:
+    """What a batch keeps of a result whose links may add findings: a few hundred bytes, however
+    long the batch (the values the links read, where they stand, the counts), not the result."""
+
+    index: int
+    path: str
+    template_id: str
+    errors: int
+    warnings: int
+    unit: Any
+    year: Any
+    values: tuple[tuple[str, Any], ...]
+    #: (key, sheet index, row, column, sheet) of each value's cell; keys and sheet names are
+    #: interned, as every workbook of a template repeats them.
+    cells: tuple[tuple[str, int, int, int, str], ...]
+
+    @classmethod
+    def of(cls, index: int, result: VerificationResult) -> _Linked:
+        assert result.template is not None
+        return cls(
+            index,
+            str(result.path),
+            sys.intern(result.template.id),
+            result.errors,
+            result.warnings,
+            result.values.get("unit"),
+            result.values.get("year"),
+            tuple((sys.intern(key), value) for key, value in result.all_values.items()),
+            tuple(
+                (
+                    sys.intern(key),
+                    cell.sheet_index,
+                    cell.row_number,
+                    cell.column_number,
+                    sys.intern(cell.sheet),
+                )
+                for key, cell in result.locations.items()
+            ),
+        )
+
+    def result(self) -> VerificationResult:
+        """A result carrying what ``cross_workbook`` reads (no findings)."""
+        return VerificationResult(
+            Path(self.path),
+            TemplateIdentity(self.template_id, ""),
+            values={"unit": self.unit, "year": self.year},
+            all_values=dict(self.values),
+            locations={
+                key: CellRef(sheet_index, row, column, sheet)
+                for key, sheet_index, row, column, sheet in self.cells
+            },
+        )
 
 
 def input_files(inputs: Sequence[WorkbookInput]) -> list[Path]:
@@ -119,18 +174,15 @@ class BatchRun:
         self.failures: list[str] = []
         #: Filled once every result is handed on (see ``Amendment``).
         self.amendments: list[Amendment] = []
-        # Of each result whose links may add findings: its place, the values the links read
-        # (no findings: a few hundred bytes each, however long the batch) and its counts.
-        self._linked: list[tuple[int, VerificationResult, int, int]] = []
+        self._linked: list[_Linked] = []
 
     def __iter__(self) -> Generator[VerificationResult, None, None]:
         try:
             for index, result in enumerate(self._results):
                 self.statuses[result.status] = self.statuses.get(result.status, 0) + 1
                 linked = bool(result.all_values)  # it kept the values its links read
-                if linked:
-                    slim = dataclasses.replace(result, findings=(), mail=None, annotated=None)
-                    self._linked.append((index, slim, result.errors, result.warnings))
+                if linked and result.template is not None:
+                    self._linked.append(_Linked.of(index, result))
                 if self._summary is not None:
                     self._summary.add(result, index=index if linked else None)
                 if self._replies is not None:
@@ -144,9 +196,11 @@ class BatchRun:
         from xlcheck.cross_workbook import findings_across
 
         linked, self._linked = self._linked, []
-        found = findings_across([slim for _, slim, _, _ in linked], self.options.template)
+        results = [kept.result() for kept in linked]
+        found = findings_across(results, self.options.template)
         for position, added in sorted(found.items()):
-            index, slim, errors, warnings = linked[position]
+            kept, slim = linked[position], results[position]
+            index, errors, warnings = kept.index, kept.errors, kept.warnings
             before = "errors" if errors else "warnings" if warnings else "ok"
             errors += sum(1 for f in added if f.severity is Severity.ERROR)
             warnings += sum(1 for f in added if f.severity is Severity.WARNING)
