@@ -78,9 +78,11 @@ def iter_verify(
     jobs = min(default_jobs() if jobs is None else max(1, jobs), max(len(inputs), 1))
     patterns: dict[str, str] | None = None
     if not keep_all_values:
+        patterns = {}  # one workbook has nothing to link with
+    if not keep_all_values and len(inputs) > 1:
         from xlcheck.cross_workbook import run_link_patterns
 
-        patterns = run_link_patterns(options.template) if len(inputs) > 1 else {}
+        patterns = run_link_patterns(options.template)
     return _verified(inputs, plan, options, jobs, progress, patterns)
 
 

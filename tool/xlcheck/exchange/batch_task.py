@@ -57,7 +57,11 @@ def verify_one(task: Task) -> VerificationResult:
         # bug, reported as such on that workbook's row so it can be sent to the maintainers.
         return unreadable_result(item, internal_error_reason(exc, options.lang))
     if task.link_patterns is not None and result.all_values:
-        from xlcheck.cross_workbook import keep_linked_values
+        # Only the values links read go back to the batch (none when nothing links).
+        if task.link_patterns:
+            from xlcheck.cross_workbook import keep_linked_values
 
-        result = keep_linked_values(result, task.link_patterns)  # not pickled back for nothing
+            result = keep_linked_values(result, task.link_patterns)
+        else:
+            result = dataclasses.replace(result, all_values={}, locations={})
     return dataclasses.replace(result, mail=item.mail) if item.mail is not None else result
