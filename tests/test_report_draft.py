@@ -137,8 +137,12 @@ def test_every_golden_workbooks_draft_checks_clean_against_it(
     drafted = api.draft_report(workbook, draft, allow_errors=True)
     result = api.check_report(draft, options=ReportCheckOptions(workbook=workbook, annotate=False))
     codes = {f.code for f in result.findings}
-    assert codes <= WORKBOOKS_OWN, [f.message for f in result.findings]
-    if codes:
+    # Parts holding more decimals than they show: the draft writes them as shown, so its total
+    # may differ from their sum by a rounding difference (a warning, as in the workbook itself).
+    rounded = {f.code for f in drafted.verification.findings} & {"too-many-decimals"}
+    allowed = WORKBOOKS_OWN | ({"report-sum-rounding"} if rounded else set())
+    assert codes <= allowed, [f.message for f in result.findings]
+    if codes - {"report-sum-rounding"}:
         assert drafted.verification.errors
 
 

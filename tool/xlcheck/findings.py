@@ -223,3 +223,24 @@ class VerificationResult(CheckedFile):
         if self.mail is not None:
             data["mail"] = self.mail.to_dict()
         return data
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """Findings the links across workbooks added to a result a batch already handed on.
+
+    Attributes:
+        index: the result's place in the stream (0 for the first).
+        path: its workbook.
+        before: its status as handed on; ``after``, with the new findings.
+        errors, warnings: its counts with the new findings.
+        added: the new findings.
+    """
+
+    index: int
+    path: Path
+    before: str
+    after: str
+    errors: int
+    warnings: int
+    added: tuple[Finding, ...]

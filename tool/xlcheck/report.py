@@ -11,15 +11,12 @@ import codecs
 import json
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from xlcheck.control_characters import escape_controls, escape_json_controls
-from xlcheck.findings import Finding, MailOrigin, Severity, VerificationResult
+from xlcheck.findings import Amendment, Finding, MailOrigin, Severity, VerificationResult
 from xlcheck.terminal_columns import pad
 from xlcheck.version import __version__
-
-if TYPE_CHECKING:
-    from xlcheck.exchange.batch_run import Amendment
 
 #: Writes a piece of the report (no newline added).
 Write = Callable[[str], None]

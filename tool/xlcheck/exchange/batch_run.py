@@ -18,7 +18,13 @@ from xlcheck.errors import XlcheckError
 from xlcheck.exchange.batch import ProgressCallback, iter_verify
 from xlcheck.exchange.sources import SourceExpander, WorkbookInput
 from xlcheck.exchange.summary_rows import SummaryBuilder
-from xlcheck.findings import CellRef, Finding, Severity, TemplateIdentity, VerificationResult
+from xlcheck.findings import (
+    Amendment,
+    CellRef,
+    Severity,
+    TemplateIdentity,
+    VerificationResult,
+)
 from xlcheck.output_files import check_output_path
 from xlcheck.verification import VerifyOptions
 
@@ -41,27 +47,6 @@ class SideOutputs:
     summary_format: str | None = None
     reply: bool = False
     reply_from: str | None = None
-
-
-@dataclass(frozen=True)
-class Amendment:
-    """Findings the links across workbooks added to a result already handed on.
-
-    Attributes:
-        index: the result's place in the stream (0 for the first).
-        path: its workbook.
-        before: its status as handed on; ``after``, with the new findings.
-        errors, warnings: its counts with the new findings.
-        added: the new findings.
-    """
-
-    index: int
-    path: Path
-    before: str
-    after: str
-    errors: int
-    warnings: int
-    added: tuple[Finding, ...]
 
 
 @dataclass(frozen=True, slots=True)

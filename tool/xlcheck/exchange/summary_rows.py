@@ -12,12 +12,9 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from xlcheck.findings import Finding, VerificationResult
-
-if TYPE_CHECKING:
-    from xlcheck.exchange.batch_run import Amendment
+from xlcheck.findings import Amendment, Finding, VerificationResult
 
 #: Column key → (Chinese header, English header), in the order the summary shows them.
 COLUMNS: dict[str, tuple[str, str]] = {
