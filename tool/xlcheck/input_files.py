@@ -13,6 +13,7 @@ import os
 import stat
 from pathlib import Path
 
+from xlcheck.control_characters import escape_controls
 from xlcheck.errors import XlcheckError
 
 
@@ -24,10 +25,12 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_048_576:,.0f} MB"
 
 
-def _not_regular(path: Path, what: str, what_en: str) -> InputRefusedError:
+def not_regular(path: Path, what: str, what_en: str) -> InputRefusedError:
+    """The refusal of a path that is not a regular file (a FIFO would block the read forever)."""
+    shown = escape_controls(str(path))
     return InputRefusedError(
-        f"{path}：不是普通文件（可能是管道、设备或文件夹），不作为{what}读取",
-        message_en=f"{path}: not a regular file (a pipe, device or folder); not read as {what_en}",
+        f"{shown}：不是普通文件（可能是管道、设备或文件夹），不作为{what}读取",
+        message_en=f"{shown}: not a regular file (a pipe, device or folder); not read as {what_en}",
         hint="请传入保存在磁盘上的文件。",
         hint_en="Pass a file saved on disk.",
     )
@@ -49,7 +52,7 @@ def check_regular_file(path: Path, *, what: str, what_en: str) -> None:
         OSError: the file cannot be seen at all.
     """
     if not stat.S_ISREG(os.stat(path).st_mode):
-        raise _not_regular(path, what, what_en)
+        raise not_regular(path, what, what_en)
 
 
 def read_regular_file(path: Path, *, limit: int, what: str, what_en: str) -> bytes:
@@ -68,7 +71,7 @@ def read_regular_file(path: Path, *, limit: int, what: str, what_en: str) -> byt
         cleanup.callback(os.close, descriptor)
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
-            raise _not_regular(path, what, what_en)
+            raise not_regular(path, what, what_en)
         if status.st_size > limit:
             raise InputRefusedError(
                 f"{path}：{what}有 {_megabytes(status.st_size)}，超过上限 {_megabytes(limit)}",

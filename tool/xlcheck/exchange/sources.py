@@ -21,7 +21,7 @@ from xlcheck.exchange.file_names import (
 )
 from xlcheck.file_kinds import WORKBOOK_SUFFIXES
 from xlcheck.findings import MailOrigin
-from xlcheck.input_files import is_regular_file
+from xlcheck.input_files import is_regular_file, not_regular
 from xlcheck.output_files import write_output
 
 if TYPE_CHECKING:
@@ -119,15 +119,6 @@ def _missing(argument: str, *, pattern: bool) -> XlcheckError:
     )
 
 
-def _not_regular(path: Path) -> XlcheckError:
-    return XlcheckError(
-        f"{escape_controls(str(path))}：不是普通文件（可能是管道或设备），不作为工作簿读取",
-        message_en=f"{escape_controls(str(path))}: not a regular file (a pipe or device); not read",
-        hint="请传入保存在磁盘上的 .xlsx 文件。",
-        hint_en="Pass an .xlsx file saved on disk.",
-    )
-
-
 def _not_readable(path: Path, exc: Exception) -> XlcheckError:
     shown = escape_controls(str(path))
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -190,7 +181,7 @@ class SourceExpander:
             elif _is_mbox(file):
                 yield from self._from_mbox(file)
             elif not is_regular_file(file):
-                yield WorkbookInput(file, problem=_not_regular(file))
+                yield WorkbookInput(file, problem=not_regular(file, "工作簿", "a workbook"))
             else:
                 yield WorkbookInput(file)
 
