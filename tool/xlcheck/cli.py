@@ -103,6 +103,7 @@ EPILOG = """\b
   2  用法错误 / usage error
   3  文件无法读取或校验，或输出文件已存在（未加 --force）
      a file could not be read or verified, or an output exists (no --force)
+  130, 143  被 Ctrl-C 或 SIGTERM 中止 / stopped by Ctrl-C or SIGTERM
 """
 
 
