@@ -57,6 +57,7 @@ CASES = {
                 "xlcheck.cli",
                 "xlcheck.cli_options",
                 "xlcheck.cli_report",
+                "xlcheck.cli_tables",
                 "xlcheck.control_characters",
                 "xlcheck.errors",
                 "xlcheck.version",

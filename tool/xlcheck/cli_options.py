@@ -4,11 +4,16 @@ several commands take (so each is defined, and explained in both languages, once
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from xlcheck.control_characters import escape_controls
+
+if TYPE_CHECKING:
+    from xlcheck.findings import VerificationResult
 
 #: A click decorator (an option or argument) applied to a command function.
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -119,3 +124,13 @@ NO_ANNOTATE_OPTION = click.option(
 SOURCES_ARGUMENT = click.argument(
     "sources", nargs=-1, required=True, metavar="FILES|FOLDERS|GLOBS|MAILS..."
 )
+
+
+def echo_unreadable(results: Sequence[VerificationResult]) -> None:
+    """Each workbook that could not be verified, with its reason, on stderr."""
+    for result in results:
+        if result.unreadable_reason is not None:
+            click.echo(
+                f"{escape_controls(str(result.path))}: {escape_controls(result.unreadable_reason)}",
+                err=True,
+            )
