@@ -51,7 +51,7 @@ class SideOutputs:
 
 @dataclass(frozen=True, slots=True)
 class _Linked:
-    """What a batch keeps of a result whose links may add findings: a few hundred bytes, however
+    """What a batch keeps of a result whose links may add findings: about a kilobyte, however
     long the batch (the values the links read, where they stand, the counts), not the result."""
 
     index: int
