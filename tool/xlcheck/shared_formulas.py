@@ -12,6 +12,7 @@ and structured table references are left alone. A reference moved off the sheet 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 #: Excel's grid: columns A..XFD, rows 1..1,048,576.
 MAX_COLUMN = 16_384
@@ -95,34 +96,34 @@ def _is_row(text: str) -> bool:
     return match is not None and 1 <= int(match.group(2)) <= MAX_ROW
 
 
-def _split_sheet(piece: str) -> tuple[str, str]:
-    """``"'My sheet'!A1"`` → (``"'My sheet'!"``, ``"A1"``); the qualifier may be empty."""
-    depth, quoted, cut = 0, False, -1
-    for index, char in enumerate(piece):
+def _top_level(text: str, wanted: str) -> Iterator[int]:
+    """The positions of ``wanted`` in ``text`` outside quotes and [brackets]."""
+    depth, quoted = 0, False
+    for index, char in enumerate(text):
         if char == "'":
             quoted = not quoted
-        elif not quoted and char == "[":
+        elif quoted:
+            continue
+        elif char == "[":
             depth += 1
-        elif not quoted and char == "]":
+        elif char == "]":
             depth -= 1
-        elif not quoted and depth == 0 and char == "!":
-            cut = index
+        elif depth == 0 and char == wanted:
+            yield index
+
+
+def _split_sheet(piece: str) -> tuple[str, str]:
+    """``"'My sheet'!A1"`` → (``"'My sheet'!"``, ``"A1"``); the qualifier may be empty."""
+    cut = max(_top_level(piece, "!"), default=-1)
     return piece[: cut + 1], piece[cut + 1 :]
 
 
 def _split_range(operand: str) -> list[str]:
     """An operand cut at each ``:`` that is outside quotes and brackets."""
-    pieces, start, depth, quoted = [], 0, 0, False
-    for index, char in enumerate(operand):
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char == "[":
-            depth += 1
-        elif not quoted and char == "]":
-            depth -= 1
-        elif not quoted and depth == 0 and char == ":":
-            pieces.append(operand[start:index])
-            start = index + 1
+    pieces, start = [], 0
+    for index in _top_level(operand, ":"):
+        pieces.append(operand[start:index])
+        start = index + 1
     pieces.append(operand[start:])
     return pieces
 
