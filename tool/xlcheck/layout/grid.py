@@ -15,7 +15,16 @@ from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedF
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import text_width
 from xlcheck.spec.model import NUMERIC_TYPES, BlockSpec, Derivation, FieldSpec
-from xlcheck.spec.nodes import SpecNode, derivation, field, flag, integer, key, keys, text
+from xlcheck.spec.nodes import (
+    SpecNode,
+    column_span,
+    derivation,
+    field,
+    flag,
+    key,
+    keys,
+    text,
+)
 
 #: What a cell that does not apply shows, greyed (the national form prints a dash).
 NOT_APPLICABLE_TEXT = "—"
@@ -71,19 +80,12 @@ class GridBlock(BlockSpec):
     rows: tuple[GridRow, ...] = ()
 
 
-def _span(node: SpecNode) -> int:
-    value = integer(node)
-    if not 1 <= value <= 30:
-        raise node.fail("应在 1 到 30 之间（所占的列数）")
-    return value
-
-
 def _column(node: SpecNode) -> GridColumn:
     spec = field(node, key_name="column", extra=frozenset({"span", "rows", "role", "header"}))
     return GridColumn(
         spec,
         node.get("header", text, spec.label),
-        node.get("span", _span, 1),
+        node.get("span", column_span, 1),
         node.get("rows", keys, ()),
         node.get("role", text, None),
     )
@@ -159,7 +161,7 @@ class GridKind:
             label=node.get("label", text, ""),
             side=node.get("side", text, ""),
             corner=node.get("corner", text, ""),
-            label_span=node.get("label_span", _span, 1),
+            label_span=node.get("label_span", column_span, 1),
             columns=columns,
             rows=rows,
         )

@@ -12,6 +12,7 @@ from xlcheck.spec.nodes import (
     field,
     flag,
     integer,
+    integer_in,
     key,
     number,
     text,
@@ -178,11 +179,7 @@ def _default_column(role: str) -> IndicatorColumn:
     return IndicatorColumn(role, header, width, spec)
 
 
-def _rows(node: SpecNode) -> int:
-    value = integer(node)
-    if not 1 <= value <= 50:
-        raise node.fail("每个二级指标的空行数应在 1 到 50 之间")
-    return value
+_rows = integer_in(1, 50, subject="每个二级指标的空行数")
 
 
 def _level(node: SpecNode, default_rows: int) -> IndicatorLevel:

@@ -13,7 +13,7 @@ from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedF
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import text_width
 from xlcheck.spec.model import BlockSpec, FieldSpec
-from xlcheck.spec.nodes import SpecNode, field, integer, text
+from xlcheck.spec.nodes import SpecNode, column_span, field, text
 
 #: Width (Excel character units) of a value cell that spans a single column.
 VALUE_WIDTH = 12.0
@@ -39,13 +39,6 @@ class PairsBlock(BlockSpec):
     label: str = ""
 
 
-def _span(node: SpecNode) -> int:
-    value = integer(node)
-    if not 1 <= value <= 30:
-        raise node.fail("应在 1 到 30 之间（所占的列数）")
-    return value
-
-
 def _pair(node: SpecNode) -> Pair:
     extra = frozenset({"label_span", "span", "role"})
     if isinstance(node.value, dict) and "type" not in node.value:
@@ -53,8 +46,8 @@ def _pair(node: SpecNode) -> Pair:
         node = SpecNode({**node.value, "type": "text"}, node.path, node.source)
     return Pair(
         field(node, extra=extra),
-        node.get("label_span", _span, 1),
-        node.get("span", _span, 1),
+        node.get("label_span", column_span, 1),
+        node.get("span", column_span, 1),
         node.get("role", text, None),
     )
 

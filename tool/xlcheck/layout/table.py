@@ -15,7 +15,7 @@ from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedF
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import text_width
 from xlcheck.spec.model import BlockSpec, Derivation, FieldSpec
-from xlcheck.spec.nodes import SpecNode, field, flag, integer, key, keys, text
+from xlcheck.spec.nodes import SpecNode, field, flag, integer_in, key, keys, text
 
 #: A 合计 cell's formula: ``SUM(C4:C23)``, or blank until a row is filled
 #: (``IF(COUNT(C4:C23)=0,"",SUM(C4:C23))``); the SUM's rows are the rows it adds up.
@@ -84,9 +84,7 @@ class TableKind:
             for item in node.get(listed, lambda n: n.items(), []):
                 if text(item) not in names:
                     raise item.fail(f"表中没有列 {item.value!r}")
-        capacity = node.need("capacity", integer)
-        if not 1 <= capacity <= 1000:
-            raise node.child("capacity").fail("capacity 应在 1 到 1000 之间")
+        capacity = node.need("capacity", integer_in(1, 1000, subject="capacity "))
         return TableBlock(
             self.name,
             node.get("title", text, ""),

@@ -13,7 +13,7 @@ from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedF
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import LINE_HEIGHT
 from xlcheck.spec.model import BlockSpec, FieldSpec
-from xlcheck.spec.nodes import SpecNode, field, integer, text
+from xlcheck.spec.nodes import SpecNode, column_span, field, integer_in, text
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,7 @@ def _area(node: SpecNode) -> TextArea:
     spec = field(node, extra=frozenset({"span"}))
     if spec.value_type != "text":
         raise node.child("type").fail("文字区只能是 text 类型")
-    span = node.get("span", integer, 1)
-    if not 1 <= span <= 30:
-        raise node.child("span").fail("应在 1 到 30 之间（所占的列数）")
-    return TextArea(spec, span)
+    return TextArea(spec, node.get("span", column_span, 1))
 
 
 class TextKind:
@@ -50,9 +47,7 @@ class TextKind:
     spec_keys = frozenset({"areas", "side", "label", "lines"})
 
     def parse(self, node: SpecNode) -> TextBlock:
-        lines = node.get("lines", integer, 4)
-        if not 1 <= lines <= 40:
-            raise node.child("lines").fail("应在 1 到 40 之间")
+        lines = node.get("lines", integer_in(1, 40), 4)
         side = node.get("side", text, "")
         return TextBlock(
             self.name,

@@ -13,7 +13,7 @@ from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, m
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
 from xlcheck.spec.model import BlockSpec, Derivation, FieldSpec
-from xlcheck.spec.nodes import SpecNode, field, integer, text
+from xlcheck.spec.nodes import SpecNode, field, integer_in, text
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,7 @@ class TotalsBlock(BlockSpec):
     rows: tuple[TotalRow, ...] = ()
 
 
-def _positive(node: SpecNode) -> int:
-    value = integer(node)
-    if not 1 <= value <= 100:
-        raise node.fail("应在 1 到 100 之间")
-    return value
+_positive = integer_in(1, 100)
 
 
 def _cell(node: SpecNode) -> TotalCell:

@@ -103,6 +103,25 @@ def integer(node: SpecNode) -> int:
     return node.value
 
 
+def integer_in(
+    low: int, high: int, *, subject: str = "", note: str = ""
+) -> Callable[[SpecNode], int]:
+    """A reader of a whole number from ``low`` to ``high``, refusing others with
+    ``{subject}应在 low 到 high 之间{note}`` (``note`` says what the number counts)."""
+
+    def read(node: SpecNode) -> int:
+        value = integer(node)
+        if not low <= value <= high:
+            raise node.fail(f"{subject}应在 {low} 到 {high} 之间{note}")
+        return value
+
+    return read
+
+
+#: Columns a label, a value or a text area may take on a printed form (merged cells).
+column_span = integer_in(1, 30, note="（所占的列数）")
+
+
 def flag(node: SpecNode) -> bool:
     if not isinstance(node.value, bool):
         raise node.fail("应为 true 或 false")
