@@ -115,3 +115,39 @@ def recalculate_many(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(produced), target)
     return dict(jobs)
+
+
+def pdftotext() -> str:
+    """The pdftotext executable; CI must have it (``.ci/run`` installs poppler-utils), elsewhere
+    the test is skipped."""
+    import pytest
+
+    executable = shutil.which("pdftotext")
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have pdftotext: .ci/run installs poppler-utils")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return executable
+
+
+def pdf_pages(pdf: Path, *, layout: bool = True) -> list[str]:
+    """The text of each page of ``pdf``, laid out as printed (or in reading order)."""
+    mode = "-layout" if layout else "-raw"
+    text = subprocess.run(
+        [pdftotext(), mode, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+def printed_text(document: Path, folder: Path) -> str:
+    """``document`` (a .docx or a workbook) printed to PDF by LibreOffice in ``folder``, as text."""
+    office = soffice()
+    assert office is not None, "LibreOffice is needed to print"
+    subprocess.run(
+        [office, "--headless", f"-env:UserInstallation=file://{folder}/profile",
+         "--convert-to", "pdf", "--outdir", str(folder), str(document)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    pdf = folder / (document.stem + ".pdf")
+    assert pdf.exists(), f"LibreOffice did not convert {document.name}"
+    return "\f".join(pdf_pages(pdf))

@@ -7,10 +7,7 @@ from ../shared are converted together in one more.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -22,7 +19,7 @@ import python_calamine
 
 from tests.annotated_copies import annotate, changed_entries, finding, hue, raw_entries
 from tests.conftest import EXAMPLES, SHARED_SAMPLES
-from tests.libreoffice import XLSX_FILTER, recalculate_many
+from tests.libreoffice import XLSX_FILTER, pdf_pages, recalculate_many
 from tests.libreoffice_objects import (
     FIXTURE,
     SECOND_SHEET_COMMENT,
@@ -52,24 +49,6 @@ class Converted:
     copy: Path
     xlsx: Path
     pdf: Path
-
-
-def _pdftotext() -> str:
-    executable = shutil.which("pdftotext")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have pdftotext: .ci/run installs poppler-utils")
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    return executable
-
-
-def _pages(pdf: Path) -> list[str]:
-    """The text of each page, laid out as printed."""
-    executable = _pdftotext()
-    text = subprocess.run(
-        [executable, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return text.split("\f")[:-1]
 
 
 def _objects_findings() -> list[Finding]:
@@ -189,7 +168,7 @@ def test_libreoffice_copy_restores_frozen_panes(converted: Converted) -> None:
 
 
 def test_libreoffice_prints_page_numbers_unit_and_findings(converted: Converted) -> None:
-    pages = _pages(converted.pdf)
+    pages = pdf_pages(converted.pdf)
     assert len(pages) >= 6
     for number, page in enumerate(pages, start=1):
         assert f"第 {number} 页，共 {len(pages)} 页" in page, page[-300:]
@@ -217,7 +196,7 @@ def test_libreoffice_example_results_page_reads_like_the_cells(
     pdf = recalculate_many({result.annotated: tmp_path / "ex.pdf"}, convert_to="pdf")[
         result.annotated
     ]
-    results = _pages(pdf)[0]
+    results = pdf_pages(pdf)[0]
     # pdftotext drops the narrow space between a number and a CJK unit: "5 分" reads "5分".
     for shown in ("99.72%", "99.93%", "5 分", "6 分", "100 分", "101 分"):
         assert re.search(shown.replace(" ", r"\s*"), results), shown
@@ -312,5 +291,5 @@ def test_libreoffice_client_sample_copy(sample: Path, sample_copies: dict[str, C
     assert marked["Z99"].comment is not None and "测试问题" in marked["Z99"].comment.text
     results = [row[7] for row in book[RESULTS_SHEET].iter_rows(min_row=8, values_only=True)]
     assert len(results) == len(_sample_findings(sample))
-    first_page = _pages(converted.pdf)[0]
+    first_page = pdf_pages(converted.pdf)[0]
     assert "xlcheck 校验结果" in first_page and "第 1 页" in first_page

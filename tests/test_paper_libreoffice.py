@@ -8,10 +8,8 @@ the repaired ones.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import EXAMPLES, SEED_VALUES, FillWorkbook, fill_cells
-from tests.libreoffice import recalculate_many
+from tests.libreoffice import pdf_pages, recalculate_many
 from xlcheck import load_prefill, load_spec, write_template
 from xlcheck.formulas import template_formulas
 from xlcheck.layout import Layout, lay_out
@@ -31,18 +29,6 @@ UNIT = "湛江市信访局"
 NATIONAL_UNIT = "219001-池州市贵池区棠溪镇人民政府"
 ZHANJIANG = lay_out(load_spec("zhanjiang-overall"))
 PAGE_NUMBER = re.compile(r"第\s*(\d+)\s*页\s*，\s*共\s*(\d+)\s*页")
-
-
-def _pages(pdf: Path) -> list[str]:
-    executable = shutil.which("pdftotext")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have pdftotext: .ci/run installs poppler-utils")
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(
-        [executable, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return text.split("\f")[:-1]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +56,7 @@ def printed(
     sources = {"zhanjiang": zhanjiang, "blank": blank, "national": national}
     jobs = {path: path.with_suffix(".pdf") for path in sources.values()}
     recalculate_many(jobs, convert_to="pdf")
-    return {name: _pages(jobs[path]) for name, path in sources.items()}
+    return {name: pdf_pages(jobs[path]) for name, path in sources.items()}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ project in the draft, each figure checked against its own project's cells."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import docx
@@ -253,18 +252,9 @@ def test_project_draft_renders_through_libreoffice(
     """Writer prints both parts: titles, the funds tables and the placeholders."""
     if not libreoffice_available or shutil.which("pdftotext") is None:
         pytest.skip("LibreOffice and pdftotext are needed to render the draft")
-    from tests.libreoffice import soffice
+    from tests.libreoffice import printed_text
 
-    subprocess.run(
-        [str(soffice()), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), str(example_draft)],
-        check=True, capture_output=True, timeout=180,
-    )  # fmt: skip
-    pdf = tmp_path / "draft.pdf"
-    assert pdf.exists(), "LibreOffice Writer did not convert the draft"
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    text = printed_text(example_draft, tmp_path)
     for expected in (
         "委托业务项目绩效自评报告", "村级补助及运转经费绩效自评报告", "其中：当年财政拨款",
         "202.64", "132.91", "【由单位填写", "自评等级为“优”",

@@ -8,7 +8,6 @@ import datetime as dt
 import html
 import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import FillWorkbook, seed_values
-from tests.libreoffice import recalculate_many
+from tests.libreoffice import pdf_pages, pdftotext, recalculate_many
 from xlcheck.api import VerifyOptions, verify_batch
 from xlcheck.exchange.summary import build_summary, write_summary
 from xlcheck.exchange.summary_rows import DIFFERING_FIGURE_CODES, Summary
@@ -72,19 +71,6 @@ def summary(make_workbook: FillWorkbook, tmp_path: Path) -> Iterator[Summary]:
     built.findings.close()
 
 
-def _pdf_pages(pdf: Path, *, layout: bool) -> list[str]:
-    executable = shutil.which("pdftotext")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have pdftotext: .ci/run installs poppler-utils")
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    mode = "-layout" if layout else "-raw"
-    text = subprocess.run(
-        [executable, mode, str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return text.split("\f")[:-1]
-
-
 @dataclass(frozen=True)
 class Word:
     """A word pdftotext found on a page, with its box in points from the top left."""
@@ -103,7 +89,7 @@ _WORD = re.compile(
 def _findings_page_words(pdf: Path) -> list[Word]:
     """The words of the first page of the 问题清单 (the page whose header has 说明)."""
     for number in range(1, 6):
-        command = ["pdftotext", "-bbox", "-f", str(number), "-l", str(number), str(pdf), "-"]
+        command = [pdftotext(), "-bbox", "-f", str(number), "-l", str(number), str(pdf), "-"]
         page = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         words = [
             Word(html.unescape(text), float(left), round(float(top), 1), float(right))
@@ -166,7 +152,7 @@ def test_summary_of_five_workbooks_prints_on_five_pages_legibly(
     workbook = write_summary(summary, tmp_path / "汇总表.xlsx")
     pdf = recalculate_many({workbook: tmp_path / "汇总表.pdf"}, convert_to="pdf")[workbook]
 
-    pages = _pdf_pages(pdf, layout=True)
+    pages = pdf_pages(pdf)
     assert len(pages) <= 5, [page[:200] for page in pages]
     first = "".join(pages[0].split())
     # Every header whole: a header cut by its cell would lose its second line or its tail.
