@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import python_calamine
 
-from tests.conftest import EXAMPLES, SHARED_SAMPLES
+from tests.conftest import EXAMPLES, shared_sample_params
 from xlcheck.package import inspect_package
 from xlcheck.sheet_windows import RowsPrefix, package_with_windows, rows_prefix, window_part
 from xlcheck.sheet_xml import scan_sheet
@@ -18,17 +18,7 @@ from xlcheck.sheet_xml import scan_sheet
 #: The shipped example and every client sample; without ../shared, a case that skips saying so.
 WORKBOOKS = [
     pytest.param(EXAMPLES / "zhanjiang-xinfang-2023.xlsx", id="zhanjiang-xinfang-2023"),
-    *(
-        [pytest.param(p, id=p.stem) for p in sorted(SHARED_SAMPLES.glob("*.xlsx"))]
-        if SHARED_SAMPLES.is_dir()
-        else [
-            pytest.param(
-                None,
-                id="samples-absent",
-                marks=pytest.mark.skip(reason=f"client samples absent at {SHARED_SAMPLES}"),
-            )
-        ]
-    ),
+    *shared_sample_params(),
 ]
 
 

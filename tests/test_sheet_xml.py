@@ -11,7 +11,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from tests.conftest import EXAMPLES, SHARED_SAMPLES
+from tests.conftest import EXAMPLES, shared_sample_params
 from tests.package_builders import billion_laughs
 from xlcheck.package import inspect_package
 from xlcheck.reader import OPENPYXL_FAILURES, quiet_openpyxl
@@ -20,17 +20,7 @@ from xlcheck.sheet_xml import SheetXmlError, UnsafeXmlError, rough_extent, scan_
 #: The shipped example and every client sample; without ../shared, a case that skips saying so.
 WORKBOOKS = [
     pytest.param(EXAMPLES / "zhanjiang-xinfang-2023.xlsx", id="zhanjiang-xinfang-2023"),
-    *(
-        [pytest.param(p, id=p.stem) for p in sorted(SHARED_SAMPLES.glob("*.xlsx"))]
-        if SHARED_SAMPLES.is_dir()
-        else [
-            pytest.param(
-                None,
-                id="samples-absent",
-                marks=pytest.mark.skip(reason=f"client samples absent at {SHARED_SAMPLES}"),
-            )
-        ]
-    ),
+    *shared_sample_params(),
 ]
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
