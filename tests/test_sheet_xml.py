@@ -1,10 +1,13 @@
-"""The streaming sheet scan: formulas and error cells as openpyxl reads them from real apps'
-files, extents from content, windows, and XML that declares a DTD refused."""
+"""The sheet scan: formulas and error cells as openpyxl reads them from real apps' files,
+extents from content, windows, and XML that declares a DTD refused; each case on both reading
+paths (a part parsed whole as a tree, a part streamed through expat), which agree."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,13 @@ from tests.conftest import EXAMPLES, shared_sample_params
 from tests.package_builders import billion_laughs
 from xlcheck.package import inspect_package
 from xlcheck.reader import OPENPYXL_FAILURES, quiet_openpyxl
-from xlcheck.sheet_xml import SheetXmlError, UnsafeXmlError, rough_extent, scan_sheet
+from xlcheck.sheet_xml import (
+    SheetScan,
+    SheetXmlError,
+    UnsafeXmlError,
+    rough_extent,
+    scan_sheet,
+)
 
 #: The shipped example and every client sample; without ../shared, a case that skips saying so.
 WORKBOOKS = [
@@ -23,6 +32,14 @@ WORKBOOKS = [
     *shared_sample_params(),
 ]
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+Scan = Callable[..., SheetScan]
+
+
+@pytest.fixture(params=["tree", "stream"])
+def scan(request: pytest.FixtureRequest) -> Scan:
+    """``scan_sheet`` on one of its paths: the part parsed whole, or streamed (no part is small
+    enough to be parsed whole)."""
+    return scan_sheet if request.param == "tree" else partial(scan_sheet, whole_part_bytes=-1)
 
 
 def _sheet(body: str, prefix: str = "") -> io.BytesIO:
@@ -58,7 +75,7 @@ def _openpyxl_cells(path: Path) -> dict[str, tuple[dict[tuple[int, int], str], d
 
 
 @pytest.mark.parametrize("workbook", WORKBOOKS)
-def test_scan_sheet_reads_formulas_and_errors_as_openpyxl_does(workbook: Path) -> None:
+def test_scan_sheet_reads_formulas_and_errors_as_openpyxl_does(workbook: Path, scan: Scan) -> None:
     """Shared formulas expanded, array formulas, error values typed into cells: on the shipped
     example (saved by LibreOffice) and every client sample openpyxl can load."""
     try:
@@ -72,10 +89,10 @@ def test_scan_sheet_reads_formulas_and_errors_as_openpyxl_does(workbook: Path) -
             if sheet not in expected:
                 continue  # a chart sheet
             with archive.open(entry) as stream:
-                scan = scan_sheet(stream)
+                result = scan(stream)
             formulas, errors = expected[sheet]
-            assert scan.formulas == formulas, sheet
-            assert scan.errors == errors, sheet
+            assert result.formulas == formulas, sheet
+            assert result.errors == errors, sheet
             compared += len(formulas) + len(errors)
     if workbook.stem in (
         "zhanjiang-xinfang-2023",
@@ -85,59 +102,59 @@ def test_scan_sheet_reads_formulas_and_errors_as_openpyxl_does(workbook: Path) -
         assert compared > 0
 
 
-def test_scan_sheet_extent_comes_from_cells_holding_something() -> None:
+def test_scan_sheet_extent_comes_from_cells_holding_something(scan: Scan) -> None:
     """What LibreOffice writes after a row is deleted: styled empty cells and an empty last row."""
     stream = _sheet(
         '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="G1" s="3"/></row>'
         '<row r="2"><c r="B2" t="str"><f>A1&amp;"x"</f><v></v></c></row>'
         '<row r="1048576" customFormat="false" ht="12.8"></row>'
     )
-    scan = scan_sheet(stream)
-    assert (scan.max_row, scan.max_column) == (2, 2)
-    assert scan.formulas == {(2, 2): '=A1&"x"'}
+    result = scan(stream)
+    assert (result.max_row, result.max_column) == (2, 2)
+    assert result.formulas == {(2, 2): '=A1&"x"'}
 
 
-def test_scan_sheet_reads_prefixed_spreadsheetml() -> None:
+def test_scan_sheet_reads_prefixed_spreadsheetml(scan: Scan) -> None:
     """WPS writes every element with an ``x:`` prefix."""
     stream = _sheet(
         '<x:row r="3"><x:c r="C3"><x:f>SUM(A1:B2)</x:f><x:v>3</x:v></x:c>'
         '<x:c r="D3" t="e"><x:v>#N/A</x:v></x:c></x:row>',
         prefix="x",
     )
-    scan = scan_sheet(stream)
-    assert scan.formulas == {(3, 3): "=SUM(A1:B2)"}
-    assert scan.errors == {(3, 4): "#N/A"}
+    result = scan(stream)
+    assert result.formulas == {(3, 3): "=SUM(A1:B2)"}
+    assert result.errors == {(3, 4): "#N/A"}
 
 
-def test_scan_sheet_positions_cells_without_references() -> None:
+def test_scan_sheet_positions_cells_without_references(scan: Scan) -> None:
     stream = _sheet(
         '<row><c><v>1</v></c><c><f>A1+1</f></c></row><row><c t="e"><v>#REF!</v></c></row>'
     )
-    scan = scan_sheet(stream)
-    assert scan.formulas == {(1, 2): "=A1+1"}
-    assert scan.errors == {(2, 1): "#REF!"}
+    result = scan(stream)
+    assert result.formulas == {(1, 2): "=A1+1"}
+    assert result.errors == {(2, 1): "#REF!"}
 
 
-def test_scan_sheet_window_keeps_cells_and_stops_past_it() -> None:
+def test_scan_sheet_window_keeps_cells_and_stops_past_it(scan: Scan) -> None:
     body = "".join(
         f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="Z{r}"><v>1</v></c></row>'
         for r in range(1, 11)
     )
-    scan = scan_sheet(_sheet(body), window=(4, 3), stop_past_window=True)
-    assert [(c.row_number, c.column_number, c.value) for c in scan.cells] == [
+    result = scan(_sheet(body), window=(4, 3), stop_past_window=True)
+    assert [(c.row_number, c.column_number, c.value) for c in result.cells] == [
         (r, 1, str(r)) for r in range(1, 5)
     ]
-    assert not scan.complete
-    assert scan.beyond_window
-    assert scan.max_row == 4  # the scan went no further than row 5's first cell
+    assert not result.complete
+    assert result.beyond_window
+    assert result.max_row == 4  # the scan went no further than row 5's first cell
 
 
-def test_scan_sheet_inline_strings_without_phonetic_runs() -> None:
+def test_scan_sheet_inline_strings_without_phonetic_runs(scan: Scan) -> None:
     stream = _sheet(
         '<row r="1"><c r="A1" t="inlineStr"><is><r><t>东</t></r><r><t xml:space="preserve"> 京</t></r>'
         "<rPh><t>とうきょう</t></rPh></is></c></row>"
     )
-    (cell,) = scan_sheet(stream, window=(1, 1)).cells
+    (cell,) = scan(stream, window=(1, 1)).cells
     assert cell.inline_text == "东 京"
 
 
@@ -150,14 +167,14 @@ def test_scan_sheet_inline_strings_without_phonetic_runs() -> None:
     ],
     ids=["row-zero", "column-past-xfd", "malformed"],
 )
-def test_scan_sheet_refuses_impossible_sheets(body: str) -> None:
+def test_scan_sheet_refuses_impossible_sheets(body: str, scan: Scan) -> None:
     with pytest.raises(SheetXmlError):
-        scan_sheet(_sheet(body))
+        scan(_sheet(body))
 
 
-def test_scan_sheet_refuses_a_dtd() -> None:
+def test_scan_sheet_refuses_a_dtd(scan: Scan) -> None:
     with pytest.raises(UnsafeXmlError):
-        scan_sheet(io.BytesIO(billion_laughs()))
+        scan(io.BytesIO(billion_laughs()))
 
 
 def test_rough_extent_overestimates_a_damaged_sheet() -> None:
@@ -168,7 +185,7 @@ def test_rough_extent_overestimates_a_damaged_sheet() -> None:
     assert rough_extent(stream) == (1048576, 16384)
 
 
-def test_scan_sheet_reads_zip_entry_streams(tmp_path: Path) -> None:
+def test_scan_sheet_reads_zip_entry_streams(tmp_path: Path, scan: Scan) -> None:
     """The scan reads a zip entry as it inflates, in chunks: a sheet larger than one chunk."""
     body = "".join(
         f'<row r="{r}"><c r="B{r}"><f>A{r}*2</f><v>0</v></c></row>' for r in range(1, 5001)
@@ -177,6 +194,33 @@ def test_scan_sheet_reads_zip_entry_streams(tmp_path: Path) -> None:
     with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("sheet.xml", _sheet(body).getvalue())
     with zipfile.ZipFile(archive_path) as archive, archive.open("sheet.xml") as stream:
-        scan = scan_sheet(stream)
-    assert len(scan.formulas) == 5000
-    assert scan.formulas[(4321, 2)] == "=A4321*2"
+        result = scan(stream)
+    assert len(result.formulas) == 5000
+    assert result.formulas[(4321, 2)] == "=A4321*2"
+
+
+def _fixture_workbooks() -> list[Any]:
+    return [
+        pytest.param(path, id=path.stem)
+        for path in sorted((Path(__file__).parent / "fixtures").glob("*.xlsx"))
+    ]
+
+
+@pytest.mark.parametrize("workbook", [*WORKBOOKS, *_fixture_workbooks()])
+@pytest.mark.parametrize("window", [None, (40, 8)], ids=["no-window", "window"])
+def test_scan_sheet_paths_agree(workbook: Path, window: tuple[int, int] | None) -> None:
+    """The tree walk and the expat stream find the same formulas, errors, styles, extent and
+    window cells in every sheet of the example, the fixtures and the client samples."""
+    package = inspect_package(workbook)
+    compared = 0
+    with package.open_zip() as archive:
+        for entry in package.sheet_parts.values():
+            scans = []
+            for whole_part_bytes in (1 << 20, -1):
+                with archive.open(entry) as stream:
+                    scans.append(
+                        scan_sheet(stream, window=window, whole_part_bytes=whole_part_bytes)
+                    )
+            assert scans[0] == scans[1], entry
+            compared += scans[0].max_row
+    assert compared > 0 or not package.sheet_parts
