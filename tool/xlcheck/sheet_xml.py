@@ -186,15 +186,25 @@ class _Cells:
         return "=" + text
 
 
+#: Column letters → number, for the few dozen columns a sheet has (parsed once each).
+_COLUMNS: dict[str, int] = {}
+
+
 def _cell_position(reference: str | None, row_number: int, column_number_: int) -> tuple[int, int]:
     """A cell's (row, column): from its ``r`` attribute, else the next column of the row."""
     if reference is None:
         row, column = row_number, column_number_ + 1
     else:
-        match = _CELL_REF.fullmatch(reference)
-        if match is None:
+        split = len(reference.rstrip("0123456789"))
+        letters, digits = reference[:split], reference[split:]
+        column = _COLUMNS.get(letters, 0)
+        if not column:
+            if not (0 < len(letters) <= 3 and letters.isascii() and letters.isalpha()):
+                raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
+            column = _COLUMNS.setdefault(letters, column_number(letters))
+        if not 0 < len(digits) <= 7:
             raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
-        row, column = int(match.group(2)), column_number(match.group(1))
+        row = int(digits)
     if not (1 <= column <= MAX_COLUMN and 1 <= row <= MAX_ROW):
         raise SheetXmlError("a cell lies outside the sheet's grid")
     return row, column
@@ -330,10 +340,14 @@ def _inline_runs(element: ElementTree.Element, rich: bool = False) -> list[TextR
         local = child.tag.rpartition("}")[2]
         if local == "t":
             preserve = child.get(_XML_SPACE_ATTRIBUTE) == "preserve"
-            runs.append(TextRun("".join(child.itertext()), preserve, rich))
+            runs.append(TextRun(_text(child), preserve, rich))
         elif local == "r" and not rich:
             runs.extend(_inline_runs(child, rich=True))
     return runs
+
+
+def _text(element: ElementTree.Element) -> str:
+    return "".join(element.itertext()) if len(element) else element.text or ""
 
 
 def _scan_tree(data: bytes, cells: _Cells) -> None:
@@ -346,12 +360,17 @@ def _scan_tree(data: bytes, cells: _Cells) -> None:
     namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     sheet_data_tag, row_tag, cell_tag = (namespace + n for n in ("sheetData", "row", "c"))
     value_tag, formula_tag, inline_tag = (namespace + n for n in ("v", "f", "is"))
+    add_cell = cells.cell
     row_number = 0
     for sheet_data in root.iterfind(sheet_data_tag):
-        for row in sheet_data.iterfind(row_tag):
+        for row in sheet_data:
+            if row.tag != row_tag:
+                continue
             row_number = _position(row.get("r"), row_number + 1, MAX_ROW)
             column = 0
-            for cell in row.iterfind(cell_tag):
+            for cell in row:
+                if cell.tag != cell_tag:
+                    continue
                 row_number, column = _cell_position(cell.get("r"), row_number, column)
                 if not len(cell):
                     continue  # styled, empty
@@ -361,14 +380,14 @@ def _scan_tree(data: bytes, cells: _Cells) -> None:
                 for child in cell:
                     tag = child.tag
                     if tag == value_tag:
-                        value = "".join(child.itertext())
+                        value = _text(child)
                     elif tag == formula_tag:
-                        formula = "".join(child.itertext())
+                        formula = _text(child)
                         formula_attributes = child.attrib
                     elif tag == inline_tag:
                         inline = _inline_runs(child)
                 attributes = cell.attrib
-                cells.cell(
+                add_cell(
                     row_number,
                     column,
                     attributes.get("t"),
