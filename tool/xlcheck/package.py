@@ -15,6 +15,7 @@ import io
 import posixpath
 import zipfile
 import zlib
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,8 +104,14 @@ class Package:
         """An .xlsx/.xlsm package, whose sheets' XML xlcheck reads itself (formulas included)."""
         return self.kind in ("xlsx", "xlsm")
 
-    def open_zip(self) -> zipfile.ZipFile:
-        """The package's zip archive, read from ``data``."""
+    #: The zip archive the check opened, kept open over ``data`` (its directory parsed once).
+    archive: zipfile.ZipFile | None = field(default=None, compare=False, repr=False)
+
+    def open_zip(self) -> AbstractContextManager[zipfile.ZipFile]:
+        """The package's zip archive, read from ``data``: the one the check opened, left open when
+        the ``with`` block ends."""
+        if self.archive is not None:
+            return nullcontext(self.archive)
         return zipfile.ZipFile(io.BytesIO(self.data))
 
 
@@ -223,8 +230,8 @@ def inspect_package(path: Path) -> Package:
     if not zipfile.is_zipfile(stream):
         raise sniff_not_zip(path, data[:8192])
     try:
-        with zipfile.ZipFile(stream) as archive:
-            return _inspect_zip(path, data, archive)
+        # Left open for the readers (``Package.open_zip``): over bytes in memory, nothing to close.
+        return _inspect_zip(path, data, zipfile.ZipFile(stream))
     # OSError: a damaged local header offset makes zipfile seek before the file's start.
     except (
         zipfile.BadZipFile,
@@ -284,6 +291,7 @@ def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
         sheet_names=sheets.names,
         sheet_parts=sheets.parts,
         hidden_sheets=sheets.hidden,
+        archive=archive,
     )
 
 

@@ -8,6 +8,7 @@ from its first bytes, not its name: a part renamed ``.bin`` is scanned all the s
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -60,6 +61,25 @@ def _declares(data: bytes, utf16: bool) -> bool:
                 return True
             start = data.find(opener, start + 1)
     return False
+
+
+#: Encodings in which "<!DOCTYPE" is the same bytes as in ASCII: the only ones ``plain_xml``
+#: accepts (a part declaring another one, such as cp500, would hide a DTD from the search).
+_PLAIN_ENCODINGS = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin-1"})
+_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]*)["']""")
+
+
+def plain_xml(data: bytes) -> bool:
+    """Whether ``data`` is a whole XML part in UTF-8 (or ASCII, or Latin-1) with no DTD and no
+    entity declaration: what every spreadsheet app writes. Such a part may go to the C tree
+    builder, which has no hook to refuse a DTD; any other goes to a parser that refuses one."""
+    text = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if not text.startswith(b"<"):
+        return False
+    declared = _ENCODING.match(text)
+    if declared is not None and declared.group(1).lower() not in _PLAIN_ENCODINGS:
+        return False
+    return not _declares(data, utf16=False)
 
 
 def _count(data: bytes, tokens: tuple[bytes, ...]) -> int:

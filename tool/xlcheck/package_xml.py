@@ -1,5 +1,5 @@
 """The small XML parts of a workbook package: relationships, the workbook's list of sheets, and
-document properties, parsed with defusedxml (DTDs and entities refused)."""
+document properties, parsed with DTDs and entities refused."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 from xml.etree.ElementTree import Element, ParseError
 
 from xlcheck.errors import WorkbookError
 from xlcheck.file_kinds import CHECK_FILE, CHECK_FILE_EN, refuse
+from xlcheck.package_parts import plain_xml
 
 _RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -32,14 +34,20 @@ def local_name(tag: str) -> str:
 
 
 def parse_part(path: Path, archive: zipfile.ZipFile, name: str | None) -> Element | None:
-    """A small package part parsed with defusedxml (entity and DTD tricks refused), None if absent."""
+    """A small package part, None if absent: plain XML (``plain_xml``) through the C tree
+    builder, anything else through defusedxml (entity and DTD tricks refused)."""
     import defusedxml  # type: ignore[import-untyped]
     import defusedxml.ElementTree as safe_xml  # type: ignore[import-untyped]
 
     if name is None or name not in archive.NameToInfo:
         return None
     try:
-        root: Element = safe_xml.fromstring(archive.read(name), forbid_dtd=True)
+        data = archive.read(name)
+        root: Element = (
+            ElementTree.fromstring(data)
+            if plain_xml(data)
+            else safe_xml.fromstring(data, forbid_dtd=True)
+        )
     except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden) as exc:
         raise declares_dtd(path, name) from exc
     except (

@@ -153,8 +153,11 @@ class WorkbookSource:
             self.formula_problem = _VALUES_ONLY[self.package.kind]
             self.sheet_names, self.hidden_sheets = list_sheets(self.package)
         self._scans: dict[str, SheetScan] = {}
-        #: How each sheet is scanned when its formulas are asked for: (window, stop past it).
-        self._plans: dict[str, tuple[tuple[int, int], bool]] = {}
+        #: How each sheet is scanned when its formulas are asked for: (window whose cells are
+        #: kept, or None; stop past it).
+        self._plans: dict[str, tuple[tuple[int, int] | None, bool]] = {}
+        #: The window a template sheet too large to read whole is read in.
+        self._windows: dict[str, tuple[int, int]] = {}
         self._grids: dict[str, Grid] | None = None
 
     def __enter__(self) -> WorkbookSource:
@@ -195,18 +198,24 @@ class WorkbookSource:
         entry = self.package.sheet_parts.get(sheet)
         if entry is None or not self.formulas_read:
             return None
-        window, stop_past_window = self._plans.get(sheet, ((0, 0), False))
+        window, stop_past_window = self._plans.get(sheet, (None, False))
+        scan = self._scan_part(sheet, entry, window, stop_past_window)
+        if scan is not None:
+            self._scans[sheet] = scan
+        return scan
+
+    def _scan_part(
+        self, sheet: str, entry: str, window: tuple[int, int] | None, stop_past_window: bool
+    ) -> SheetScan | None:
         try:
             with self.package.open_zip() as archive, archive.open(entry) as stream:
-                scan = scan_sheet(stream, window=window, stop_past_window=stop_past_window)
+                return scan_sheet(stream, window=window, stop_past_window=stop_past_window)
         except UnsafeXmlError as exc:
             raise declares_dtd(self.path, entry) from exc
         except (SheetXmlError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             # calamine may still read the values: verify those, say formulas went unread.
             self.formula_problem = f"{sheet}: {describe(exc)}"
             return None
-        self._scans[sheet] = scan
-        return scan
 
     def formula_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
         """The formula text of one cell (``=A1*2``), or None (no formula, or formulas unread)."""
@@ -255,7 +264,7 @@ class WorkbookSource:
                 how = self._other_sheet(name, identify)
             else:
                 window = (sheet_layout.last_row + _MARGIN, sheet_layout.last_column + _MARGIN)
-                self._plans[name] = (window, False)
+                self._windows[name] = window
                 how = self._template_sheet(name)
             if how is None:
                 grids[name] = []  # no cell holds anything
@@ -280,7 +289,13 @@ class WorkbookSource:
             return None
         if scan.max_row * scan.max_column <= MAX_GRID_CELLS:
             return _WHOLE
-        return window_part(scan.cells)
+        # Rare (data far outside the template): a second pass keeps the window's cells, which
+        # the first, for every sheet, does not spend time on.
+        windowed = self._scan_part(name, self.package.sheet_parts[name], self._windows[name], False)
+        if windowed is None:
+            self._check_damaged_extent(name)
+            return _WHOLE
+        return window_part(windowed.cells)
 
     def _other_sheet(self, name: str, identify: tuple[int, int]) -> bytes | str | None:
         """How to read a sheet that is not the template's: whole when it is no larger than the

@@ -21,6 +21,7 @@ from typing import IO, Any
 from xml.etree import ElementTree
 from xml.parsers import expat
 
+from xlcheck.package_parts import plain_xml
 from xlcheck.shared_formulas import MAX_COLUMN, MAX_ROW, column_number, shift_formula
 
 _CHUNK = 1 << 16
@@ -322,16 +323,6 @@ def _scan_stream(chunks: Iterable[bytes], cells: _Cells) -> None:
         raise SheetXmlError(f"malformed XML: {exc}") from exc
 
 
-def _plain_document(data: bytes) -> bool:
-    """Whether ``data`` is XML in an ASCII-compatible encoding with no DTD: what every app
-    writes, and what the C tree builder may read (it has no hook to refuse a DTD)."""
-    return (
-        data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
-        and b"<!DOCTYPE" not in data
-        and b"<!ENTITY" not in data
-    )
-
-
 def _inline_runs(element: ElementTree.Element, rich: bool = False) -> list[TextRun]:
     """The ``<t>`` runs of an inline string (``<is>``) or of one of its rich runs (``<r>``),
     phonetic runs (``<rPh>``) left out."""
@@ -426,7 +417,7 @@ def scan_sheet(
         buffer += chunk
     head = bytes(buffer)
     try:
-        if len(head) <= whole_part_bytes and _plain_document(head):
+        if len(head) <= whole_part_bytes and plain_xml(head):
             _scan_tree(head, cells)
         else:
             _scan_stream(itertools.chain((head,), iter(partial(stream.read, _CHUNK), b"")), cells)

@@ -8,18 +8,16 @@ sparklines, pivot caches, custom XML, the unit's comments) is copied byte for by
 from __future__ import annotations
 
 import errno
-import io
 import os
 import stat
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from xlcheck.annotator.package_copy import annotated_package
 from xlcheck.annotator.results_sheet import RESULTS_SHEET, RESULTS_SHEET_EN
 from xlcheck.annotator.xml_parts import XmlPartError
-from xlcheck.annotator.zip_package import DamagedPackageError
+from xlcheck.annotator.zip_package import DamagedPackageError, SourcePackage
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import VerificationResult
 from xlcheck.output_files import write_output
@@ -29,6 +27,12 @@ __all__ = ["RESULTS_SHEET", "RESULTS_SHEET_EN", "annotate_workbook", "can_annota
 #: Errors that mean "this folder cannot take a new file" (a read-only folder, a read-only file
 #: system, or a folder such as /proc/self/fd where nothing can be created, even by root).
 _UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)
+_ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+def _copyable(package: SourcePackage) -> bool:
+    """An .ods (``mimetype``) or an .xlsb (``xl/workbook.bin``) zip is no Office Open XML package."""
+    return "mimetype" not in package and "xl/workbook.bin" not in package
 
 
 def can_annotate(source: bytes) -> bool:
@@ -37,13 +41,12 @@ def can_annotate(source: bytes) -> bool:
     A legacy .xls, an .ods or an .xlsb has no such package: xlcheck verifies their values but
     writes no copy (the ``formulas-unread`` finding says so).
     """
-    if not source.startswith(b"PK\x03\x04"):
+    if not source.startswith(_ZIP_SIGNATURE):
         return False
     try:
-        names = {n.replace("\\", "/") for n in zipfile.ZipFile(io.BytesIO(source)).namelist()}
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return _copyable(SourcePackage(source))
+    except DamagedPackageError:
         return True  # damaged: annotate_workbook says so in one sentence
-    return "mimetype" not in names and "xl/workbook.bin" not in names
 
 
 def _private_folder() -> Path:
@@ -128,11 +131,14 @@ def annotate_workbook(
         WorkbookError: the package cannot be marked (a damaged part), or the copy cannot be written.
         OutputExistsError, OutputRefusedError: see ``output_files.write_output``.
     """
-    if not can_annotate(source):
+    if not source.startswith(_ZIP_SIGNATURE):
         return None
     try:
+        package = SourcePackage(source)
+        if not _copyable(package):
+            return None
         content = annotated_package(
-            source, result, lang=lang, frozen=frozen or {}, suffix=out.suffix
+            package, result, lang=lang, frozen=frozen or {}, suffix=out.suffix
         )
     except (DamagedPackageError, XmlPartError) as exc:
         raise WorkbookError(

@@ -114,13 +114,13 @@ def _note(findings: Sequence[Finding], lang: str) -> list[comment_parts.Run]:
 class _Annotation:
     def __init__(
         self,
-        source: bytes,
+        source: SourcePackage,
         result: VerificationResult,
         lang: str,
         frozen: Mapping[str, tuple[int, int]],
         suffix: str,
     ) -> None:
-        self.package = SourcePackage(source)
+        self.package = source
         self.result = result
         self.lang = lang
         self.frozen = frozen
@@ -265,7 +265,9 @@ class _Annotation:
             self._add_comments(
                 sheet, part_name, {cell: _note(here, self.lang) for cell, here in at_cell.items()}
             )
-        self.copy.changed[part_name] = sheet.to_bytes()
+        edited = sheet.to_bytes()
+        if edited != data:  # frozen as the template wants and not selected: copied as stored
+            self.copy.changed[part_name] = edited
 
     def _add_comments(
         self, sheet: SheetPart, part_name: str, notes: dict[Cell, list[comment_parts.Run]]
@@ -363,14 +365,14 @@ class _Annotation:
 
 
 def annotated_package(
-    source: bytes,
+    source: SourcePackage,
     result: VerificationResult,
     *,
     lang: str,
     frozen: Mapping[str, tuple[int, int]],
     suffix: str,
 ) -> bytes:
-    """The annotated copy of the package ``source``, as bytes.
+    """The annotated copy of the package ``source``, as bytes (the source is only read).
 
     Raises:
         DamagedPackageError: the zip package cannot be copied.
