@@ -21,6 +21,15 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 
 def excel_round(value: float, decimals: int) -> float:
     """ROUND as Excel does it: half away from zero (Python's round() rounds half to even)."""
+    if decimals >= 0 and type(value) in (int, float):
+        # Most values already have no more decimals than asked: nothing to round (and the
+        # Decimal arithmetic below is the slow part of a check run over hundreds of cells).
+        if math.isfinite(value) and value == int(value):
+            return float(value)
+        text = repr(value)
+        point = text.find(".")
+        if "e" not in text and point >= 0 and len(text) - point - 1 <= decimals:
+            return float(value)
     try:
         quantum = Decimal(1).scaleb(-decimals)
         rounded = Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,12 +19,10 @@ Grid = Sequence[Sequence[Any]]
 #: The formula text of (sheet, row_number, column_number), or None.
 FormulaAt = Callable[[str, int, int], str | None]
 
-_SPACE = re.compile(r"\s+")
-
 
 def cell_text(value: Any) -> str:
     """A cell's text as labels are compared: without any white space."""
-    return "" if value is None else _SPACE.sub("", str(value))
+    return "" if value is None else "".join(str(value).split())
 
 
 @dataclass(frozen=True)
@@ -56,18 +53,24 @@ class SheetView:
     #: Rows the blocks above the one being fitted grew (or shrank) by, as their kind lets a unit
     #: grow them (indicator rows): the block is expected that much lower, which moves nothing.
     shift: int = 0
+    #: Row number → the row's texts, made once: each kind's search reads the same rows again
+    #: (shared by the copies ``dataclasses.replace`` makes; never changed by a reader).
+    texts: dict[int, list[str]] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def column(self, column_number: int) -> list[str]:
         """The texts of one column, top to bottom (row 1 first)."""
         return [
-            cell_text(row[column_number - 1]) if len(row) >= column_number else ""
-            for row in self.grid
+            row[column_number - 1] if len(row) >= column_number else ""
+            for row in map(self.row, range(1, len(self.grid) + 1))
         ]
 
     def row(self, row_number: int) -> list[str]:
-        if not 1 <= row_number <= len(self.grid):
-            return []
-        return [cell_text(v) for v in self.grid[row_number - 1]]
+        texts = self.texts.get(row_number)
+        if texts is None:
+            if not 1 <= row_number <= len(self.grid):
+                return []
+            texts = self.texts[row_number] = [cell_text(v) for v in self.grid[row_number - 1]]
+        return texts
 
     def text_at(self, row_number: int, column_number: int) -> str:
         row = self.row(row_number)
