@@ -224,14 +224,6 @@ class WorkbookSource:
             return None
         return scan.formulas.get((row_number, column_number))
 
-    def _style_at(self, sheet: str, row_number: int, column_number: int) -> int | None:
-        scan = self._scans.get(sheet) if self.formulas_read else None
-        return scan.styles.get((row_number, column_number)) if scan is not None else None
-
-    def _error_at(self, sheet: str, row_number: int, column_number: int) -> str | None:
-        scan = self._scans.get(sheet) if self.formulas_read else None
-        return scan.errors.get((row_number, column_number)) if scan is not None else None
-
     # --- values: calamine ---------------------------------------------------------------------
 
     def grids(self, layout: Layout) -> dict[str, Grid]:
@@ -375,10 +367,13 @@ class WorkbookSource:
         filled.missing_sheets = [
             s.sheet.name for s in layout.sheets if s.sheet.name not in self.sheet_names
         ]
+        scans: dict[str, SheetScan | None] = {}
+        percent_styles = self.package.percent_styles
         for placed in layout.fields:
-            if placed.sheet not in frames:
+            sheet = placed.sheet
+            if sheet not in frames:
                 continue
-            rows = frames[placed.sheet]
+            rows = frames[sheet]
             row_index, column_index = placed.row_number - 1, placed.column_number - 1
             raw = None
             if row_index < len(rows) and column_index < len(rows[row_index]):
@@ -388,14 +383,20 @@ class WorkbookSource:
                 elif isinstance(raw, float) and math.isinf(raw):
                     # No cell can hold infinity (a damaged or hand-made file): Excel shows #NUM!.
                     raw = "#NUM!"
-            formula = self.formula_at(placed.sheet, placed.row_number, placed.column_number)
-            error = self._error_at(placed.sheet, placed.row_number, placed.column_number)
+            if sheet not in scans:
+                scans[sheet] = self._scan(sheet)
+            scan = scans[sheet] if self.formulas_read else None
+            formula = error = style = None
+            if scan is not None:
+                cell = (placed.row_number, placed.column_number)
+                formula, error, style = (
+                    scan.formulas.get(cell),
+                    scan.errors.get(cell),
+                    scan.styles.get(cell),
+                )
             if error is None and isinstance(raw, str) and raw in _ERROR_VALUES and formula is None:
                 error = raw
-            percent = self._style_at(placed.sheet, placed.row_number, placed.column_number) in (
-                self.package.percent_styles
-            )
-            filled.cells[placed.key] = CellReading(raw, formula, error, percent)
+            filled.cells[placed.key] = CellReading(raw, formula, error, style in percent_styles)
         return filled
 
 

@@ -29,11 +29,13 @@ _RESAVE_EN = "Open it in Excel, WPS or LibreOffice and save it again as .xlsx."
 
 def _cell_value(value: Any) -> Any:
     """A calamine cell as pandas' calamine reader turns it: "" is blank, 3.0 is 3, a date a datetime."""
-    if isinstance(value, str) and value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+    # By exact type: calamine gives str, float, int, bool, date, datetime, time, timedelta.
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is dt.date:
         return dt.datetime(value.year, value.month, value.day)  # as pandas' Timestamp
     return value
 

@@ -199,8 +199,13 @@ class Layout:
         found = self.instances_of(key) if key is not None else []
         return found[0] if found else None
 
-    def dependencies_first(self) -> list[PlacedField]:
-        """Derived fields ordered so that every operand comes before its user."""
+    def dependencies_first(self) -> tuple[PlacedField, ...]:
+        """Derived fields ordered so that every operand comes before its user (worked out once
+        per layout: recomputing and two rules walk it for every workbook)."""
+        return self._dependency_order
+
+    @functools.cached_property
+    def _dependency_order(self) -> tuple[PlacedField, ...]:
         ordered: list[PlacedField] = []
         state: dict[str, int] = {}
 
@@ -225,7 +230,7 @@ class Layout:
         for placed in self.fields:
             if not placed.is_input:
                 visit(placed, ())
-        return ordered
+        return tuple(ordered)
 
 
 @dataclass(frozen=True)
