@@ -15,6 +15,7 @@ lines each text needs from its width, as the apps lay it out:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -52,7 +53,9 @@ def char_width(character: str, size: float = 11.0) -> float:
     return width * size / 11.0
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def text_width(text: str, size: float = 11.0) -> float:
+    # Cached: the words and figures of a summary of hundreds of rows repeat.
     return sum(char_width(c, size) for c in text)
 
 
