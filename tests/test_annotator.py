@@ -26,6 +26,7 @@ from tests.conftest import FillWorkbook
 from tests.package_builders import rewrite_package, sheet_entry
 from xlcheck import VerifyOptions, verify_workbook
 from xlcheck.annotator import RESULTS_SHEET, annotate_workbook
+from xlcheck.annotator.sheet_xml import frozen_as
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import VerificationResult
 
@@ -167,6 +168,76 @@ def test_annotator_restores_frozen_panes(make_workbook: FillWorkbook, tmp_path: 
     assert after["项目支出"].freeze_panes == "C4"
     assert after["评分表"].freeze_panes == "D4"
     assert after["数据表"].freeze_panes is None
+
+
+def test_annotator_keeps_as_stored_a_sheet_already_frozen_as_wanted(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """A sheet without marks, frozen as the template wants and not selected, is not rewritten:
+    its zip entry (compressed bytes and CRC) is copied as stored; a thawed one is rewritten."""
+    source = make_workbook()
+    parts = {sheet: sheet_entry(source, sheet) for sheet in ("基本信息", "项目支出", "评分表")}
+    with zipfile.ZipFile(source) as archive:
+        selected = {
+            name
+            for name in parts.values()
+            if re.search(rb'tabSelected="(1|true)"', archive.read(name))
+        }
+    # 评分表 asked frozen elsewhere than the workbook has it: that one is rewritten.
+    frozen = {"基本信息": (3, 0), "项目支出": (3, 2), "评分表": (5, 3)}
+    copy = annotate(source, [], tmp_path / "copy.xlsx", frozen=frozen)
+    with zipfile.ZipFile(source) as before, zipfile.ZipFile(copy) as after:
+        stored_alike = {
+            sheet: (before.getinfo(name).CRC, before.getinfo(name).compress_size)
+            == (after.getinfo(name).CRC, after.getinfo(name).compress_size)
+            for sheet, name in parts.items()
+        }
+    expected = {sheet: sheet != "评分表" and name not in selected for sheet, name in parts.items()}
+    assert stored_alike == expected
+    assert True in expected.values()
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (
+            '<sheetViews><sheetView workbookViewId="0"><pane xSplit="2" ySplit="3" topLeftCell="C4" state="frozen"/></sheetView></sheetViews>',
+            True,
+        ),
+        (
+            "<x:sheetViews><x:sheetView><x:pane ySplit='3' xSplit='2.0' state='frozenSplit'/></x:sheetView></x:sheetViews>",
+            True,
+        ),
+        (
+            '<sheetViews><sheetView><pane xSplit="2" ySplit="3" state="split"/></sheetView></sheetViews>',
+            False,
+        ),
+        (
+            '<sheetViews><sheetView><pane ySplit="3" state="frozen"/></sheetView></sheetViews>',
+            False,
+        ),
+        ('<sheetViews><sheetView workbookViewId="0"/></sheetViews>', False),
+        (
+            '<sheetViews><sheetView><pane xSplit="2" ySplit="3" state="frozen"/></sheetView><sheetView><pane xSplit="2" ySplit="3" state="frozen"/></sheetView></sheetViews>',
+            False,
+        ),
+        (
+            '<sheetViews><sheetView><!-- <pane xSplit="2" ySplit="3" state="frozen"/> --></sheetView></sheetViews>',
+            False,
+        ),
+    ],
+    ids=[
+        "frozen",
+        "prefixed-split",
+        "split-not-frozen",
+        "elsewhere",
+        "no-pane",
+        "two-views",
+        "commented",
+    ],
+)
+def test_frozen_as_is_sure_or_says_no(head: str, expected: bool) -> None:
+    assert frozen_as(b'<worksheet xmlns:x="x">' + head.encode(), (3, 2)) is expected
 
 
 def test_annotator_macros_leave_an_xlsx_copy_and_stay_in_an_xlsm_one(

@@ -40,7 +40,7 @@ from xlcheck.annotator.results_sheet import (
     RESULTS_SHEET_EN,
     results_sheet,
 )
-from xlcheck.annotator.sheet_xml import Cell, NotAWorksheet, SheetPart
+from xlcheck.annotator.sheet_xml import Cell, NotAWorksheet, SheetPart, frozen_as
 from xlcheck.annotator.styles import StylesPart
 from xlcheck.annotator.workbook_xml import WorkbookPart
 from xlcheck.annotator.xml_parts import XmlPartError
@@ -234,11 +234,16 @@ class _Annotation:
             self.types.remove(part)
 
     def _annotate_sheet(self, name: str, part_name: str, findings: list[Finding]) -> None:
+        if not findings:
+            # Only the sheet's view may change: read no further than its cells.
+            head = self.package.head(part_name, _SHEET_DATA)
+            head = head[: (m.start() if (m := _SHEET_DATA.search(head)) else len(head))]
+            unselect = _TAB_SELECTED.search(head) is not None
+            if not unselect and (name not in self.frozen or frozen_as(head, self.frozen[name])):
+                return
         data = self.package.read(part_name)
         head = data[: (m.start() if (m := _SHEET_DATA.search(data)) else len(data))]
         unselect = _TAB_SELECTED.search(head) is not None
-        if not findings and name not in self.frozen and not unselect:
-            return
         try:
             sheet = SheetPart(data, cells=bool(findings))
         except NotAWorksheet:

@@ -61,6 +61,28 @@ def _range(ref: str) -> tuple[Cell, Cell] | None:
     return top_left, bottom_right
 
 
+_PANE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?pane(?=[\s/>])[^>]*>")
+_SHEET_VIEW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetView(?=[\s/>])")
+_PANE_ATTRIBUTE = re.compile(rb"\s(xSplit|ySplit|state)\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def frozen_as(head: bytes, frozen: tuple[int, int]) -> bool:
+    """Whether a sheet's part up to its cells (``head``) surely freezes ``frozen`` (rows,
+    columns) already: one sheet view, one frozen pane split there. False when unsure (the part
+    is then parsed, and ``SheetPart`` decides)."""
+    if b"<!--" in head or b"<![CDATA[" in head or len(_SHEET_VIEW.findall(head)) != 1:
+        return False
+    panes = _PANE.findall(head)
+    if len(panes) != 1:
+        return False
+    attributes = {k.decode(): v.decode() for k, v in _PANE_ATTRIBUTE.findall(panes[0])}
+    try:
+        split = (float(attributes.get("ySplit", "0")), float(attributes.get("xSplit", "0")))
+    except ValueError:
+        return False
+    return attributes.get("state") in ("frozen", "frozenSplit") and split == frozen
+
+
 class NotAWorksheet(Exception):
     """A sheet part that is a chart sheet or dialog sheet: it has no cells to mark."""
 

@@ -10,6 +10,7 @@ data is sliced from the source bytes.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -103,6 +104,22 @@ class SourcePackage:
             raise DamagedPackageError(f"{name}: {exc}") from exc
         except zlib.error as exc:
             raise DamagedPackageError(f"{name}: {exc}") from exc
+
+    def head(self, name: str, until: re.Pattern[bytes], limit: int = 1 << 16) -> bytes:
+        """An entry's first bytes, inflated only as far as ``until`` first matches (or ``limit``
+        bytes, or the end): a sheet's view, without inflating its cells."""
+        data = b""
+        try:
+            with self._archive.open(self.infos[name]) as stream:
+                while len(data) < limit and (chunk := stream.read(4096)):
+                    data += chunk
+                    if until.search(data, max(len(data) - len(chunk) - 64, 0)):
+                        break
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            raise DamagedPackageError(f"{name}: {exc}") from exc
+        except zlib.error as exc:
+            raise DamagedPackageError(f"{name}: {exc}") from exc
+        return data
 
     def raw_entry(self, name: str) -> Entry:
         """The entry as stored: its compressed bytes sliced from the source, CRC and sizes as they are."""
