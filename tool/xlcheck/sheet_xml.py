@@ -31,7 +31,6 @@ _NO_ATTRIBUTES: Mapping[str, str] = {}
 #: Parts up to this size are parsed whole (every template sheet, and most filled ones are a few
 #: dozen KB); the tree of a 1 MiB part takes ~10 MB while it is walked.
 WHOLE_PART_BYTES = 1 << 20
-_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 _TAG_WITH_REFERENCE = re.compile(rb"<(?:\w+:)?(c|row)\b([^>]*)>")
 _REFERENCE = re.compile(rb"\br=\"([A-Za-z]*)([0-9]*)\"")
 

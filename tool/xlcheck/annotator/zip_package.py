@@ -57,7 +57,9 @@ class Entry:
 
 def new_entry(name: str, content: bytes) -> Entry:
     """An entry holding ``content``, deflated (stored when that is not smaller)."""
-    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    # Level 1: the parts of the example's annotated copy deflate to 34.8 KB in 1.5 ms, against
+    # 30.5 KB in 2.8 ms at the default 6; a batch writes a copy of every workbook.
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
     deflated = packer.compress(content) + packer.flush()
     method, data = (
         (zipfile.ZIP_DEFLATED, deflated)
