@@ -19,6 +19,7 @@ from tests.package_builders import billion_laughs
 from xlcheck.package import inspect_package
 from xlcheck.reader import OPENPYXL_FAILURES, quiet_openpyxl
 from xlcheck.sheet_xml import (
+    WHOLE_PART_BYTES,
     SheetScan,
     SheetXmlError,
     UnsafeXmlError,
@@ -216,7 +217,7 @@ def test_scan_sheet_paths_agree(workbook: Path, window: tuple[int, int] | None) 
     with package.open_zip() as archive:
         for entry in package.sheet_parts.values():
             scans = []
-            for whole_part_bytes in (1 << 20, -1):
+            for whole_part_bytes in (WHOLE_PART_BYTES, -1):
                 with archive.open(entry) as stream:
                     scans.append(
                         scan_sheet(stream, window=window, whole_part_bytes=whole_part_bytes)
