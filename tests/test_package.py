@@ -17,10 +17,11 @@ import pytest
 from tests.conftest import EXAMPLES, FillWorkbook
 from tests.package_builders import rewrite_package, sheet_entry
 from tests.xlsb_builder import write_xlsb
-from xlcheck import api, package
+from xlcheck import VerifyOptions, api, package, verify_workbook
 from xlcheck.errors import WorkbookError
 from xlcheck.layout import lay_out
 from xlcheck.package import MAX_SHEETS, inspect_package
+from xlcheck.package_parts import plain_xml
 from xlcheck.reader import open_workbook
 from xlcheck.spec_loading import load_spec
 from xlcheck.workbook_bytes import MAX_FILE_BYTES
@@ -165,6 +166,59 @@ def test_package_refuses_a_dtd_in_utf16(make_workbook: FillWorkbook, tmp_path: P
 
     path = rewrite_package(source, tmp_path / "utf16.xlsx", utf16)
     assert "declares a DTD or entities" in _refusal(path)
+
+
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "sheet"])
+def test_package_never_parses_a_dtd_hidden_by_another_encoding(
+    make_workbook: FillWorkbook, tmp_path: Path, part: str
+) -> None:
+    """A part declaring an encoding in which "<!DOCTYPE" is other bytes (cp500) hides its DTD
+    from the byte search: such a part never reaches the C tree builder (``plain_xml``); the
+    hardened parsers cannot read it, and the workbook is refused, never misread."""
+    source = make_workbook()
+    entry = sheet_entry(source, "数据表") if part == "sheet" else part
+
+    def hide(name: str, data: bytes) -> bytes:
+        if name != entry:
+            return data
+        text = _DOCTYPE + re.sub(r"^<\?xml[^>]*\?>", "", data.decode("utf-8"))
+        declaration = b'<?xml version="1.0" encoding="cp500"?>'
+        return declaration + text.encode("cp500", errors="xmlcharrefreplace")
+
+    path = rewrite_package(source, tmp_path / "cp500.xlsx", hide)
+    with pytest.raises(WorkbookError):
+        verify_workbook(path, options=VerifyOptions(annotate=False))
+
+
+@pytest.mark.parametrize(
+    ("data", "plain"),
+    [
+        (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<a/>', True),
+        (b"<?xml version='1.0' encoding='us-ascii'?><a/>", True),
+        (b"\xef\xbb\xbf<a/>", True),
+        (b"<a/>", True),
+        (b'<?xml version="1.0" encoding="cp500"?><a/>', False),
+        (b'<?xml version="1.0"?><!DOCTYPE a><a/>', False),
+        (b'<?xml version="1.0"?><!doctype a><a/>', False),
+        (b"<a><!ENTITY x 'y'></a>", False),
+        ("<a/>".encode("utf-16"), False),
+        (b"PK\x03\x04", False),
+    ],
+    ids=[
+        "utf-8",
+        "ascii",
+        "bom",
+        "bare",
+        "cp500",
+        "doctype",
+        "lower-case",
+        "entity",
+        "utf-16",
+        "binary",
+    ],
+)
+def test_plain_xml(data: bytes, plain: bool) -> None:
+    assert plain_xml(data) is plain
 
 
 def test_package_refuses_a_dtd_in_a_part_not_named_xml(
