@@ -127,6 +127,17 @@ def test_scan_sheet_reads_prefixed_spreadsheetml(scan: Scan) -> None:
     assert result.errors == {(3, 4): "#N/A"}
 
 
+def test_scan_sheet_tells_elements_by_local_name(scan: Scan) -> None:
+    """A cell written in another namespace (an odd producer's) counts on both paths alike."""
+    stream = _sheet(
+        '<row r="2" xmlns:o="urn:other"><o:c r="B2"><o:f>A1*2</o:f><o:v>4</o:v></o:c>'
+        '<c r="C2" t="e"><o:v>#N/A</o:v></c></row>'
+    )
+    result = scan(stream)
+    assert result.formulas == {(2, 2): "=A1*2"}
+    assert result.errors == {(2, 3): "#N/A"}
+
+
 def test_scan_sheet_positions_cells_without_references(scan: Scan) -> None:
     stream = _sheet(
         '<row><c><v>1</v></c><c><f>A1+1</f></c></row><row><c t="e"><v>#REF!</v></c></row>'
