@@ -115,36 +115,44 @@ def test_scan_sheet_extent_comes_from_cells_holding_something(scan: Scan) -> Non
     assert result.formulas == {(2, 2): '=A1&"x"'}
 
 
-def test_scan_sheet_reads_prefixed_spreadsheetml(scan: Scan) -> None:
-    """WPS writes every element with an ``x:`` prefix."""
-    stream = _sheet(
-        '<x:row r="3"><x:c r="C3"><x:f>SUM(A1:B2)</x:f><x:v>3</x:v></x:c>'
-        '<x:c r="D3" t="e"><x:v>#N/A</x:v></x:c></x:row>',
-        prefix="x",
-    )
-    result = scan(stream)
-    assert result.formulas == {(3, 3): "=SUM(A1:B2)"}
-    assert result.errors == {(3, 4): "#N/A"}
-
-
-def test_scan_sheet_tells_elements_by_local_name(scan: Scan) -> None:
-    """A cell written in another namespace (an odd producer's) counts on both paths alike."""
-    stream = _sheet(
-        '<row r="2" xmlns:o="urn:other"><o:c r="B2"><o:f>A1*2</o:f><o:v>4</o:v></o:c>'
-        '<c r="C2" t="e"><o:v>#N/A</o:v></c></row>'
-    )
-    result = scan(stream)
-    assert result.formulas == {(2, 2): "=A1*2"}
-    assert result.errors == {(2, 3): "#N/A"}
-
-
-def test_scan_sheet_positions_cells_without_references(scan: Scan) -> None:
-    stream = _sheet(
-        '<row><c><v>1</v></c><c><f>A1+1</f></c></row><row><c t="e"><v>#REF!</v></c></row>'
-    )
-    result = scan(stream)
-    assert result.formulas == {(1, 2): "=A1+1"}
-    assert result.errors == {(2, 1): "#REF!"}
+@pytest.mark.parametrize(
+    ("body", "prefix", "formulas", "errors"),
+    [
+        pytest.param(
+            '<x:row r="3"><x:c r="C3"><x:f>SUM(A1:B2)</x:f><x:v>3</x:v></x:c>'
+            '<x:c r="D3" t="e"><x:v>#N/A</x:v></x:c></x:row>',
+            "x",
+            {(3, 3): "=SUM(A1:B2)"},
+            {(3, 4): "#N/A"},
+            id="prefixed-as-wps-writes",
+        ),
+        pytest.param(
+            '<row r="2" xmlns:o="urn:other"><o:c r="B2"><o:f>A1*2</o:f><o:v>4</o:v></o:c>'
+            '<c r="C2" t="e"><o:v>#N/A</o:v></c></row>',
+            "",
+            {(2, 2): "=A1*2"},
+            {(2, 3): "#N/A"},
+            id="another-namespace-by-local-name",
+        ),
+        pytest.param(
+            '<row><c><v>1</v></c><c><f>A1+1</f></c></row><row><c t="e"><v>#REF!</v></c></row>',
+            "",
+            {(1, 2): "=A1+1"},
+            {(2, 1): "#REF!"},
+            id="cells-without-references",
+        ),
+    ],
+)
+def test_scan_sheet_finds_formulas_and_errors(
+    scan: Scan,
+    body: str,
+    prefix: str,
+    formulas: dict[tuple[int, int], str],
+    errors: dict[tuple[int, int], str],
+) -> None:
+    result = scan(_sheet(body, prefix=prefix))
+    assert result.formulas == formulas
+    assert result.errors == errors
 
 
 def test_scan_sheet_window_keeps_cells_and_stops_past_it(scan: Scan) -> None:
