@@ -20,10 +20,10 @@ from typing import Any
 
 from xlcheck.cell_values import values_match
 from xlcheck.errors import SpecError
-from xlcheck.findings import CellRef, Finding, VerificationResult
+from xlcheck.findings import CellRef, Finding, Rule, VerificationResult
 from xlcheck.layout import lay_out
 from xlcheck.rules.links import PROJECT_AMOUNT_DIFFERS, PROJECT_SHEET_MISSING, PROJECT_TOTAL_DIFFERS
-from xlcheck.rules.registry import Rule, make_finding
+from xlcheck.rules.registry import make_finding
 from xlcheck.spec import LinkSpec, Spec
 from xlcheck.spec_loading import builtin_spec_ids, load_spec
 

@@ -17,6 +17,29 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A finding code and what it means. Messages are ``str.format`` templates."""
+
+    code: str
+    severity: Severity
+    title: str
+    title_en: str
+    description: str
+    message: str
+    message_en: str
+    #: The spec may set this code's severity for each check it declares (``severity: warning``).
+    severity_from_spec: bool = False
+
+
+def declare_rule(catalogue: dict[str, Rule], rule: Rule) -> Rule:
+    """Add ``rule`` to ``catalogue`` (the workbook rules' or the report's): a code is declared once."""
+    if rule.code in catalogue:
+        raise AssertionError(f"rule code {rule.code} declared twice")
+    catalogue[rule.code] = rule
+    return rule
+
+
 def column_letters(number: int) -> str:
     """Excel column letters of a 1-based column number."""
     letters = ""

@@ -1,30 +1,14 @@
 """The catalogue of report findings (``xlcheck report check``): codes, meanings, messages.
 
-The same shape as the workbook rules' registry (``xlcheck.rules``), kept apart so that checking a
-report loads no workbook machinery; ``docs/findings.md`` lists both (``render_catalogue``).
+The same ``Rule`` as the workbook rules' registry (``xlcheck.rules``) in a catalogue of its own,
+so that checking a report loads no workbook machinery; ``docs/findings.md`` lists both (``render_catalogue``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from xlcheck.findings import Rule, Severity, declare_rule
 
-from xlcheck.findings import Severity
-
-
-@dataclass(frozen=True)
-class ReportRule:
-    """A report finding code and what it means. Messages are ``str.format`` templates."""
-
-    code: str
-    severity: Severity
-    title: str
-    title_en: str
-    description: str
-    message: str
-    message_en: str
-
-
-REPORT_RULES: dict[str, ReportRule] = {}
+REPORT_RULES: dict[str, Rule] = {}
 
 
 def report_rule(
@@ -35,13 +19,10 @@ def report_rule(
     description: str,
     message: str,
     message_en: str,
-) -> ReportRule:
-    if code in REPORT_RULES:
-        raise AssertionError(f"report rule code {code} declared twice")
-    REPORT_RULES[code] = ReportRule(
-        code, severity, title, title_en, description, message, message_en
+) -> Rule:
+    return declare_rule(
+        REPORT_RULES, Rule(code, severity, title, title_en, description, message, message_en)
     )
-    return REPORT_RULES[code]
 
 
 SUM_MISMATCH = report_rule(
@@ -155,7 +136,7 @@ SHEET_COUNT_MISMATCH = report_rule(
 )
 
 
-def all_report_rules() -> list[ReportRule]:
+def all_report_rules() -> list[Rule]:
     """The catalogue in code order."""
     return sorted(REPORT_RULES.values(), key=lambda r: r.code)
 

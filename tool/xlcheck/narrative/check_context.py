@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from xlcheck.cell_values import display, excel_round, json_value
+from xlcheck.findings import Rule
 from xlcheck.layout import Layout
-from xlcheck.narrative.catalogue import ReportRule
 from xlcheck.narrative.figures import UNITS, Figure
 from xlcheck.narrative.labels import field_words
 from xlcheck.narrative.repeats import instance_of, scoring_block
@@ -71,7 +71,7 @@ class CheckContext:
 
     def _finding(
         self,
-        rule: ReportRule,
+        rule: Rule,
         mention: Mention,
         *,
         key: str | None,

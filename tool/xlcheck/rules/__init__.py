@@ -3,7 +3,7 @@ catalogue ``docs/findings.md`` is generated from, so codes stay documented and u
 
 from __future__ import annotations
 
-from xlcheck.findings import Finding
+from xlcheck.findings import Finding, Rule
 from xlcheck.rules import (
     bounds,
     checks,
@@ -16,7 +16,7 @@ from xlcheck.rules import (
     tables,
     workbook,
 )
-from xlcheck.rules.registry import REGISTRY, Check, Rule, RuleContext, make_finding, rule
+from xlcheck.rules.registry import REGISTRY, Check, RuleContext, make_finding, rule
 
 __all__ = [
     "REGISTRY",

@@ -9,26 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.cell_values import Normalised, display, excel_round, json_value
-from xlcheck.findings import CellRef, Finding, Severity
+from xlcheck.findings import CellRef, Finding, Rule, Severity, declare_rule
 from xlcheck.layout import Layout, PlacedField
 from xlcheck.reader import FilledWorkbook
 from xlcheck.spec import Derivation, Grading
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A finding code and what it means. Messages are ``str.format`` templates."""
-
-    code: str
-    severity: Severity
-    title: str
-    title_en: str
-    description: str
-    message: str
-    message_en: str
-    #: The spec may set this code's severity for each check it declares (``severity: warning``).
-    severity_from_spec: bool = False
-
 
 REGISTRY: dict[str, Rule] = {}
 
@@ -44,12 +28,10 @@ def rule(
     *,
     severity_from_spec: bool = False,
 ) -> Rule:
-    if code in REGISTRY:
-        raise AssertionError(f"rule code {code} declared twice")
-    REGISTRY[code] = Rule(
-        code, severity, title, title_en, description, message, message_en, severity_from_spec
+    return declare_rule(
+        REGISTRY,
+        Rule(code, severity, title, title_en, description, message, message_en, severity_from_spec),
     )
-    return REGISTRY[code]
 
 
 @dataclass(frozen=True)
