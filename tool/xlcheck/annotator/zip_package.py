@@ -76,6 +76,17 @@ def new_entry(name: str, content: bytes) -> Entry:
     )
 
 
+#: What reading a damaged entry raises (a bad header, a bad CRC, a broken deflate stream).
+_INFLATE_FAILURES = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    zlib.error,
+)
+
+
 class SourcePackage:
     """The entries of a zip package held in memory, by name ('/'-separated, as readers expect)."""
 
@@ -102,9 +113,7 @@ class SourcePackage:
         """The uncompressed content of an entry (its CRC checked by ``zipfile``)."""
         try:
             return self._archive.read(self.infos[name])
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-            raise DamagedPackageError(f"{name}: {exc}") from exc
-        except zlib.error as exc:
+        except _INFLATE_FAILURES as exc:
             raise DamagedPackageError(f"{name}: {exc}") from exc
 
     def head(self, name: str, until: re.Pattern[bytes], limit: int = 1 << 16) -> bytes:
@@ -117,9 +126,7 @@ class SourcePackage:
                     data += chunk
                     if until.search(data, max(len(data) - len(chunk) - 64, 0)):
                         break
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-            raise DamagedPackageError(f"{name}: {exc}") from exc
-        except zlib.error as exc:
+        except _INFLATE_FAILURES as exc:
             raise DamagedPackageError(f"{name}: {exc}") from exc
         return data
 
