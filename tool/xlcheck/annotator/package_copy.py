@@ -56,6 +56,12 @@ _SEVERITY_WORDS = {"zh": ("错误", "警告", "应为"), "en": ("error", "warnin
 _MAX_NOTE = MAX_CELL_TEXT // 2
 
 
+def _before_cells(sheet: bytes) -> bytes:
+    """A worksheet part up to its cells (``<sheetData``): where its views are."""
+    match = _SHEET_DATA.search(sheet)
+    return sheet[: match.start()] if match else sheet
+
+
 @dataclass
 class _Copy:
     """The parts of the copy that differ from the source: new bytes, or None to leave out."""
@@ -236,14 +242,12 @@ class _Annotation:
     def _annotate_sheet(self, name: str, part_name: str, findings: list[Finding]) -> None:
         if not findings:
             # Only the sheet's view may change: read no further than its cells.
-            head = self.package.head(part_name, _SHEET_DATA)
-            head = head[: (m.start() if (m := _SHEET_DATA.search(head)) else len(head))]
-            unselect = _TAB_SELECTED.search(head) is not None
-            if not unselect and (name not in self.frozen or frozen_as(head, self.frozen[name])):
+            head = _before_cells(self.package.head(part_name, _SHEET_DATA))
+            selected = _TAB_SELECTED.search(head) is not None
+            if not selected and (name not in self.frozen or frozen_as(head, self.frozen[name])):
                 return
         data = self.package.read(part_name)
-        head = data[: (m.start() if (m := _SHEET_DATA.search(data)) else len(data))]
-        unselect = _TAB_SELECTED.search(head) is not None
+        unselect = _TAB_SELECTED.search(_before_cells(data)) is not None
         try:
             sheet = SheetPart(data, cells=bool(findings))
         except NotAWorksheet:
