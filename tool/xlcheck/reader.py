@@ -156,8 +156,6 @@ class WorkbookSource:
         #: How each sheet is scanned when its formulas are asked for: (window whose cells are
         #: kept, or None; stop past it).
         self._plans: dict[str, tuple[tuple[int, int] | None, bool]] = {}
-        #: The window a template sheet too large to read whole is read in.
-        self._windows: dict[str, tuple[int, int]] = {}
         self._grids: dict[str, Grid] | None = None
 
     def __enter__(self) -> WorkbookSource:
@@ -256,8 +254,7 @@ class WorkbookSource:
                 how = self._other_sheet(name, identify)
             else:
                 window = (sheet_layout.last_row + _MARGIN, sheet_layout.last_column + _MARGIN)
-                self._windows[name] = window
-                how = self._template_sheet(name)
+                how = self._template_sheet(name, window)
             if how is None:
                 grids[name] = []  # no cell holds anything
             elif isinstance(how, bytes):
@@ -271,8 +268,9 @@ class WorkbookSource:
         self._grids = grids
         return grids
 
-    def _template_sheet(self, name: str) -> bytes | str | None:
-        """How to read a template sheet: whole, its window's part, or None (empty)."""
+    def _template_sheet(self, name: str, window: tuple[int, int]) -> bytes | str | None:
+        """How to read a template sheet: whole, the part holding only ``window`` (rows,
+        columns), or None (empty)."""
         scan = self._scan(name)
         if scan is None:
             self._check_damaged_extent(name)
@@ -283,7 +281,7 @@ class WorkbookSource:
             return _WHOLE
         # Rare (data far outside the template): a second pass keeps the window's cells, which
         # the first, for every sheet, does not spend time on.
-        windowed = self._scan_part(name, self.package.sheet_parts[name], self._windows[name], False)
+        windowed = self._scan_part(name, self.package.sheet_parts[name], window, False)
         if windowed is None:
             self._check_damaged_extent(name)
             return _WHOLE
