@@ -19,7 +19,8 @@ from tests.test_sources import make_mail, write_eml
 from xlcheck.api import VerifyOptions, start_batch, verify_batch
 from xlcheck.cli import cli
 from xlcheck.exchange import worker_pool
-from xlcheck.exchange.batch import default_jobs, plan_annotated_paths
+from xlcheck.exchange.batch import plan_annotated_paths
+from xlcheck.exchange.fork_server import default_jobs
 from xlcheck.exchange.sources import WorkbookInput
 
 
@@ -201,7 +202,7 @@ def test_default_jobs_are_the_cores_this_process_may_use() -> None:
     """Not the machine's count: a container or `taskset -c 0` leaves one core."""
     code = (
         "import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
-        "from xlcheck.exchange.batch import default_jobs; print(default_jobs())"
+        "from xlcheck.exchange.fork_server import default_jobs; print(default_jobs())"
     )
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -200,6 +200,15 @@ def fields(template: str, output_format: str) -> None:
         )
 
 
+def _more_than_one_workbook(sources: tuple[str, ...]) -> bool:
+    """Whether ``sources`` surely name several workbooks before they are expanded: more than
+    one, a folder or a glob pattern (a single mail may carry only one)."""
+    if len(sources) != 1:
+        return len(sources) > 1
+    source = sources[0]
+    return any(c in source for c in "*?[") or Path(source).is_dir()
+
+
 @cli.command()
 @SOURCES_ARGUMENT
 @template_option(
@@ -269,6 +278,10 @@ def verify(
     Inputs: .xlsx files, folders (recursive), glob patterns, .eml mails (their
     workbook attachments, forwarded ones too) and mbox files.
     """
+    if _more_than_one_workbook(sources):
+        from xlcheck.exchange.fork_server import start_worker_server
+
+        start_worker_server(jobs)  # its imports run beside this process's own
     from xlcheck import api, report
     from xlcheck.exchange.batch_run import SideOutputs
     from xlcheck.exchange.progress import ProgressBar

@@ -10,27 +10,19 @@ workbooks read (``cross_workbook``), whose findings come after the last result.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from xlcheck.errors import XlcheckError
 from xlcheck.exchange.batch_task import Task, verify_one
 from xlcheck.exchange.copy_plan import CopyPlan
+from xlcheck.exchange.fork_server import default_jobs
 from xlcheck.exchange.sources import WorkbookInput
 from xlcheck.findings import VerificationResult
 from xlcheck.verification import VerifyOptions
 
 #: Called with (workbooks done, workbooks in all) after each workbook.
 ProgressCallback = Callable[[int, int], None]
-
-
-def default_jobs() -> int:
-    """Worker processes when --jobs is not given: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS and Windows have no sched_getaffinity
-        return os.cpu_count() or 1
 
 
 def plan_annotated_paths(

@@ -9,8 +9,6 @@ pay for multiprocessing's import.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import multiprocessing.context
 import os
 import threading
 import time
@@ -24,6 +22,7 @@ from xlcheck.exchange.batch_task import (
     unreadable_result,
     verify_one,
 )
+from xlcheck.exchange.fork_server import worker_context
 from xlcheck.exchange.sources import WorkbookInput
 from xlcheck.findings import VerificationResult
 
@@ -72,22 +71,9 @@ def _worker_died(item: WorkbookInput, lang: str) -> VerificationResult:
     )
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """Where workers come from: a fork server that has imported the libraries and nothing else,
-    so a worker started late in a batch does not carry the parent's grown memory (with plain
-    fork it would, and the parent's later writes would leave those pages the worker's own)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context()  # Windows: spawn, which inherits nothing anyway
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(
-        ["xlcheck.exchange.worker_pool", "xlcheck.reader", "xlcheck.annotator"]
-    )
-    return context
-
-
 def _executor(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=_context(), initializer=_warm_up, initargs=(os.getpid(),)
+        max_workers=jobs, mp_context=worker_context(), initializer=_warm_up, initargs=(os.getpid(),)
     )
 
 

@@ -1,0 +1,64 @@
+"""Where a batch's worker processes come from: a fork server that has imported the libraries and
+the verification modules and nothing else, and how many workers a batch runs.
+
+A worker started late in a batch then does not carry the parent's grown memory (with plain fork
+it would, and the parent's later writes would leave those pages the worker's own), and no worker
+imports anything itself. The server is started as soon as a command knows it will verify more
+than one workbook (``start_worker_server``), so its imports run on another core while the parent
+imports, expands its inputs and plans the copies.
+
+Light to import: ``multiprocessing`` is imported when a server is wanted, not before (a single
+workbook's ``verify`` never imports it).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+#: What the fork server imports once for every worker: without the rules, the recomputation and
+#: the relocation here, each worker's first workbook would import them itself (about 30 ms).
+PRELOAD = (
+    "xlcheck.exchange.worker_pool",
+    "xlcheck.reader",
+    "xlcheck.annotator",
+    "xlcheck.relocation",
+    "xlcheck.recompute",
+    "xlcheck.rules",
+)
+
+
+def default_jobs() -> int:
+    """Worker processes when --jobs is not given: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+def worker_context() -> BaseContext:
+    """The fork server's context, preloading ``PRELOAD``; on Windows, spawn (which inherits
+    nothing anyway)."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    return context
+
+
+def start_worker_server(jobs: int | None) -> None:
+    """Start the fork server now, without waiting for its imports, so the first workers are
+    ready when the first workbooks are. Nothing when the batch will run in this process
+    (``jobs`` 1, or None on one core) or where there is no fork server."""
+    if (default_jobs() if jobs is None else jobs) < 2:
+        return
+    if worker_context().get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
