@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
-from xlcheck.package_xml import local_name, parse_part, styles_part
+from xlcheck.package_xml import local_name, parse_xml, read_part
 
 #: Built-in number formats that show percentages: 0% and 0.00%.
 _PERCENT_FORMAT_IDS = frozenset({9, 10})
@@ -22,12 +23,32 @@ def _shows_percent(code: str) -> bool:
     return "%" in _LITERAL.sub("", code)
 
 
-def percent_styles(path: Path, archive: zipfile.ZipFile, workbook_part: str) -> frozenset[int]:
-    """The indices (a cell's ``s``) of the cell formats whose number format is a percentage."""
-    names = {name.replace("\\", "/"): name for name in archive.namelist()}
-    root = parse_part(path, archive, styles_part(path, archive, names, workbook_part))
-    if root is None:
+#: Styles parts already read, by their bytes: the workbooks of one template share theirs, so a
+#: batch worker parses it once. A few entries: a batch mixes a few templates and app versions.
+_KNOWN: dict[bytes, frozenset[int]] = {}
+_KNOWN_LIMIT = 8
+
+
+def percent_styles(path: Path, archive: zipfile.ZipFile, part: str | None) -> frozenset[int]:
+    """The indices (a cell's ``s``) of the cell formats whose number format is a percentage, in
+    the styles part ``part`` (None: the package has none).
+
+    Raises:
+        WorkbookError: the part is damaged, or declares a DTD or entities.
+    """
+    data = read_part(path, archive, part)
+    if data is None or part is None:
         return frozenset()
+    found = _KNOWN.get(data)
+    if found is None:
+        found = _percent_styles(parse_xml(path, part, data))
+        if len(_KNOWN) >= _KNOWN_LIMIT:
+            _KNOWN.clear()
+        _KNOWN[data] = found
+    return found
+
+
+def _percent_styles(root: Element) -> frozenset[int]:
     custom = {
         int(element.get("numFmtId", "-1")): element.get("formatCode", "")
         for element in root.iter()

@@ -287,7 +287,7 @@ def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
         external_links=tuple(
             sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
         ),
-        percent_styles=percent_styles(path, archive, main_part),
+        percent_styles=percent_styles(path, archive, sheets.styles),
         sheet_names=sheets.names,
         sheet_parts=sheets.parts,
         hidden_sheets=sheets.hidden,

@@ -34,15 +34,36 @@ def local_name(tag: str) -> str:
 
 
 def parse_part(path: Path, archive: zipfile.ZipFile, name: str | None) -> Element | None:
-    """A small package part, None if absent: plain XML (``plain_xml``) through the C tree
-    builder, anything else through defusedxml (entity and DTD tricks refused)."""
-    import defusedxml  # type: ignore[import-untyped]
-    import defusedxml.ElementTree as safe_xml  # type: ignore[import-untyped]
+    """A small package part, None if absent, parsed as ``parse_xml`` does."""
+    data = read_part(path, archive, name)
+    return None if data is None or name is None else parse_xml(path, name, data)
 
+
+def read_part(path: Path, archive: zipfile.ZipFile, name: str | None) -> bytes | None:
+    """A package part's bytes, None if absent.
+
+    Raises:
+        WorkbookError: the entry is damaged.
+    """
     if name is None or name not in archive.NameToInfo:
         return None
     try:
-        data = archive.read(name)
+        return archive.read(name)
+    except (zipfile.BadZipFile, EOFError, ValueError, zlib.error) as exc:
+        raise _damaged(path, name) from exc
+
+
+def parse_xml(path: Path, name: str, data: bytes) -> Element:
+    """The part ``name`` of the package at ``path``: plain XML (``plain_xml``) through the C tree
+    builder, anything else through defusedxml (entity and DTD tricks refused).
+
+    Raises:
+        WorkbookError: a DTD or entity declaration, or XML that does not parse.
+    """
+    import defusedxml  # type: ignore[import-untyped]
+    import defusedxml.ElementTree as safe_xml  # type: ignore[import-untyped]
+
+    try:
         root: Element = (
             ElementTree.fromstring(data)
             if plain_xml(data)
@@ -50,20 +71,17 @@ def parse_part(path: Path, archive: zipfile.ZipFile, name: str | None) -> Elemen
         )
     except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden) as exc:
         raise declares_dtd(path, name) from exc
-    except (
-        ParseError,
-        defusedxml.DefusedXmlException,
-        zipfile.BadZipFile,
-        EOFError,
-        ValueError,
-        zlib.error,
-    ) as exc:
-        raise refuse(
-            path,
-            f"工作簿的 {name} 部分已损坏，无法读取",
-            f"the workbook's part {name} is damaged and cannot be read",
-        ) from exc
+    except (ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
+        raise _damaged(path, name) from exc
     return root
+
+
+def _damaged(path: Path, name: str) -> WorkbookError:
+    return refuse(
+        path,
+        f"工作簿的 {name} 部分已损坏，无法读取",
+        f"the workbook's part {name} is damaged and cannot be read",
+    )
 
 
 def _resolve(base_part: str, target: str) -> str:
@@ -95,38 +113,34 @@ def workbook_part(path: Path, archive: zipfile.ZipFile, names: dict[str, str]) -
     return "xl/workbook.xml" if "xl/workbook.xml" in names else None
 
 
-def styles_part(
-    path: Path, archive: zipfile.ZipFile, names: dict[str, str], workbook_part: str
-) -> str | None:
-    """The workbook's styles part (cell formats), as ``names`` stores it, or None."""
-    for kind, target in _relationships(path, archive, names, workbook_part).values():
-        if kind.endswith("/styles") and target in names:
-            return names[target]
-    return None
-
-
 @dataclass(frozen=True)
 class SheetList:
     names: tuple[str, ...]
     parts: dict[str, str]
     hidden: tuple[str, ...]
     shared_strings: str | None
+    #: The styles part (cell formats), as the zip stores its name, or None.
+    styles: str | None = None
 
 
 def sheet_list(
     path: Path, archive: zipfile.ZipFile, names: dict[str, str], workbook_part: str
 ) -> SheetList:
-    """The sheets in workbook order, their zip entries, the hidden ones, and the shared strings."""
+    """The sheets in workbook order, their zip entries, the hidden ones, the shared strings and
+    the styles."""
     workbook = parse_part(path, archive, names[workbook_part])
     relationships = _relationships(path, archive, names, workbook_part)
-    shared_strings = next(
-        (
-            names[target]
-            for kind, target in relationships.values()
-            if kind.endswith("/sharedStrings") and target in names
-        ),
-        None,
-    )
+
+    def related(kind_suffix: str) -> str | None:
+        return next(
+            (
+                names[target]
+                for kind, target in relationships.values()
+                if kind.endswith(kind_suffix) and target in names
+            ),
+            None,
+        )
+
     order: list[str] = []
     parts: dict[str, str] = {}
     hidden: list[str] = []
@@ -143,7 +157,9 @@ def sheet_list(
         target = relationships.get(rel_id or "", ("", ""))[1]
         if target in names:
             parts[name] = names[target]
-    return SheetList(tuple(order), parts, tuple(hidden), shared_strings)
+    return SheetList(
+        tuple(order), parts, tuple(hidden), related("/sharedStrings"), related("/styles")
+    )
 
 
 def application_name(app: Element | None, properties: dict[str, str]) -> str | None:

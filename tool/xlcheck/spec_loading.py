@@ -50,14 +50,25 @@ GRADING_KEYS = frozenset({"max_score", "bonus_max", "grades"})
 CHECK_KEYS = frozenset({*CHECK_VERBS, "message", "message_en", "severity"})
 
 
-def builtin_spec_dirs() -> list[Path]:
-    """Where built-in specs live: inside the installed package, or the source checkout's folder."""
+@functools.cache
+def builtin_spec_dirs() -> tuple[Path, ...]:
+    """Where built-in specs live: inside the installed package, or the source checkout's folder
+    (looked up once: a batch asks for every workbook)."""
     package = Path(__file__).resolve().parent
-    return [
+    return tuple(
         p
         for p in (package / "workbook_templates", package.parents[1] / "workbook_templates")
         if p.is_dir()
-    ]
+    )
+
+
+def builtin_spec_path(spec_id: str) -> Path | None:
+    """The file of the built-in spec ``spec_id``, or None when no built-in spec has that id."""
+    for folder in builtin_spec_dirs():
+        path = folder / f"{spec_id}.yaml"
+        if path.is_file():
+            return path
+    return None
 
 
 def builtin_spec_ids() -> list[str]:
@@ -76,10 +87,9 @@ def resolve_spec_path(template: str | Path) -> Path:
         if not candidate.is_file():
             raise SpecError(candidate, "", "找不到该规格文件")
         return candidate
-    for folder in builtin_spec_dirs():
-        path = folder / f"{template}.yaml"
-        if path.is_file():
-            return path
+    path = builtin_spec_path(str(template))
+    if path is not None:
+        return path
     known = "、".join(builtin_spec_ids()) or "（无）"
     raise SpecError(str(template), "", f"没有名为 {template} 的内置模板；可用的有：{known}")
 

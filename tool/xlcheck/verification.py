@@ -14,7 +14,7 @@ from xlcheck.findings import TemplateIdentity, VerificationResult
 from xlcheck.layout import Layout, lay_out
 from xlcheck.layout.self_check import SELF_CHECK_ROLE
 from xlcheck.spec import Spec
-from xlcheck.spec_loading import builtin_spec_ids, load_spec
+from xlcheck.spec_loading import builtin_spec_ids, builtin_spec_path, load_spec
 
 if TYPE_CHECKING:
     from xlcheck.reader import FilledWorkbook
@@ -65,7 +65,7 @@ def select_spec(path: Path, identity: TemplateIdentity | None, template: str | P
             hint=f"用 -t 指定模板（内置：{'、'.join(builtin_spec_ids())}），或用 xlcheck template 生成模板后填写。",
             hint_en=f"Name the template with -t (built in: {', '.join(builtin_spec_ids())}), or fill a template made by `xlcheck template`.",
         )
-    elif identity.id not in builtin_spec_ids():
+    elif (builtin := builtin_spec_path(identity.id)) is None:
         raise TemplateMismatchError(
             path,
             f"工作簿由模板 {identity.id} 生成，但本机没有这个模板的规格",
@@ -74,7 +74,7 @@ def select_spec(path: Path, identity: TemplateIdentity | None, template: str | P
             hint_en="Pass that template's spec file (.yaml) with -t.",
         )
     else:
-        spec = load_spec(identity.id)
+        spec = load_spec(builtin)
     if identity is not None and identity.version != spec.version:
         raise TemplateMismatchError(
             path,
