@@ -187,25 +187,36 @@ class _Cells:
         return "=" + text
 
 
-#: Column letters → number, for the few dozen columns a sheet has (parsed once each).
-_COLUMNS: dict[str, int] = {}
+#: Cell references read → (row, column): a template's few thousand references recur in every
+#: workbook filled from it, so a batch worker reads each once. Bounded: filled up to the limit,
+#: then references past it are read each time.
+_POSITIONS: dict[str, tuple[int, int]] = {}
+_POSITIONS_LIMIT = 1 << 16
 
 
 def _cell_position(reference: str | None, row_number: int, column_number_: int) -> tuple[int, int]:
     """A cell's (row, column): from its ``r`` attribute, else the next column of the row."""
     if reference is None:
         row, column = row_number, column_number_ + 1
-    else:
-        split = len(reference.rstrip("0123456789"))
-        letters, digits = reference[:split], reference[split:]
-        column = _COLUMNS.get(letters, 0)
-        if not column:
-            if not (0 < len(letters) <= 3 and letters.isascii() and letters.isalpha()):
-                raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
-            column = _COLUMNS.setdefault(letters, column_number(letters))
-        if not 0 < len(digits) <= 7:
-            raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
-        row = int(digits)
+        if not (1 <= column <= MAX_COLUMN and 1 <= row <= MAX_ROW):
+            raise SheetXmlError("a cell lies outside the sheet's grid")
+        return row, column
+    position = _POSITIONS.get(reference)
+    if position is None:
+        position = _reference_position(reference)
+        if len(_POSITIONS) < _POSITIONS_LIMIT:
+            _POSITIONS[reference] = position
+    return position
+
+
+def _reference_position(reference: str) -> tuple[int, int]:
+    split = len(reference.rstrip("0123456789"))
+    letters, digits = reference[:split], reference[split:]
+    if not (0 < len(letters) <= 3 and letters.isascii() and letters.isalpha()):
+        raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
+    if not 0 < len(digits) <= 7:
+        raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
+    row, column = int(digits), column_number(letters)
     if not (1 <= column <= MAX_COLUMN and 1 <= row <= MAX_ROW):
         raise SheetXmlError("a cell lies outside the sheet's grid")
     return row, column
