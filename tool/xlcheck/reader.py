@@ -365,6 +365,7 @@ class WorkbookSource:
         filled.missing_sheets = [
             s.sheet.name for s in layout.sheets if s.sheet.name not in self.sheet_names
         ]
+        # Each sheet's scan, looked up once (None: formulas unread).
         scans: dict[str, SheetScan | None] = {}
         percent_styles = self.package.percent_styles
         for placed in layout.fields:
@@ -376,14 +377,14 @@ class WorkbookSource:
             raw = None
             if row_index < len(rows) and column_index < len(rows[row_index]):
                 raw = rows[row_index][column_index]
-                if isinstance(raw, float) and math.isnan(raw):
-                    raw = None
-                elif isinstance(raw, float) and math.isinf(raw):
-                    # No cell can hold infinity (a damaged or hand-made file): Excel shows #NUM!.
-                    raw = "#NUM!"
+                if isinstance(raw, float) and not math.isfinite(raw):
+                    # NaN is no value; no cell can hold infinity (a damaged or hand-made file):
+                    # Excel shows #NUM!.
+                    raw = None if math.isnan(raw) else "#NUM!"
             if sheet not in scans:
-                scans[sheet] = self._scan(sheet)
-            scan = scans[sheet] if self.formulas_read else None
+                scan = self._scan(sheet)
+                scans[sheet] = scan if self.formulas_read else None
+            scan = scans[sheet]
             formula = error = style = None
             if scan is not None:
                 cell = (placed.row_number, placed.column_number)

@@ -56,13 +56,21 @@ class SheetView:
     #: Row number → the row's texts, made once: each kind's search reads the same rows again
     #: (shared by the copies ``dataclasses.replace`` makes; never changed by a reader).
     texts: dict[int, list[str]] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    #: Column number → the column's texts, made once, as ``texts`` (a scoring block reads the
+    #: same columns for each of its rows).
+    columns: dict[int, list[str]] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def column(self, column_number: int) -> list[str]:
         """The texts of one column, top to bottom (row 1 first)."""
-        return [
-            row[column_number - 1] if len(row) >= column_number else ""
-            for row in map(self.row, range(1, len(self.grid) + 1))
-        ]
+        texts = self.columns.get(column_number)
+        if texts is None:
+            texts = self.columns[column_number] = [
+                row[column_number - 1] if len(row) >= column_number else ""
+                for row in map(self.row, range(1, len(self.grid) + 1))
+            ]
+        return texts
 
     def row(self, row_number: int) -> list[str]:
         texts = self.texts.get(row_number)

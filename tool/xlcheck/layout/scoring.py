@@ -288,9 +288,8 @@ class ScoringKind:
         if found_header is not None:
             rows[laid.first_row] = found_header
         cursor = (found_header or start_row - 1) + 1
-        columns: dict[int, list[str]] = {}
         for cell in _row_items(laid):
-            texts = columns.setdefault(cell.column_number, view.column(cell.column_number))
+            texts = view.column(cell.column_number)
             wanted = cell_text(cell.text)
             found = next((r for r in range(cursor, len(texts) + 1) if texts[r - 1] == wanted), None)
             if found is None:
