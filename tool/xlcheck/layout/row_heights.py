@@ -55,10 +55,11 @@ def char_width(character: str, size: float = 11.0) -> float:
 
 @functools.lru_cache(maxsize=1 << 14)
 def text_width(text: str, size: float = 11.0) -> float:
-    # Cached: the words and figures of a summary of hundreds of rows repeat.
+    # Cached, as ``wrapped_lines``: the words and figures of a summary of hundreds of rows repeat.
     return sum(char_width(c, size) for c in text)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def wrapped_lines(text: str, width: float, size: float = 11.0) -> int:
     """Lines ``text`` takes in a cell ``width`` units wide: CJK breaks between any two
     characters, Latin words and numbers (1,131.12) only at spaces; explicit line breaks kept."""
