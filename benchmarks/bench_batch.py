@@ -188,6 +188,32 @@ def calamine_seconds(folder: Path) -> tuple[float, float]:
     return time.perf_counter() - start, _children_cpu() - cpu
 
 
+def parallel_slowdown(folder: Path, processes: int, passes: int = 3) -> float:
+    """How much slower a bare calamine read of ``folder`` (``passes`` times) runs when
+    ``processes`` of them run at once than when it runs alone: 1.0 where the cores are as fast
+    together as apart. It tells what ``-j`` can gain on this machine, whatever runs the batch."""
+    names = "\n".join(str(p) for p in sorted(folder.glob("*.xlsx")) for _ in range(passes))
+    command = [sys.executable, "-c", _CALAMINE_READ]
+
+    def at_once(count: int) -> float:
+        start = time.perf_counter()
+        running = [
+            subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            for _ in range(count)
+        ]
+        for process in running:
+            assert process.stdin is not None
+            process.stdin.write(names.encode())
+            process.stdin.close()
+        for process in running:
+            process.wait()
+        return time.perf_counter() - start
+
+    alone = min(at_once(1), at_once(1))
+    together = min(at_once(processes), at_once(processes))
+    return together / alone
+
+
 def frictionless_per_file(files: list[Path]) -> float:
     """Mean wall seconds of ``frictionless validate FILE --sheet 数据表``, one process per file."""
     executable = shutil.which("frictionless")
