@@ -212,6 +212,50 @@ def test_default_jobs_are_the_cores_this_process_may_use() -> None:
     assert default_jobs() == len(os.sched_getaffinity(0))
 
 
+_FORK_SERVER_STARTED = (
+    "import sys, multiprocessing.forkserver as f; "
+    "from xlcheck.exchange.fork_server import start_worker_server; "
+    "start_worker_server(int(sys.argv[1])); "
+    "print(f._forkserver._forkserver_pid is not None)"
+)
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here"
+)
+@pytest.mark.parametrize(("jobs", "started"), [(2, "True"), (1, "False")])
+def test_the_fork_server_starts_early_only_for_several_workers(jobs: int, started: str) -> None:
+    """Its imports then run beside the parent's; a batch verified in one process needs none."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _FORK_SERVER_STARTED, str(jobs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert completed.stdout.strip() == started
+
+
+def test_verify_starts_the_fork_server_only_for_more_than_one_workbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xlcheck import cli as cli_module
+    from xlcheck.exchange import fork_server
+
+    asked: list[int | None] = []
+    monkeypatch.setattr(fork_server, "start_worker_server", asked.append)
+    single = tmp_path / "one.xlsx"
+    single.write_bytes(b"not a workbook")
+
+    assert not cli_module._more_than_one_workbook((str(single),))
+    CliRunner().invoke(cli, ["verify", str(single), "--no-annotate"])
+    assert asked == []
+    for sources in ([str(tmp_path)], [str(tmp_path / "*.xlsx")], [str(single), str(single)]):
+        assert cli_module._more_than_one_workbook(tuple(sources))
+    CliRunner().invoke(cli, ["verify", str(tmp_path), "--no-annotate", "-j", "2"])
+    assert asked == [2]
+
+
 def test_an_interrupted_batch_leaves_no_empty_reserved_copies(
     make_workbook: FillWorkbook, tmp_path: Path
 ) -> None:
