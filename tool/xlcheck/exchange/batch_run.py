@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from xlcheck.errors import XlcheckError
 from xlcheck.exchange.batch import ProgressCallback, iter_verify
 from xlcheck.exchange.sources import SourceExpander, WorkbookInput
-from xlcheck.exchange.summary_rows import SummaryBuilder
 from xlcheck.findings import (
     Amendment,
     CellRef,
@@ -30,6 +29,7 @@ from xlcheck.verification import VerifyOptions
 
 if TYPE_CHECKING:
     from xlcheck.exchange.replies import ReplyDrafter
+    from xlcheck.exchange.summary_rows import SummaryBuilder
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,11 @@ class BatchRun:
             progress=progress,
             keep_all_values=False,
         )
-        self._summary = SummaryBuilder(options.lang) if side.summary is not None else None
+        self._summary: SummaryBuilder | None = None
+        if side.summary is not None:
+            from xlcheck.exchange.summary_rows import SummaryBuilder  # with --summary only
+
+            self._summary = SummaryBuilder(options.lang)
         self._replies: ReplyDrafter | None = None
         if side.reply:
             from xlcheck.exchange.replies import ReplyDrafter  # the mail modules, for replies only
@@ -178,9 +182,11 @@ class BatchRun:
         self._amend()
 
     def _amend(self) -> None:
+        linked, self._linked = self._linked, []
+        if len(linked) < 2:
+            return  # a link needs two workbooks (nor is its module loaded for one)
         from xlcheck.cross_workbook import findings_across
 
-        linked, self._linked = self._linked, []
         results = [kept.result() for kept in linked]
         found = findings_across(results, self.options.template)
         for position, added in sorted(found.items()):
