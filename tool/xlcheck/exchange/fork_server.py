@@ -13,6 +13,7 @@ workbook's ``verify`` never imports it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING
 
@@ -61,4 +62,7 @@ def start_worker_server(jobs: int | None) -> None:
         return
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+    # No socket or process now (a full temp folder?): the pool tries again when the first
+    # workbook is ready, and fails there as it always has.
+    with contextlib.suppress(OSError):
+        forkserver.ensure_running()
