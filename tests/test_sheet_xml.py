@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import EXAMPLES, shared_sample_params
 from tests.package_builders import billion_laughs
+from xlcheck import sheet_xml
 from xlcheck.package import inspect_package
 from xlcheck.reader import OPENPYXL_FAILURES, quiet_openpyxl
 from xlcheck.sheet_xml import (
@@ -190,6 +191,23 @@ def test_scan_sheet_inline_strings_without_phonetic_runs(scan: Scan) -> None:
 def test_scan_sheet_refuses_impossible_sheets(body: str, scan: Scan) -> None:
     with pytest.raises(SheetXmlError):
         scan(_sheet(body))
+
+
+def test_scan_sheet_reads_references_past_its_bounded_memory_of_them(
+    scan: Scan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker keeps the positions of the references it has read, up to a limit: a sheet with
+    more distinct references is read as well, and the memory stays at the limit."""
+    monkeypatch.setattr(sheet_xml, "_POSITIONS", {})
+    monkeypatch.setattr(sheet_xml, "_POSITIONS_LIMIT", 5)
+    body = "".join(f'<row r="{n}"><c r="B{n}"><f>A{n}*2</f></c></row>' for n in range(1, 21))
+
+    found = scan(_sheet(body))
+    again = scan(_sheet(body))
+
+    expected = {(n, 2): f"=A{n}*2" for n in range(1, 21)}
+    assert found.formulas == again.formulas == expected
+    assert len(sheet_xml._POSITIONS) == 5
 
 
 def test_scan_sheet_refuses_a_dtd(scan: Scan) -> None:

@@ -14,7 +14,7 @@ from openpyxl.cell.cell import MergedCell
 from tests.conftest import SEED_VALUES
 from xlcheck import load_prefill, load_spec, write_template
 from xlcheck.input_validation import validation_ranges
-from xlcheck.layout import lay_out
+from xlcheck.layout import lay_out, row_heights
 from xlcheck.layout.row_heights import DEFAULT_HEIGHT, LINE_HEIGHT, wrapped_lines
 
 CASES = Path(__file__).resolve().parent / "cases"
@@ -139,11 +139,25 @@ def test_rows_are_as_tall_as_their_wrapped_criteria_and_no_taller(seed: Path) ->
         ("基建工程委托业务项目数量 1,131.12", 20, 2),
         ("第一行\n第二行", 30, 2),
         ("a" * 40, 12, 4),
+        ("预算执行率" * 60, 12, 50),
     ],
-    ids=["fits", "cjk-wraps-anywhere", "number-kept-whole", "line-breaks", "long-word-broken"],
+    ids=[
+        "fits",
+        "cjk-wraps-anywhere",
+        "number-kept-whole",
+        "line-breaks",
+        "long-word-broken",
+        "long-text-not-kept",
+    ],
 )
 def test_wrapped_lines_counts_lines_as_the_apps_wrap(text: str, width: float, lines: int) -> None:
+    kept = row_heights._kept_wrapped_lines.cache_info().currsize
+
     assert wrapped_lines(text, width) == lines
+    assert wrapped_lines(text, width) == lines  # the second time from memory, if kept
+    # Short texts are kept (they recur over a summary's rows); a long one is counted each time.
+    grown = row_heights._kept_wrapped_lines.cache_info().currsize - kept
+    assert grown <= (1 if len(text) <= row_heights._KEPT_TEXT else 0)
 
 
 def test_signoff_of_the_score_sheet_has_the_official_lines() -> None:

@@ -23,10 +23,12 @@ def _shows_percent(code: str) -> bool:
     return "%" in _LITERAL.sub("", code)
 
 
-#: Styles parts already read, by their bytes: the workbooks of one template share theirs, so a
-#: batch worker parses it once. A few entries: a batch mixes a few templates and app versions.
+#: Styles parts already read, by their bytes: the workbooks of one template saved by one app
+#: share theirs, so a batch worker parses it once. A few entries (a batch mixes a few templates
+#: and app versions), of parts no larger than a template's few KB times a hundred.
 _KNOWN: dict[bytes, frozenset[int]] = {}
 _KNOWN_LIMIT = 8
+_KNOWN_BYTES = 1 << 18
 
 
 def percent_styles(path: Path, archive: zipfile.ZipFile, part: str | None) -> frozenset[int]:
@@ -42,9 +44,10 @@ def percent_styles(path: Path, archive: zipfile.ZipFile, part: str | None) -> fr
     found = _KNOWN.get(data)
     if found is None:
         found = _percent_styles(parse_xml(path, part, data))
-        if len(_KNOWN) >= _KNOWN_LIMIT:
-            _KNOWN.clear()
-        _KNOWN[data] = found
+        if len(data) <= _KNOWN_BYTES:
+            if len(_KNOWN) >= _KNOWN_LIMIT:
+                _KNOWN.clear()
+            _KNOWN[data] = found
     return found
 
 

@@ -187,11 +187,11 @@ class _Cells:
         return "=" + text
 
 
-#: Cell references read → (row, column): a template's few thousand references recur in every
-#: workbook filled from it, so a batch worker reads each once. Bounded: filled up to the limit,
-#: then references past it are read each time.
+#: Cell references read → (row, column): a template's thousand-odd references recur in every
+#: workbook filled from it, so a batch worker reads each once. Bounded (about 3 MB at most):
+#: filled up to the limit, then references past it are read each time.
 _POSITIONS: dict[str, tuple[int, int]] = {}
-_POSITIONS_LIMIT = 1 << 16
+_POSITIONS_LIMIT = 1 << 14
 
 
 def _cell_position(reference: str | None, row_number: int, column_number_: int) -> tuple[int, int]:

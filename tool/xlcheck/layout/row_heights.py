@@ -59,10 +59,22 @@ def text_width(text: str, size: float = 11.0) -> float:
     return sum(char_width(c, size) for c in text)
 
 
-@functools.lru_cache(maxsize=1 << 14)
+#: Texts up to this long have their line counts kept (a summary's words, figures and messages
+#: recur over hundreds of rows; so do a results sheet's): at most ``_KEPT_COUNTS`` of them, a
+#: few MB at most. A longer text is rare and unlikely to recur: it is counted each time.
+_KEPT_TEXT = 200
+_KEPT_COUNTS = 4096
+
+
 def wrapped_lines(text: str, width: float, size: float = 11.0) -> int:
     """Lines ``text`` takes in a cell ``width`` units wide: CJK breaks between any two
     characters, Latin words and numbers (1,131.12) only at spaces; explicit line breaks kept."""
+    if isinstance(text, str) and len(text) <= _KEPT_TEXT:
+        return _kept_wrapped_lines(text, width, size)
+    return _wrapped_lines(text, width, size)
+
+
+def _wrapped_lines(text: str, width: float, size: float) -> int:
     usable = max(width - PADDING, 1.0)
     lines = 0
     for paragraph in str(text).split("\n"):
@@ -87,6 +99,9 @@ def wrapped_lines(text: str, width: float, size: float = 11.0) -> int:
                     used = 0.0
                 used += step
     return max(lines, 1)
+
+
+_kept_wrapped_lines = functools.lru_cache(maxsize=_KEPT_COUNTS)(_wrapped_lines)
 
 
 @dataclass(frozen=True)
