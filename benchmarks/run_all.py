@@ -217,7 +217,7 @@ def batch_rows(
     per_bare = statistics.median(bare_times) / rate_count
     rate = 1 / per_batch
     slowdown = bench_batch.parallel_slowdown(rate_set, jobs)
-    print(f"{jobs} calamine reads at once each take {slowdown:.2f}x as long as one alone")
+    print(f"{jobs} calamine reads at once each take {slowdown:.2f}× the time of one alone")
     rows = [
         ratio_row(
             f"batch of {rate_count} (copies + summary, `-j {jobs}`): per-workbook time ÷ the"
@@ -229,7 +229,7 @@ def batch_rows(
         Row(
             "  its rate (goal on 2 idle cores)",
             f"{rate:.0f} workbooks/s (runs: {', '.join(f'{rate_count / t:.0f}' for t in batch_times)};"
-            f" on this machine {jobs} processes at once each run {slowdown:.2f}× slower than one"
+            f" on this machine {jobs} processes at once each take {slowdown:.2f}× the time of one"
             " alone)",
             "≥ 100 workbooks/s",
             rate >= 100,
