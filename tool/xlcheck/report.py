@@ -152,21 +152,28 @@ class TextReport:
         self.lang = lang
         self.counts = dict.fromkeys(STATUSES, 0)
 
+    # Every write ends its last line: on a terminal, what comes between two blocks (the progress
+    # bar, redrawn in place with "\r"; a line on stderr) then starts on a line of its own instead
+    # of overwriting or running into the block's last line. Blocks are set apart by a blank line.
+
     def add(self, result: VerificationResult) -> None:
         written = sum(self.counts.values())
-        self.write(("\n\n" if written else "") + render_block(result, self.lang))
+        self.write(("\n" if written else "") + render_block(result, self.lang) + "\n")
         self.counts[result.status] += 1
 
     def amend(self, amendment: Amendment) -> None:
         """Findings added to a workbook already printed (links across workbooks)."""
-        self.write("\n\n" + render_added(amendment, self.lang))
+        self.write("\n" + render_added(amendment, self.lang) + "\n")
         self.counts[amendment.before] -= 1
         self.counts[amendment.after] += 1
 
     def finish(self, mails_without_workbook: int = 0) -> None:
-        if sum(self.counts.values()) > 1 or mails_without_workbook:
-            self.write("\n\n" + totals_line(self.counts, self.lang, mails_without_workbook))
-        self.write("\n")
+        written = sum(self.counts.values())
+        if written > 1 or mails_without_workbook:
+            totals = totals_line(self.counts, self.lang, mails_without_workbook)
+            self.write(("\n" if written else "\n\n") + totals + "\n")
+        elif not written:
+            self.write("\n")
 
 
 def render_text(results: Sequence[VerificationResult], lang: str = "zh") -> str:
