@@ -18,17 +18,16 @@ def _xlcheck() -> list[str]:
     return [sys.executable, "-m", "xlcheck"]
 
 
-@pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal (POSIX)")
-def test_progress_bar_is_drawn_when_stderr_is_a_terminal(
-    make_workbook: FillWorkbook, tmp_path: Path
-) -> None:
-    first = make_workbook(name="a.xlsx")
-    shutil.copyfile(first, tmp_path / "b.xlsx")
+def _on_terminal(
+    command: list[str], *, stdout_too: bool
+) -> tuple[subprocess.CompletedProcess[bytes], str]:
+    """Run ``command`` with stderr (and, with ``stdout_too``, stdout) on a pseudo-terminal: the
+    finished process (stdout captured when not on the terminal) and what the terminal received."""
     controller, terminal = pty.openpty()
     try:
         completed = subprocess.run(
-            [*_xlcheck(), "verify", str(tmp_path), "--no-annotate", "-j", "1"],
-            stdout=subprocess.PIPE,
+            command,
+            stdout=terminal if stdout_too else subprocess.PIPE,
             stderr=terminal,
             check=False,
             timeout=120,
@@ -48,8 +47,19 @@ def test_progress_bar_is_drawn_when_stderr_is_a_terminal(
         os.close(controller)
         if terminal != -1:
             os.close(terminal)
+    return completed, drawn.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal (POSIX)")
+def test_progress_bar_is_drawn_when_stderr_is_a_terminal(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    first = make_workbook(name="a.xlsx")
+    shutil.copyfile(first, tmp_path / "b.xlsx")
+    completed, text = _on_terminal(
+        [*_xlcheck(), "verify", str(tmp_path), "--no-annotate", "-j", "1"], stdout_too=False
+    )
     assert completed.returncode == 0, completed.stdout
-    text = drawn.decode("utf-8", "replace")
     assert "校验 [" in text and "2/2" in text
     assert "校验 [" not in completed.stdout.decode("utf-8")
 
@@ -96,31 +106,8 @@ def test_the_bar_and_stderr_never_overwrite_or_run_into_the_report(
         [*command, str(tmp_path / "piped")], capture_output=True, check=False, timeout=120
     )
     report = piped.stdout.decode("utf-8").replace("piped", "shown").splitlines()
-    controller, terminal = pty.openpty()
-    try:
-        subprocess.run(
-            [*command, str(tmp_path / "shown")],
-            stdout=terminal,
-            stderr=terminal,
-            check=False,
-            timeout=120,
-        )
-        os.close(terminal)
-        terminal = -1
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(controller, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(controller)
-        if terminal != -1:
-            os.close(terminal)
-    screen = _screen(drawn.decode("utf-8", "replace"))
+    _, drawn = _on_terminal([*command, str(tmp_path / "shown")], stdout_too=True)
+    screen = _screen(drawn)
 
     assert any("批注副本" in line for line in report)
     for line in filter(None, report):
