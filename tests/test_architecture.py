@@ -32,7 +32,9 @@ THIRD_PARTY_HOMES = {
     "defusedxml": {"package_xml"},
 }
 #: Modules that import nothing else from xlcheck (the bottom of the dependency graph).
-LEAVES = {"xlcheck.findings", "xlcheck.errors"}
+LEAVES = {"xlcheck.findings", "xlcheck.errors", "xlcheck.records"}
+#: What a leaf may import of xlcheck: how records are declared, which imports nothing itself.
+LEAF_MAY_IMPORT = {"xlcheck.records"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -65,7 +67,7 @@ def test_third_party_library_stays_in_its_stage(library: str) -> None:
 @pytest.mark.parametrize("leaf", sorted(LEAVES))
 def test_findings_and_errors_import_nothing_from_xlcheck(leaf: str) -> None:
     own = {i for i in _imports(MODULES[leaf]) if i == "xlcheck" or i.startswith("xlcheck.")}
-    assert not own
+    assert own <= LEAF_MAY_IMPORT - {leaf}
 
 
 def test_only_the_entry_points_import_the_cli() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from xlcheck.findings import VerificationResult
 from xlcheck.layout import PlacedField, lay_out
 from xlcheck.output_files import check_output_path, write_output
 from xlcheck.prefill import Prefill, build_prefill, check_values, read_prefill
+from xlcheck.records import record
 from xlcheck.spec import Spec
 from xlcheck.spec_loading import load_spec
 from xlcheck.verification import VerifyOptions, annotated_path, verify_workbook
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 DEFAULT_TEMPLATE = "zhanjiang-overall"
 
 
-@dataclass(frozen=True)
+@record
 class FieldInfo:
     """One cell of a template, as ``xlcheck fields`` lists it."""
 

@@ -6,11 +6,11 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from xlcheck.control_characters import escape_controls
+from xlcheck.records import record
 
 # Excel's day 0 is 1899-12-30 once its fictitious 1900-02-29 is accounted for.
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -53,7 +53,7 @@ def values_match(expected: Any, actual: Any, decimals: int | None) -> bool:
     return bool(expected == actual)
 
 
-@dataclass(frozen=True)
+@record
 class Normalised:
     """A raw cell value read as its field's type.
 

@@ -14,7 +14,6 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from xlcheck.cell_values import values_match
 from xlcheck.errors import SpecError
 from xlcheck.findings import CellRef, Finding, Rule, VerificationResult
 from xlcheck.layout import lay_out
+from xlcheck.records import record
 from xlcheck.rules.links import PROJECT_AMOUNT_DIFFERS, PROJECT_SHEET_MISSING, PROJECT_TOTAL_DIFFERS
 from xlcheck.rules.registry import make_finding
 from xlcheck.spec import LinkSpec, Spec
@@ -32,7 +32,7 @@ _UNIT_CODE = re.compile(r"^\d+[-－—_]*")
 _ROW = re.compile(r"^(?P<table>.+)\[(?P<row>\d+)\]\.(?P<column>[^.\[\]]+)$")
 
 
-@dataclass(frozen=True)
+@record
 class _Figure:
     """One item's name and figure in one workbook, with where they stand."""
 
@@ -124,7 +124,7 @@ def _finding(rule_: Rule, result: VerificationResult, key: str, **params: Any) -
     return dataclasses.replace(finding, field=key)
 
 
-@dataclass(frozen=True)
+@record
 class _Labels:
     listed: str
     detail: str

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
+
+from xlcheck.records import record
 
 
 class Severity(enum.StrEnum):
@@ -17,7 +19,7 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """A finding code and what it means. Messages are ``str.format`` templates."""
 
@@ -49,7 +51,7 @@ def column_letters(number: int) -> str:
     return letters
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class CellRef:
     """A cell in a sheet, ordered by sheet order, then row, then column."""
 
@@ -66,7 +68,7 @@ class CellRef:
         return f"{self.sheet}!{self.cell_ref}"
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """One problem at one place in a workbook.
 
@@ -118,7 +120,7 @@ PROPERTY_VERSION = "xlcheck.version"
 PROPERTY_SPEC_HASH = "xlcheck.spec_hash"
 
 
-@dataclass(frozen=True)
+@record
 class TemplateIdentity:
     """Which template and version a workbook says it was built from."""
 
@@ -129,7 +131,7 @@ class TemplateIdentity:
     title: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class MailOrigin:
     """The mail a workbook arrived in, so a batch can name it and a reply can answer it."""
 
@@ -211,7 +213,7 @@ class CheckedFile:
         }
 
 
-@dataclass(frozen=True)
+@record
 class VerificationResult(CheckedFile):
     """Everything ``verify`` learned about one workbook."""
 
@@ -248,7 +250,7 @@ class VerificationResult(CheckedFile):
         return data
 
 
-@dataclass(frozen=True)
+@record
 class Amendment:
     """Findings the links across workbooks added to a result a batch already handed on.
 

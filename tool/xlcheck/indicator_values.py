@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
+
+from xlcheck.records import record
 
 #: Words and signs for each direction, longest first where one contains another.
 _AT_MOST = ("小于或等于", "小于等于", "不超过", "不高于", "不多于", "不大于", "<=", "≤", "≦", "⩽")
@@ -58,7 +59,7 @@ DIRECTION_WORDS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorValue:
     """What a target or actual cell says.
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.layout import PlacedField
+from xlcheck.records import record
 from xlcheck.spec import FieldSpec
 
 TYPE_NAMES = {
@@ -31,7 +31,7 @@ TYPE_NAMES = {
 _LIST_LIMIT = 255
 
 
-@dataclass(frozen=True)
+@record
 class ValidationRange:
     """One validation rule over cells ``first_row``…``last_row`` of one column (1-based)."""
 

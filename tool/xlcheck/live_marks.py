@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from xlcheck.findings import column_letters
 from xlcheck.layout import Layout, PlacedField, SheetLayout
@@ -23,11 +22,12 @@ from xlcheck.live_checks import (
     score_pairs,
     weighed_runs,
 )
+from xlcheck.records import record
 
 _CELL = re.compile(r"(?<![A-Z$])([A-Z]{1,3})(\d+)")
 
 
-@dataclass(frozen=True)
+@record
 class MarkedCells:
     """A conditional format: the cells (``F4:F7``) marked where ``formula`` (no ``=``) is true,
     written for the first cell of the range (relative references follow each cell)."""

@@ -16,7 +16,7 @@ import posixpath
 import zipfile
 import zlib
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from xlcheck.package_xml import (
     sheet_list,
     workbook_part,
 )
+from xlcheck.records import record
 from xlcheck.sheet_extents import ExtentError, ods_extents, xlsb_extent
 from xlcheck.sheet_xml import UnsafeXmlError
 from xlcheck.workbook_bytes import read_once
@@ -76,7 +77,7 @@ _KIND_NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Package:
     """A workbook file's bytes and what its package holds, learnt without a spreadsheet parser.
 

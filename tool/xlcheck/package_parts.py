@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Collection
-from dataclasses import dataclass
+
+from xlcheck.records import record
 
 _CHUNK = 1 << 20
 #: Bytes kept from the end of one chunk for the next, so no token is split between chunks.
@@ -31,7 +32,7 @@ _UTF16_OPENERS = (
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-@dataclass(frozen=True)
+@record
 class PartCounts:
     """What the pass found: the first part declaring a DTD or entity (None if none), cells in
     the sheet parts, strings in the shared-strings part."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import posixpath
 import zipfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element, ParseError
@@ -14,6 +13,7 @@ from xml.etree.ElementTree import Element, ParseError
 from xlcheck.errors import WorkbookError
 from xlcheck.file_kinds import CHECK_FILE, CHECK_FILE_EN, refuse
 from xlcheck.package_parts import plain_xml
+from xlcheck.records import record
 
 _RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -113,7 +113,7 @@ def workbook_part(path: Path, archive: zipfile.ZipFile, names: dict[str, str]) -
     return "xl/workbook.xml" if "xl/workbook.xml" in names else None
 
 
-@dataclass(frozen=True)
+@record
 class SheetList:
     names: tuple[str, ...]
     parts: dict[str, str]

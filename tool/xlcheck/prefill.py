@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from xlcheck.cell_values import is_blank, normalise
 from xlcheck.errors import XlcheckError
 from xlcheck.layout import Layout, lay_out
+from xlcheck.records import record
 from xlcheck.spec import SheetSpec, Spec
 
 #: Characters Excel refuses in sheet names, replaced by their full-width forms.
@@ -22,7 +23,7 @@ _SHEET_NAME_FIXES = str.maketrans(
 _MAX_SHEET_NAME = 31
 
 
-@dataclass(frozen=True)
+@record
 class Prefill:
     """Values by full field key, and the sheet names of every sheet written once per item."""
 

@@ -36,6 +36,7 @@ from xlcheck.package import (
     inspect_package,
 )
 from xlcheck.package_xml import declares_dtd
+from xlcheck.records import record
 from xlcheck.relocation import PlacementNote
 from xlcheck.sheet_values import Grid, list_sheets, read_sheets, read_windows
 from xlcheck.sheet_windows import rows_prefix, window_part
@@ -85,7 +86,7 @@ OPENPYXL_FAILURES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class CellReading:
     """What one cell of a field holds.
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from xlcheck.layout import (
     BlockFit,
@@ -28,12 +27,13 @@ from xlcheck.layout import (
     build_layout,
     kind_named,
 )
+from xlcheck.records import record
 from xlcheck.spec import SheetSpec
 
 __all__ = ["PlacementNote", "Relocation", "relocate"]
 
 
-@dataclass(frozen=True)
+@record
 class Relocation:
     """The template layout placed in one workbook, and what placing it found."""
 
@@ -41,7 +41,7 @@ class Relocation:
     notes: tuple[PlacementNote, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class _SheetFit:
     placement: SheetPlacement
     notes: tuple[PlacementNote, ...]

@@ -13,15 +13,15 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from xlcheck.cell_values import excel_round
+from xlcheck.records import record
 
 #: Float noise absorbed when comparing interval ends (sums of a few hundred 2-decimal figures).
 _NOISE = 1e-9
 
 
-@dataclass(frozen=True)
+@record
 class Interval:
     """The closed range of values a rounded figure (or a computation on such figures) may stand for."""
 

@@ -15,9 +15,9 @@ import io
 import re
 import zipfile
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 from typing import IO
 
+from xlcheck.records import record
 from xlcheck.shared_formulas import column_letters, column_number
 from xlcheck.sheet_xml import RawCell, TextRun
 
@@ -111,7 +111,7 @@ def package_with_windows(
     return buffer.getvalue()
 
 
-@dataclass(frozen=True)
+@record
 class RowsPrefix:
     """A worksheet part's first rows, found without parsing its cells.
 

@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from xlcheck.package_parts import plain_xml
+from xlcheck.records import record
 from xlcheck.shared_formulas import MAX_COLUMN, MAX_ROW, column_number, shift_formula
 
 _CHUNK = 1 << 16
@@ -48,7 +49,7 @@ class _Stop(Exception):
     """Content past the window was found and the caller asked to stop there."""
 
 
-@dataclass(frozen=True)
+@record
 class TextRun:
     """One ``<t>`` of an inline string: its text, whether it keeps its spaces
     (``xml:space="preserve"``; calamine trims the others) and whether it sat in a rich-text run."""
@@ -58,7 +59,7 @@ class TextRun:
     rich: bool
 
 
-@dataclass(frozen=True)
+@record
 class RawCell:
     """A cell as its XML gives it: ``t`` and ``s`` attributes, ``<v>`` text, inline string runs
     (phonetic runs left out)."""

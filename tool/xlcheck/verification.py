@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from xlcheck.errors import OutputExistsError, TemplateMismatchError
 from xlcheck.findings import TemplateIdentity, VerificationResult
 from xlcheck.layout import Layout, lay_out
 from xlcheck.layout.self_check import SELF_CHECK_ROLE
+from xlcheck.records import record
 from xlcheck.spec import Spec
 from xlcheck.spec_loading import builtin_spec_ids, builtin_spec_path, load_spec
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from xlcheck.reader import FilledWorkbook
 
 
-@dataclass(frozen=True)
+@record
 class VerifyOptions:
     """How ``verify_workbook`` runs.
 

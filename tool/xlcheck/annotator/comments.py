@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from xlcheck.annotator.sheet_xml import Cell
 from xlcheck.annotator.xml_parts import (
@@ -23,6 +22,7 @@ from xlcheck.annotator.xml_parts import (
     splice,
 )
 from xlcheck.findings import column_letters
+from xlcheck.records import record
 
 AUTHOR = "xlcheck"
 #: Shapes per VML id block: shape _x0000_sN belongs to block N // 1024.
@@ -50,7 +50,7 @@ _SHAPE_TYPE = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Run:
     """A piece of comment text; bold for the severity and rule code."""
 

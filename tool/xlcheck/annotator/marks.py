@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+
+from xlcheck.records import record
 
 
 class MarkKind(enum.Enum):
@@ -22,7 +23,7 @@ class MarkKind(enum.Enum):
     SHEET_WARNING = "sheet-warning"
 
 
-@dataclass(frozen=True)
+@record
 class MarkStyle:
     #: ARGB fill colour, or None for no fill.
     fill: str | None

@@ -10,7 +10,6 @@ page header and 第 N 页，共 M 页 in the footer, in 宋体 (SimSun).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.annotator.marks import ERROR_MARKER, WARNING_MARKER, MarkKind
@@ -22,6 +21,7 @@ from xlcheck.annotator.xml_parts import (
 )
 from xlcheck.cell_values import safe_text, wrapped_lines
 from xlcheck.findings import Finding, Severity, VerificationResult, column_letters
+from xlcheck.records import record
 
 RESULTS_SHEET = "校验结果"
 RESULTS_SHEET_EN = "Findings"
@@ -60,7 +60,7 @@ _LEGEND = {
 HEADER_ROW = 7
 
 
-@dataclass(frozen=True)
+@record
 class _Formats:
     title: int
     info: int

@@ -8,7 +8,6 @@ that share a format and a mark share the clone. The results sheet's formats are 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from xlcheck.annotator.marks import BUILTIN_FORMATS, MARK_STYLES, MarkKind, marked_format
 from xlcheck.annotator.xml_parts import (
@@ -22,6 +21,7 @@ from xlcheck.annotator.xml_parts import (
     start_tag,
     with_attributes,
 )
+from xlcheck.records import record
 
 #: Custom number formats start here (lower ids are built in).
 _FIRST_CUSTOM_FORMAT = 164
@@ -55,7 +55,7 @@ _ORDER = (
 _MARKER_LITERAL = re.compile(r'"(?:✗|!) -?"')
 
 
-@dataclass(frozen=True)
+@record
 class CellFormat:
     """A new cell format for the results sheet (ids into the part's lists)."""
 

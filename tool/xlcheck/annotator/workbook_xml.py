@@ -8,8 +8,6 @@ in the part stays as it was written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from xlcheck.annotator.xml_parts import (
     RELATIONSHIP_NAMESPACE,
     Element,
@@ -24,6 +22,7 @@ from xlcheck.annotator.xml_parts import (
     start_tag,
     with_attributes,
 )
+from xlcheck.records import record
 
 #: workbook children that come after definedNames, in schema order.
 _AFTER_DEFINED_NAMES = (
@@ -40,7 +39,7 @@ _AFTER_DEFINED_NAMES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class SheetEntry:
     """A sheet as the workbook part lists it, at its 0-based position."""
 

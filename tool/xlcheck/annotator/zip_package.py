@@ -15,7 +15,8 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from xlcheck.records import record
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _CENTRAL_HEADER = struct.Struct("<4s6H3L5H2L")
@@ -39,7 +40,7 @@ class DamagedPackageError(Exception):
     """The zip package cannot be copied (a header or size that does not add up)."""
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """One entry of the copy: either raw bytes from the source or new content to compress."""
 

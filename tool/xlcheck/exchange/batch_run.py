@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from xlcheck.findings import (
     VerificationResult,
 )
 from xlcheck.output_files import check_output_path
+from xlcheck.records import record
 from xlcheck.verification import VerifyOptions
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from xlcheck.exchange.summary_rows import SummaryBuilder
 
 
-@dataclass(frozen=True)
+@record
 class SideOutputs:
     """What a batch writes besides the annotated copies.
 
@@ -49,7 +49,7 @@ class SideOutputs:
     reply_from: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Linked:
     """What a batch keeps of a result whose links may add findings: about a kilobyte, however
     long the batch (the values the links read, where they stand, the counts), not the result."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from xlcheck.errors import XlcheckError
 from xlcheck.exchange.sources import WorkbookInput
 from xlcheck.findings import VerificationResult
+from xlcheck.records import record
 from xlcheck.verification import VerifyOptions, verify_workbook
 
 
@@ -29,7 +30,7 @@ def internal_error_reason(exc: BaseException, lang: str) -> str:
     )
 
 
-@dataclass(frozen=True)
+@record
 class Task:
     """One workbook for a worker: the input, its options (copy path set) and what to send back.
 

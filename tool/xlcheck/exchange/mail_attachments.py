@@ -17,7 +17,7 @@ import email.utils
 import mailbox
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from email.message import Message
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from xlcheck.control_characters import escape_controls
 from xlcheck.errors import XlcheckError
 from xlcheck.findings import MailOrigin
 from xlcheck.input_files import check_regular_file, read_regular_file
+from xlcheck.records import record
 
 #: Attachment names that are workbooks xlcheck is asked about (.xls is extracted too, so it is
 #: reported as "save it as .xlsx" instead of silently skipped).
@@ -55,7 +56,7 @@ _PARSE_FAILURES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Attachment:
     """One workbook attachment: the name the sender gave it, its bytes, and its mail."""
 

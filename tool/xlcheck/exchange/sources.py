@@ -6,7 +6,6 @@ import contextlib
 import glob
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from xlcheck.file_kinds import WORKBOOK_SUFFIXES
 from xlcheck.findings import MailOrigin
 from xlcheck.input_files import is_regular_file, not_regular
 from xlcheck.output_files import write_output
+from xlcheck.records import record
 
 if TYPE_CHECKING:
     from xlcheck.exchange.mail_attachments import Attachment
@@ -40,7 +40,7 @@ ATTACHMENTS_MARKER = ".xlcheck-attachments"
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
-@dataclass(frozen=True)
+@record
 class WorkbookInput:
     """One workbook to verify, or the reason an input gave none.
 

@@ -13,7 +13,6 @@ import datetime as dt
 import math
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,6 +20,7 @@ from xlcheck.exchange.summary_charts import write_chart_sheet
 from xlcheck.exchange.summary_rows import COLUMNS, FINDING_COLUMNS, STATUS_WORDS, Summary
 from xlcheck.findings import column_letters
 from xlcheck.layout.row_heights import LINE_HEIGHT, ROW_MARGIN, wrapped_lines
+from xlcheck.records import record
 
 _SHEETS = {
     "zh": ("汇总表", "问题清单", "分布图", "文件与来源"),
@@ -39,7 +39,7 @@ _STATUS_FILLS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class _Column:
     """A column of a sheet: the row key it shows, its width in characters, whether text wraps."""
 

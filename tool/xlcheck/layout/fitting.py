@@ -9,10 +9,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from xlcheck.layout.model import BlockLayout, BlockPlacement
+from xlcheck.records import record
 
 #: A sheet's cell values as rows (the first list is row 1), as the reader reads them.
 Grid = Sequence[Sequence[Any]]
@@ -25,7 +26,7 @@ def cell_text(value: Any) -> str:
     return "" if value is None else "".join(str(value).split())
 
 
-@dataclass(frozen=True)
+@record
 class PlacementNote:
     """Something found while placing the template, which ``rules.placement`` turns into a finding.
 
@@ -41,7 +42,7 @@ class PlacementNote:
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class SheetView:
     """One workbook sheet as relocation sees it: its name, its values and its formulas."""
 
@@ -118,7 +119,7 @@ class SheetView:
         return not any(cell_text(v) for row in self.grid for v in row)
 
 
-@dataclass(frozen=True)
+@record
 class BlockFit:
     """Where a block was found: its placement, what placing it noted, the row after it."""
 
@@ -130,7 +131,7 @@ class BlockFit:
     next_row: int
 
 
-@dataclass(frozen=True)
+@record
 class Misfit:
     """A block that could not be placed: the first item of it that was not found."""
 

@@ -5,11 +5,12 @@ Rows are recognised in an edited workbook by their labels, in order, below the h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, cell_text, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, FieldSpec
 from xlcheck.spec.nodes import SpecNode, field, number, text
 
@@ -17,7 +18,7 @@ from xlcheck.spec.nodes import SpecNode, field, number, text
 COLUMN_ROLES = ("label", "value", "unit", "help")
 
 
-@dataclass(frozen=True)
+@record
 class FormColumn:
     role: str
     header: str
@@ -32,14 +33,14 @@ DEFAULT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Section:
     """A heading row; it sets the label group of the fields below it."""
 
     title: str
 
 
-@dataclass(frozen=True)
+@record
 class FormBlock(BlockSpec):
     rows: tuple[FieldSpec | Section, ...] = ()
     columns: tuple[FormColumn, ...] = DEFAULT_COLUMNS

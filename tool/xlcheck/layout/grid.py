@@ -8,12 +8,13 @@ edited workbook by their labels, in order, below the header row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import text_width
+from xlcheck.records import record
 from xlcheck.spec.model import NUMERIC_TYPES, BlockSpec, Derivation, FieldSpec
 from xlcheck.spec.nodes import (
     SpecNode,
@@ -31,7 +32,7 @@ NOT_APPLICABLE_TEXT = "—"
 _WIDTHS = {"amount": 12.0, "percent": 9.0, "score": 7.0, "integer": 9.0, "text": 16.0}
 
 
-@dataclass(frozen=True)
+@record
 class GridColumn:
     field: FieldSpec
     header: str
@@ -41,7 +42,7 @@ class GridColumn:
     role: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CellOverride:
     """What one row says about one of its cells, over the column's declaration."""
 
@@ -54,7 +55,7 @@ class CellOverride:
     help: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class GridRow:
     key: str
     label: str
@@ -66,7 +67,7 @@ class GridRow:
         return dict(self.cells).get(column)
 
 
-@dataclass(frozen=True)
+@record
 class GridBlock(BlockSpec):
     key: str = ""
     #: The label path's segment for the block's cells (资金).

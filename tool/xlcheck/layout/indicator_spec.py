@@ -3,8 +3,9 @@ they are parsed (the kind itself, its geometry and row recognition, is ``layout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, FieldSpec
 from xlcheck.spec.nodes import (
     SpecNode,
@@ -46,7 +47,7 @@ METHODS = ("proportional", "all_or_nothing")
 DIRECTIONS = ("at_least", "at_most", "equal")
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorColumn:
     #: One of ``ROLES``, or None for a column of the spec's own (得分系数 …).
     role: str | None
@@ -60,7 +61,7 @@ class IndicatorColumn:
         return self.field.key if self.field is not None else str(self.role)
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorGroup:
     """A 二级指标 and the blank rows the template gives it."""
 
@@ -69,7 +70,7 @@ class IndicatorGroup:
     rows: int
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorLevel:
     """A 一级指标, its weight (the Σ分值 its rows must reach) and its 二级 groups."""
 
@@ -79,7 +80,7 @@ class IndicatorLevel:
     groups: tuple[IndicatorGroup, ...]
 
 
-@dataclass(frozen=True)
+@record
 class QualitativeGrade:
     """A grade a qualitative indicator's 实际完成值 may state, and the share of 分值 it earns."""
 
@@ -88,7 +89,7 @@ class QualitativeGrade:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorScoring:
     """How a row's expected 得分 follows from its target, direction and actual value."""
 
@@ -107,7 +108,7 @@ class IndicatorScoring:
         return {"at_least": self.at_least, "at_most": self.at_most}.get(direction, self.equal)
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorsBlock(BlockSpec):
     key: str = ""
     #: The label path's segment (绩效指标).

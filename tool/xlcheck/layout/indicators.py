@@ -8,7 +8,7 @@ the next is an indicator row of that 二级: rows a unit inserts inside a group 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView
 from xlcheck.layout.indicator_spec import (
@@ -21,11 +21,12 @@ from xlcheck.layout.indicator_spec import (
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import text_width
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec
 from xlcheck.spec.nodes import SpecNode
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorsLayout(BlockLayout):
     """An indicators block placed: which 一级 each indicator row (its fields' group) belongs to."""
 

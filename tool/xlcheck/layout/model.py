@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from xlcheck.errors import SpecError
 from xlcheck.findings import CellRef, column_letters
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, FieldSpec, SheetSpec, Spec
 
 #: How the template writer draws a fixed cell (one format each; see template_writer).
@@ -29,7 +29,7 @@ CELL_STYLES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class FixedCell:
     """Text the template itself writes into a cell (not a field): a label, a header, a title."""
 
@@ -43,7 +43,7 @@ class FixedCell:
     rows: int = 1
 
 
-@dataclass(frozen=True)
+@record
 class PlacedField:
     """A field with its cell. ``spec.derive`` operands are full field keys here."""
 
@@ -101,7 +101,7 @@ class PlacedField:
         return self.spec.derive is None
 
 
-@dataclass(frozen=True)
+@record
 class BlockLayout:
     """One block placed on its sheet: its fields, its fixed text, the widths it asks for.
 
@@ -136,7 +136,7 @@ class BlockLayout:
         return max([len(self.widths), *ends], default=1)
 
 
-@dataclass(frozen=True)
+@record
 class SheetLayout:
     """A sheet of the template: title, note and blocks, and how it prints."""
 
@@ -170,7 +170,7 @@ class SheetLayout:
 
 # Identity equality: a layout is built once per spec (``lay_out`` caches it), and hashing by
 # identity keeps the caches keyed on it cheap.
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Layout:
     spec: Spec
     fields: tuple[PlacedField, ...]
@@ -233,7 +233,7 @@ class Layout:
         return tuple(ordered)
 
 
-@dataclass(frozen=True)
+@record
 class BlockPlacement:
     """Where one block stands in a workbook a unit edited, as its kind's ``fit`` found it.
 
@@ -252,7 +252,7 @@ class BlockPlacement:
     group_rows: Mapping[str, tuple[int, ...]] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SheetPlacement:
     """Where one template sheet (or one instance of a repeated sheet) stands in a workbook."""
 

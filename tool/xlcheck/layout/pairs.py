@@ -6,12 +6,13 @@ A row is recognised in an edited workbook by its labels, each in its own column,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import text_width
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, FieldSpec
 from xlcheck.spec.nodes import SpecNode, column_span, field, text
 
@@ -21,7 +22,7 @@ VALUE_WIDTH = 12.0
 SIGNOFF_HEIGHT = 26.0
 
 
-@dataclass(frozen=True)
+@record
 class Pair:
     """One label and the cell beside it; each may span several columns (merged)."""
 
@@ -32,7 +33,7 @@ class Pair:
     role: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PairsBlock(BlockSpec):
     rows: tuple[tuple[Pair, ...], ...] = ()
     #: The label path's segment for the block's fields (e.g. 基本信息); none when empty.

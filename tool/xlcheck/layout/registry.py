@@ -8,16 +8,17 @@ adding a module that calls ``register`` and naming it in ``KIND_MODULES``; nothi
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView
 from xlcheck.layout.model import BlockLayout, BlockPlacement, PlacedField
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, Derivation, Grading
 from xlcheck.spec.nodes import SpecNode
 
 
-@dataclass(frozen=True)
+@record
 class Frame:
     """Where a block is placed: its sheet, its first row, and how its keys and labels begin."""
 

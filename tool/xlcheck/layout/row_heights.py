@@ -19,10 +19,10 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.layout.model import SheetLayout
+from xlcheck.records import record
 
 #: Width of one character of 11 pt text, in column units.
 CJK_WIDTH = 1.9
@@ -104,7 +104,7 @@ def _wrapped_lines(text: str, width: float, size: float) -> int:
 _kept_wrapped_lines = functools.lru_cache(maxsize=_KEPT_COUNTS)(_wrapped_lines)
 
 
-@dataclass(frozen=True)
+@record
 class TextSpot:
     """Wrapped text in a (possibly merged) range of cells."""
 

@@ -7,11 +7,12 @@ column, and 总分 / 等级 in the first column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, cell_text, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, Derivation, FieldSpec, ScoreRule
 from xlcheck.spec.nodes import SpecNode, key, number, score_rule, text
 
@@ -29,7 +30,7 @@ COLUMNS = (
 LEVEL1_COL, LEVEL2_COL, LEVEL3_COL, WEIGHT_COL, CRITERIA_COL, SCORE_COL, REASON_COL = range(1, 8)
 
 
-@dataclass(frozen=True)
+@record
 class Indicator:
     key: str
     level2: str
@@ -39,14 +40,14 @@ class Indicator:
     rule: ScoreRule | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Part:
     key: str
     name: str
     indicators: tuple[Indicator, ...]
 
 
-@dataclass(frozen=True)
+@record
 class ScoringBlock(BlockSpec):
     parts: tuple[Part, ...] = ()
     #: Column headers by column name (一级指标 …), when a bureau prints other words.

@@ -11,11 +11,11 @@ ordinary ``formula-altered`` finding. Its text result is not recomputed (see ``l
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from xlcheck.layout.indicator_spec import IndicatorsBlock
 from xlcheck.layout.indicators import IndicatorsLayout
 from xlcheck.layout.model import BlockLayout, FixedCell, PlacedField, SheetLayout
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, CheckSpec, Derivation, FieldSpec, SheetSpec, Spec
 
 #: The sheet's name (another is chosen if a spec sheet already has it).
@@ -32,7 +32,7 @@ NOTE = (
 HEADERS = (("序号", 6.0), ("检查内容", 58.0), ("结果", 58.0))
 
 
-@dataclass(frozen=True)
+@record
 class PlannedCheck:
     """One row of the 自查 sheet before it is placed."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
 
 from xlcheck.layout.model import (
@@ -22,6 +22,7 @@ from xlcheck.layout.model import (
 )
 from xlcheck.layout.registry import Frame, kind_named
 from xlcheck.layout.self_check import lay_out_self_check
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, SheetSpec, Spec
 
 B = TypeVar("B", bound=BlockSpec)
@@ -34,7 +35,7 @@ FIRST_BLOCK_ROW = 3
 DEFAULT_WIDTH = 10.0
 
 
-@dataclass(frozen=True)
+@record
 class SheetPlan:
     """One sheet of a layout: which spec sheet, under which name, which instance, placed where."""
 

@@ -7,13 +7,14 @@ block: grown or shrunk to the rows the unit left between them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from xlcheck.formula_text import normalise_formula
 from xlcheck.layout.fitting import BlockFit, Misfit, PlacementNote, SheetView
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import text_width
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, Derivation, FieldSpec
 from xlcheck.spec.nodes import SpecNode, field, flag, integer_in, key, keys, text
 
@@ -25,7 +26,7 @@ _SUM_RANGE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@record
 class TableBlock(BlockSpec):
     key: str = ""
     capacity: int = 1
@@ -43,7 +44,7 @@ class TableBlock(BlockSpec):
         return bool(self.totals)
 
 
-@dataclass(frozen=True)
+@record
 class TableLayout(BlockLayout):
     """A table block with the rows its relocation and rules need."""
 

@@ -6,23 +6,24 @@ The block is recognised in an edited workbook by its header row; the areas are t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
 from xlcheck.layout.row_heights import LINE_HEIGHT
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, FieldSpec
 from xlcheck.spec.nodes import SpecNode, column_span, field, integer_in, text
 
 
-@dataclass(frozen=True)
+@record
 class TextArea:
     field: FieldSpec
     span: int = 1
 
 
-@dataclass(frozen=True)
+@record
 class TextBlock(BlockSpec):
     areas: tuple[TextArea, ...] = ()
     #: Text in the first column beside the headers and the areas (年度总体目标); none when empty.

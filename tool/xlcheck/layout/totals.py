@@ -7,16 +7,17 @@ recognised in an edited workbook by their label in the first column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, fit_from_rows, move_rows
 from xlcheck.layout.model import BlockLayout, BlockPlacement, FixedCell, PlacedField
 from xlcheck.layout.registry import Frame, register
+from xlcheck.records import record
 from xlcheck.spec.model import BlockSpec, Derivation, FieldSpec
 from xlcheck.spec.nodes import SpecNode, field, integer_in, text
 
 
-@dataclass(frozen=True)
+@record
 class TotalCell:
     field: FieldSpec
     #: Add up the fields above with this role.
@@ -29,14 +30,14 @@ class TotalCell:
     role: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TotalRow:
     label: str
     label_span: int
     cells: tuple[TotalCell, ...]
 
 
-@dataclass(frozen=True)
+@record
 class TotalsBlock(BlockSpec):
     rows: tuple[TotalRow, ...] = ()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.cell_values import display, excel_round
@@ -37,10 +36,11 @@ from xlcheck.narrative.repeats import (
     scoring_block,
     table_sheets,
 )
+from xlcheck.records import record
 from xlcheck.spec import FieldSpec
 
 
-@dataclass(frozen=True)
+@record
 class Span:
     """A run of text; ``unit_text`` marks what the unit has to write or complete."""
 
@@ -49,7 +49,7 @@ class Span:
     unit_text: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class DraftParagraph:
     """A title, heading, paragraph or page break of the draft."""
 
@@ -63,7 +63,7 @@ class DraftParagraph:
         return "".join(span.text for span in self.spans)
 
 
-@dataclass(frozen=True)
+@record
 class DraftTable:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]

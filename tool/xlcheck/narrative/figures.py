@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from xlcheck.records import record
 from xlcheck.rounding import Interval, decimals_written, stated
 
 #: Written unit → (kind, scale to the unit a field of that kind is kept in: 万元, fraction, 1).
@@ -86,7 +86,7 @@ SENTENCE_END = "。！？!?\n"
 TOTAL_WORDS = ("合计", "总计", "共计", "总额", "累计")
 
 
-@dataclass(frozen=True)
+@record
 class Figure:
     """A number stated in a paragraph (offsets into the paragraph's normalised text).
 

@@ -6,20 +6,20 @@ tells which row a 得分 written after it is."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.layout import Layout, PlacedField
 from xlcheck.narrative.figures import normalise_text
 from xlcheck.narrative.outline_model import ReportTemplate, key_pattern
 from xlcheck.narrative.repeats import instance_of, table_sheets
+from xlcheck.records import record
 
 #: Fields no report states as a figure of its own: weights (分值 figures are read as weights) and
 #: written reasons.
 _UNSTATED_ROLES = ("weight", "subtotal_weight", "reason")
 
 
-@dataclass(frozen=True)
+@record
 class Label:
     words: str
     key: str

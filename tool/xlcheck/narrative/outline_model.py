@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from xlcheck.narrative.repeats import (
@@ -16,6 +16,7 @@ from xlcheck.narrative.repeats import (
     scoring_block,
     table_sheets,
 )
+from xlcheck.records import record
 from xlcheck.spec import Spec
 
 #: Block kinds a report template's outline may use (``blocks``: a group of blocks, repeated as
@@ -31,7 +32,7 @@ REFERENCE = re.compile(r"\{([^{}]+)\}")
 UNIT_TEXT = re.compile(r"\[\[(.+?)\]\]")
 
 
-@dataclass(frozen=True)
+@record
 class Block:
     """One element of the outline (see the comment header of a report template).
 
@@ -68,7 +69,7 @@ class Block:
     path: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class ReportTemplate:
     """A workbook template's report: outline to draft, and the words to find its figures by.
 
@@ -118,7 +119,7 @@ def in_instance_of(pattern: str, key: str) -> str:
     return pattern.replace(pattern.partition("[*]")[0] + "[*]", instance.group(0), 1)
 
 
-@dataclass(frozen=True)
+@record
 class Binding:
     """What a block's references stand for in one repetition of its ``each``.
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.layout import Layout, PlacedField, spec_blocks
@@ -15,10 +14,11 @@ from xlcheck.layout.indicator_spec import IndicatorGroup, IndicatorLevel, Indica
 from xlcheck.layout.indicators import IndicatorsLayout
 from xlcheck.layout.scoring import ScoringBlock
 from xlcheck.layout.table import TableBlock
+from xlcheck.records import record
 from xlcheck.spec import RepeatSpec, Spec
 
 
-@dataclass(frozen=True)
+@record
 class Instance:
     """One instance of a sheet written once per item: project 2 on the sheet 村级补助及运转经费.
 
@@ -38,7 +38,7 @@ class Instance:
         return f"{self.repeat}[{self.number}]."
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorRow:
     """A filled row of an indicators block: its key (the prefix of its fields' keys, as
     ``project[1].indicators.quantity[2]``), its 一级 and its 二级."""

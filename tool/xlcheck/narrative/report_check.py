@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,14 @@ from xlcheck.narrative.results import ReportCheckResult
 from xlcheck.narrative.sections import section_names
 from xlcheck.narrative.word_comments import annotate_report, checked_report_path
 from xlcheck.output_files import check_output_path
+from xlcheck.records import record
 from xlcheck.spec import Spec
 from xlcheck.spec_loading import load_spec
 
 DEFAULT_TEMPLATE = "zhanjiang-overall"
 
 
-@dataclass(frozen=True)
+@record
 class ReportCheckOptions:
     """How ``check_report`` runs.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from xlcheck.findings import VerificationResult
@@ -11,9 +10,10 @@ from xlcheck.narrative.drafting import DraftParagraph
 from xlcheck.narrative.outline import load_report_template
 from xlcheck.narrative.word_writer import write_document
 from xlcheck.output_files import check_output_path
+from xlcheck.records import record
 
 
-@dataclass(frozen=True)
+@record
 class DraftResult:
     """What ``draft_report`` did.
 

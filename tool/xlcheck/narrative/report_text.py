@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xlcheck.errors import FileProblemError
+from xlcheck.records import record
 
 #: The report formats ``report check`` reads.
 SUFFIXES = (".docx", ".txt", ".md", ".pdf")
@@ -30,7 +30,7 @@ _HEADING = re.compile(
 _SHORT_LINE = 20
 
 
-@dataclass(frozen=True)
+@record
 class TableCell:
     """Where a paragraph sits in a Word table: table number (from 0), row and column (from 0)."""
 
@@ -39,7 +39,7 @@ class TableCell:
     column: int
 
 
-@dataclass(frozen=True)
+@record
 class ReportParagraph:
     """One paragraph of a report.
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xlcheck.findings import CheckedFile, Severity, TemplateIdentity
+from xlcheck.records import record
 from xlcheck.terminal_columns import pad
 from xlcheck.version import __version__
 
 
-@dataclass(frozen=True)
+@record
 class ReportFinding:
     """One problem at one sentence of a report.
 
@@ -62,7 +62,7 @@ class ReportFinding:
         }
 
 
-@dataclass(frozen=True)
+@record
 class ReportCheckResult(CheckedFile):
     """Everything ``report check`` learned about one report."""
 

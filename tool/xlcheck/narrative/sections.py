@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.layout import Layout, lay_out
@@ -21,6 +20,7 @@ from xlcheck.narrative.outline_model import REFERENCE, UNIT_TEXT, ReportTemplate
 from xlcheck.narrative.outline_references import walk
 from xlcheck.narrative.repeats import instances, repeats
 from xlcheck.narrative.report_text import ReportParagraph
+from xlcheck.records import record
 from xlcheck.spec import RepeatSpec, Spec
 
 #: A line longer than this is a paragraph, not a title standing alone.
@@ -29,7 +29,7 @@ _TITLE_LENGTH = 60
 _NAME_END = "。；;，,：:\n（(）)"
 
 
-@dataclass(frozen=True)
+@record
 class Scope:
     """Where a paragraph stands.
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from xlcheck.narrative.figures import Figure, sentence_span
 from xlcheck.narrative.report_text import ReportParagraph
+from xlcheck.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Mention:
     """A stated figure and what it states.
 
@@ -36,7 +35,7 @@ class Mention:
         return self.text[self.figure.start : self.figure.end].strip()
 
 
-@dataclass(frozen=True)
+@record
 class GradeMention:
     """A stated grade; ``scope``: the instance (project) it is about, if known."""
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from xlcheck.cell_values import values_match
@@ -17,6 +16,7 @@ from xlcheck.indicator_values import (
     share_earned,
 )
 from xlcheck.layout import PlacedField, SheetLayout
+from xlcheck.records import record
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 from xlcheck.rules.tables import ROW_INCOMPLETE
 
@@ -75,7 +75,7 @@ VALUE_UNREADABLE = rule(
 )
 
 
-@dataclass(frozen=True)
+@record
 class _Row:
     """One indicator row: its fields by role and the 一级 it belongs to."""
 
@@ -203,7 +203,7 @@ def _total_weights(context: RuleContext, sheet: SheetLayout) -> Iterator[Finding
     )
 
 
-@dataclass(frozen=True)
+@record
 class _Unscorable:
     """Why a row's score cannot be worked out: which cell (by role), what it says, why."""
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from xlcheck.cell_values import Normalised, display, excel_round, json_value
 from xlcheck.findings import CellRef, Finding, Rule, Severity, declare_rule
 from xlcheck.layout import Layout, PlacedField
 from xlcheck.reader import FilledWorkbook
+from xlcheck.records import record
 from xlcheck.spec import Derivation, Grading
 
 REGISTRY: dict[str, Rule] = {}
@@ -34,7 +34,7 @@ def rule(
     )
 
 
-@dataclass(frozen=True)
+@record
 class RuleContext:
     """What the rules see: the layout, the cells as read, and every value normalised or recomputed.
 

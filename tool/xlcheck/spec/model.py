@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Union
+
+from xlcheck.records import record
 
 VALUE_TYPES = ("text", "integer", "number", "amount", "percent", "date", "choice", "score")
 NUMERIC_TYPES = ("integer", "number", "amount", "percent", "score")
@@ -29,7 +31,7 @@ DEFAULT_PRECISION = {"integer": 0, "amount": 2, "number": 2, "percent": 4, "scor
 Operand = Union[str, float, "Derivation"]
 
 
-@dataclass(frozen=True)
+@record
 class Derivation:
     """How a derived value is computed: one verb of the spec vocabulary and its operands.
 
@@ -74,7 +76,7 @@ class Derivation:
         )
 
 
-@dataclass(frozen=True)
+@record
 class ScoreRule:
     """How an indicator's expected score follows from a metric (a field key).
 
@@ -92,7 +94,7 @@ class ScoreRule:
     points: float = 0.0
 
 
-@dataclass(frozen=True)
+@record
 class FieldSpec:
     """One input or derived cell as the spec declares it (before layout gives it a cell)."""
 
@@ -119,14 +121,14 @@ class FieldSpec:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Grade:
     name: str
     minimum: float
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Grading:
     """How a total score is judged: its maximum, any bonus allowed above it, and the grade bands."""
 
@@ -141,7 +143,7 @@ class Grading:
         return ("、" if lang == "zh" else ", ").join(parts)
 
 
-@dataclass(frozen=True)
+@record
 class BlockSpec:
     """One block of a sheet, as its kind's module (``xlcheck.layout.<kind>``) parsed it.
 
@@ -153,7 +155,7 @@ class BlockSpec:
     title: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class RepeatSpec:
     """A sheet written once per item (one 项目支出绩效自评表 per project).
 
@@ -166,7 +168,7 @@ class RepeatSpec:
     maximum: int = 200
 
 
-@dataclass(frozen=True)
+@record
 class SheetSpec:
     """A sheet: its name, title and note, and the blocks printed on it from top to bottom."""
 
@@ -179,7 +181,7 @@ class SheetSpec:
     landscape: bool | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CheckSpec:
     """A check the spec declares between fields or on one field.
 
@@ -198,7 +200,7 @@ class CheckSpec:
     offset: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class LinkSpec:
     """Figures that must agree with workbooks of another template verified in the same run.
 
@@ -218,7 +220,7 @@ class LinkSpec:
 
 # Identity equality: ``load_spec`` returns one object per spec file version, and the caches
 # keyed on a spec (its layout) hash it by identity instead of walking every field.
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Spec:
     id: str
     version: str
