@@ -20,6 +20,7 @@ from xlcheck.api import VerifyOptions, start_batch, verify_batch
 from xlcheck.cli import cli
 from xlcheck.exchange import worker_pool
 from xlcheck.exchange.batch import plan_annotated_paths
+from xlcheck.exchange.batch_task import Task, verify_one
 from xlcheck.exchange.fork_server import default_jobs
 from xlcheck.exchange.sources import WorkbookInput
 
@@ -55,6 +56,23 @@ def test_verify_batch_in_parallel_keeps_input_order(
     assert reason and "不是 Excel 工作簿" in reason and "c-broken.xlsx" not in reason
     assert results[0].annotated == tmp_path / "out" / "a-clean.checked.xlsx"
     assert results[0].all_values["budget_total"] == 1133.49
+
+
+def test_a_worker_sends_back_the_values_its_batch_needs(make_workbook: FillWorkbook) -> None:
+    item = WorkbookInput(make_workbook(seed_values()))
+    options = VerifyOptions(annotate=False)
+
+    every = verify_one(Task(item, options, link_patterns=None))  # collect: every value
+    linked = verify_one(Task(item, options, link_patterns={"zhanjiang-overall": r"budget_.*"}))
+    unlinked = verify_one(Task(item, options, link_patterns={}))  # nothing links
+
+    assert every.all_values["budget_total"] == 1133.49 and len(every.locations) > 20
+    assert linked.all_values and set(linked.all_values) < set(every.all_values)
+    assert set(linked.locations) == set(linked.all_values)
+    assert unlinked.all_values == {} and unlinked.locations == {}
+    # The same findings and key figures whatever comes back.
+    assert every.findings == linked.findings == unlinked.findings
+    assert every.values == unlinked.values and every.values["budget"] == 1133.49
 
 
 def test_verify_batch_same_attachment_names_never_collide(

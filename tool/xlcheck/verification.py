@@ -86,8 +86,14 @@ def select_spec(path: Path, identity: TemplateIdentity | None, template: str | P
     return spec
 
 
-def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> VerificationResult:
+def verify_workbook(
+    path: Path, *, options: VerifyOptions | None = None, every_value: bool = True
+) -> VerificationResult:
     """Verify one workbook: recompute every derived value, run every rule, annotate a copy.
+
+    ``every_value`` keeps each field's value and cell in the result (``all_values``,
+    ``locations``: for ``collect``, the links across workbooks, the 自评报告); a batch with nothing
+    to link leaves them out.
 
     Raises:
         WorkbookError: the file cannot be read, or the annotated copy cannot be written.
@@ -107,7 +113,7 @@ def verify_workbook(path: Path, *, options: VerifyOptions | None = None) -> Veri
         layout = lay_out(spec)
         relocation = relocate(layout, source.grids(layout), source.formula_at)
         filled = source.read(relocation.layout, relocation.notes)
-        result = check_filled(spec, filled)
+        result = check_filled(spec, filled, every_value=every_value)
         if not options.annotate:
             return result
         from xlcheck.annotator import annotate_workbook
@@ -177,8 +183,11 @@ def frozen_panes(layout: Layout) -> dict[str, tuple[int, int]]:
     return {sheet.name: sheet.frozen for sheet in layout.sheets if any(sheet.frozen)}
 
 
-def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
-    """Recompute every derived value of a read workbook and run every rule on it."""
+def check_filled(
+    spec: Spec, filled: FilledWorkbook, *, every_value: bool = True
+) -> VerificationResult:
+    """Recompute every derived value of a read workbook and run every rule on it; with
+    ``every_value``, the result keeps each field's value and cell (else the roles' values only)."""
     from xlcheck.recompute import recompute_derived
     from xlcheck.rules import RuleContext, run_rules
 
@@ -201,7 +210,12 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
     context = RuleContext(layout, filled, cells, values, typed, frozenset(subtotals))
     findings = tuple(run_rules(context))
 
-    data_fields = [placed for placed in layout.fields if placed.role != SELF_CHECK_ROLE]
+    # The 自查 sheet's results are not data: they stay out of the values a summary collects.
+    data_fields = (
+        [placed for placed in layout.fields if placed.role != SELF_CHECK_ROLE]
+        if every_value
+        else []
+    )
 
     def shown_in_json(key: str) -> Any:
         spec_of = by_key[key].spec
@@ -215,7 +229,6 @@ def check_filled(spec: Spec, filled: FilledWorkbook) -> VerificationResult:
         application=filled.application,
         values={role: shown_in_json(key) for role, key in role_fields.items()},
         role_fields=role_fields,
-        # The 自查 sheet's results are not data: they stay out of the values a summary collects.
         all_values={placed.key: shown_in_json(placed.key) for placed in data_fields},
         locations={placed.key: placed.location for placed in data_fields},
     )
