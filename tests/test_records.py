@@ -94,6 +94,8 @@ def test_eq_false_compares_by_identity_and_order_orders_by_fields() -> None:
     ours, theirs = _pair(BODIES["plain"], order=True)
     assert sorted([ours(2), ours(1, 5), ours(1)]) == [ours(1), ours(1, 5), ours(2)]
     assert ours(1) < ours(2) and not ours(2) <= ours(1)
+    with pytest.raises(ValueError, match="eq must be true if order is true"):
+        _pair(BODIES["plain"], eq=False, order=True)
 
 
 def test_a_nested_record_is_shown_whole_and_a_cycle_is_shown_as_dots() -> None:

@@ -10,9 +10,10 @@ Why not ``@dataclass(frozen=True)`` itself: Python 3.11 compiles every method a 
 generates from source, each time its module is imported, a fifth of a millisecond a method. A
 frozen class has six (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``,
 ``__delattr__``) and sets each field through ``object.__setattr__`` when it is made. A
-one-workbook ``verify`` defines about 85 records, so that was a third of its instructions. Here
-only ``__init__`` is compiled per class; comparing, hashing and showing are shared functions
-that read the class's field names, kept on the class when it is declared.
+one-workbook ``verify`` defines about 85 records: they were a quarter of its instructions
+(callgrind, 928 M before ``@record``, 680 M after). Here only ``__init__`` is compiled per
+class; comparing, hashing and showing are shared functions that read the class's field names,
+kept on the class when it is declared.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def record(
 
     def declare(cls: type[Record]) -> type[Record]:
         if order:  # rare: the ordering methods are left to dataclasses to write
-            return dataclasses.dataclass(cls, order=True, unsafe_hash=True, slots=slots)
+            return dataclasses.dataclass(cls, eq=eq, order=True, unsafe_hash=eq, slots=slots)
         declared: Any = dataclasses.dataclass(cls, eq=False, repr=False, slots=slots)
         fields = dataclasses.fields(declared)
         own = declared.__dict__
