@@ -71,7 +71,6 @@ def test_a_record_compares_hashes_and_shows_itself_as_a_frozen_dataclass(body: s
             assert (ours(**one) != ours(**other)) == (theirs(**one) != theirs(**other))
         assert hash(ours(**one)) == hash(theirs(**one))
         assert repr(ours(**one)).replace("Point", "P") == repr(theirs(**one)).replace("Point", "P")
-        assert pickle.loads(pickle.dumps(one)) == one
     assert ours(**values[0]) != theirs(**values[0])  # another class, as with dataclasses
     assert ours(**values[0]).__eq__(object()) is NotImplemented
 
