@@ -198,10 +198,7 @@ _POSITIONS_LIMIT = 1 << 14
 def _cell_position(reference: str | None, row_number: int, column_number_: int) -> tuple[int, int]:
     """A cell's (row, column): from its ``r`` attribute, else the next column of the row."""
     if reference is None:
-        row, column = row_number, column_number_ + 1
-        if not (1 <= column <= MAX_COLUMN and 1 <= row <= MAX_ROW):
-            raise SheetXmlError("a cell lies outside the sheet's grid")
-        return row, column
+        return _in_grid(row_number, column_number_ + 1)
     position = _POSITIONS.get(reference)
     if position is None:
         position = _reference_position(reference)
@@ -213,11 +210,14 @@ def _cell_position(reference: str | None, row_number: int, column_number_: int) 
 def _reference_position(reference: str) -> tuple[int, int]:
     split = len(reference.rstrip("0123456789"))
     letters, digits = reference[:split], reference[split:]
-    if not (0 < len(letters) <= 3 and letters.isascii() and letters.isalpha()):
+    if not (0 < len(letters) <= 3 and letters.isascii() and letters.isalpha()) or not (
+        0 < len(digits) <= 7
+    ):
         raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
-    if not 0 < len(digits) <= 7:
-        raise SheetXmlError(f"impossible cell reference {reference[:20]!r}")
-    row, column = int(digits), column_number(letters)
+    return _in_grid(int(digits), column_number(letters))
+
+
+def _in_grid(row: int, column: int) -> tuple[int, int]:
     if not (1 <= column <= MAX_COLUMN and 1 <= row <= MAX_ROW):
         raise SheetXmlError("a cell lies outside the sheet's grid")
     return row, column
