@@ -7,10 +7,10 @@ means 98.5 only together with its format (an indicator's 实际完成值, say).
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+from xlcheck.inflated_parts import InflatedParts
 from xlcheck.package_xml import local_name, parse_xml, read_part
 
 #: Built-in number formats that show percentages: 0% and 0.00%.
@@ -31,14 +31,14 @@ _KNOWN_LIMIT = 8
 _KNOWN_BYTES = 1 << 18
 
 
-def percent_styles(path: Path, archive: zipfile.ZipFile, part: str | None) -> frozenset[int]:
+def percent_styles(path: Path, parts: InflatedParts, part: str | None) -> frozenset[int]:
     """The indices (a cell's ``s``) of the cell formats whose number format is a percentage, in
     the styles part ``part`` (None: the package has none).
 
     Raises:
         WorkbookError: the part is damaged, or declares a DTD or entities.
     """
-    data = read_part(path, archive, part)
+    data = read_part(path, parts, part)
     if data is None or part is None:
         return frozenset()
     found = _KNOWN.get(data)

@@ -6,7 +6,9 @@ annotator) parses those bytes, never the path again, so a file swapped after the
 parsed. The zip checks read the central directory and stream each part once, in chunks: nothing
 is decompressed past the limits below, and a DTD or entity declaration anywhere in an XML part
 is refused, so a zip bomb, an entity attack, a flood of sheets or of shared strings is refused
-before calamine or the sheet scan sees it.
+before calamine or the sheet scan sees it. The small parts the check inflated stay with the
+``Package`` (``InflatedParts``, within a byte budget), so the sheet scan and the annotator do not
+inflate them again.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import io
 import posixpath
 import zipfile
 import zlib
+from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from xlcheck.cell_styles import percent_styles
 from xlcheck.file_kinds import (
@@ -31,6 +34,7 @@ from xlcheck.file_kinds import (
     sniff_ole,
     zip_kind,
 )
+from xlcheck.inflated_parts import InflatedParts
 from xlcheck.package_parts import PartCounts, scan_parts
 from xlcheck.package_xml import (
     application_name,
@@ -105,15 +109,32 @@ class Package:
         """An .xlsx/.xlsm package, whose sheets' XML xlcheck reads itself (formulas included)."""
         return self.kind in ("xlsx", "xlsm")
 
-    #: The zip archive the check opened, kept open over ``data`` (its directory parsed once).
-    archive: zipfile.ZipFile | None = field(default=None, compare=False, repr=False)
+    #: The zip archive the check opened, kept open over ``data`` (its directory parsed once),
+    #: with the small parts it inflated.
+    parts: InflatedParts | None = field(default=None, compare=False, repr=False)
 
     def open_zip(self) -> AbstractContextManager[zipfile.ZipFile]:
         """The package's zip archive, read from ``data``: the one the check opened, left open when
         the ``with`` block ends."""
-        if self.archive is not None:
-            return nullcontext(self.archive)
+        if self.parts is not None:
+            return nullcontext(self.parts.archive)
         return zipfile.ZipFile(io.BytesIO(self.data))
+
+    def open_part(self, name: str) -> IO[bytes]:
+        """The zip entry ``name`` (as stored) as a stream: over the bytes the check kept, else
+        inflated from ``data`` as it is read.
+
+        Raises:
+            KeyError: no such entry.
+        """
+        if self.parts is not None:
+            return self.parts.open(name)
+        return zipfile.ZipFile(io.BytesIO(self.data)).open(name)
+
+    @property
+    def held_parts(self) -> Mapping[str, bytes]:
+        """Entry name (as stored) → bytes, for the parts the check inflated and kept."""
+        return self.parts.held if self.parts is not None else {}
 
 
 def kind_names(kind: str) -> tuple[str, str]:
@@ -232,7 +253,7 @@ def inspect_package(path: Path) -> Package:
         raise sniff_not_zip(path, data[:8192])
     try:
         # Left open for the readers (``Package.open_zip``): over bytes in memory, nothing to close.
-        return _inspect_zip(path, data, zipfile.ZipFile(stream))
+        return _inspect_zip(path, data, InflatedParts(zipfile.ZipFile(stream)))
     # OSError: a damaged local header offset makes zipfile seek before the file's start.
     except (
         zipfile.BadZipFile,
@@ -251,7 +272,8 @@ def inspect_package(path: Path) -> Package:
         ) from exc
 
 
-def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
+def _inspect_zip(path: Path, data: bytes, parts: InflatedParts) -> Package:
+    archive = parts.archive
     infos = archive.infolist()
     _check_sizes(path, infos)
     # Entry names as a reader expects them ('/'-separated) → as stored (some tools write '\\').
@@ -259,23 +281,23 @@ def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
     mimetype = archive.read(names["mimetype"])[:200] if "mimetype" in names else None
     kind = zip_kind(path, names, mimetype)
     if kind != "xlsx":
-        _check_counts(path, scan_parts(archive, infos, sheet_entries=(), shared_strings=None), 0)
-        return _inspect_values_only(path, data, archive, kind, names)
-    main_part = workbook_part(path, archive, names)
+        _check_counts(path, scan_parts(parts, infos, sheet_entries=(), shared_strings=None), 0)
+        return _inspect_values_only(path, data, parts, kind, names)
+    main_part = workbook_part(path, parts, names)
     if main_part is None:
         raise not_a_workbook(path, names)
-    sheets = sheet_list(path, archive, names, main_part)
+    sheets = sheet_list(path, parts, names, main_part)
     check_sheet_count(path, len(sheets.names))
     counts = scan_parts(
-        archive, infos, sheet_entries=sheets.parts.values(), shared_strings=sheets.shared_strings
+        parts, infos, sheet_entries=sheets.parts.values(), shared_strings=sheets.shared_strings
     )
     shared_strings_bytes = (
         archive.getinfo(sheets.shared_strings).file_size if sheets.shared_strings else 0
     )
     _check_counts(path, counts, shared_strings_bytes)
-    properties = custom_properties(parse_part(path, archive, names.get("docProps/custom.xml")))
+    properties = custom_properties(parse_part(path, parts, names.get("docProps/custom.xml")))
     application = application_name(
-        parse_part(path, archive, names.get("docProps/app.xml")), properties
+        parse_part(path, parts, names.get("docProps/app.xml")), properties
     )
     has_macros = "xl/vbaProject.bin" in names
     return Package(
@@ -288,11 +310,11 @@ def _inspect_zip(path: Path, data: bytes, archive: zipfile.ZipFile) -> Package:
         external_links=tuple(
             sorted(n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml"))
         ),
-        percent_styles=percent_styles(path, archive, sheets.styles),
+        percent_styles=percent_styles(path, parts, sheets.styles),
         sheet_names=sheets.names,
         sheet_parts=sheets.parts,
         hidden_sheets=sheets.hidden,
-        archive=archive,
+        parts=parts,
     )
 
 
@@ -310,14 +332,14 @@ def _check_extents(path: Path, extents: dict[str, tuple[int, int]]) -> None:
 
 
 def _inspect_values_only(
-    path: Path, data: bytes, archive: zipfile.ZipFile, kind: str, names: dict[str, str]
+    path: Path, data: bytes, parts: InflatedParts, kind: str, names: dict[str, str]
 ) -> Package:
     """An .ods or .xlsb: calamine reads each sheet whole, so how far they reach is checked first."""
     try:
         if kind == "ods":
-            with archive.open(names["content.xml"]) as stream:
+            with parts.open(names["content.xml"]) as stream:
                 _check_extents(path, ods_extents(stream))
-            meta = parse_part(path, archive, names.get("meta.xml"))
+            meta = parse_part(path, parts, names.get("meta.xml"))
             generator = (
                 next((e.text for e in meta.iter() if local_name(e.tag) == "generator"), None)
                 if meta is not None
@@ -326,7 +348,7 @@ def _inspect_values_only(
             return Package(path, data, kind, application=(generator or "").strip() or None)
         sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".bin"))
         _check_extents(
-            path, {posixpath.basename(n): xlsb_extent(archive.read(names[n])) for n in sheets}
+            path, {posixpath.basename(n): xlsb_extent(parts.archive.read(names[n])) for n in sheets}
         )
     except (KeyError, ExtentError) as exc:
         what, what_en = kind_names(kind)
@@ -337,7 +359,7 @@ def _inspect_values_only(
         ) from exc
     except UnsafeXmlError as exc:
         raise declares_dtd(path, "content.xml") from exc
-    app = parse_part(path, archive, names.get("docProps/app.xml"))
+    app = parse_part(path, parts, names.get("docProps/app.xml"))
     return Package(path, data, kind, application=application_name(app, {}))
 
 

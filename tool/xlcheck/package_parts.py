@@ -3,15 +3,19 @@ part, and how many cells and shared strings the package holds, without building 
 
 Parts are inflated in chunks and searched with ``bytes.count``/``find`` (no regex, no parser), so
 the pass costs about as much as decompressing the package once. Whether a part is XML is told
-from its first bytes, not its name: a part renamed ``.bin`` is scanned all the same.
+from its first bytes, not its name: a part renamed ``.bin`` is scanned all the same. A part read
+whole in one chunk is left with ``InflatedParts`` for later readers (the shared strings aside:
+only calamine reads those, from the file's bytes), and a part already there is not inflated again.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Collection
 
+from xlcheck.inflated_parts import InflatedParts
 from xlcheck.records import record
 
 _CHUNK = 1 << 20
@@ -88,13 +92,13 @@ def _count(data: bytes, tokens: tuple[bytes, ...]) -> int:
 
 
 def scan_parts(
-    archive: zipfile.ZipFile,
+    parts: InflatedParts,
     infos: list[zipfile.ZipInfo],
     *,
     sheet_entries: Collection[str],
     shared_strings: str | None,
 ) -> PartCounts:
-    """Stream every XML part of ``archive`` once (see the module docstring).
+    """Stream every XML part of ``parts``' archive once (see the module docstring).
 
     Raises:
         zipfile.BadZipFile, zlib.error, EOFError: a damaged entry (the caller refuses the file).
@@ -107,17 +111,25 @@ def scan_parts(
             continue
         is_sheet = info.filename in sheets
         is_strings = info.filename == shared_strings
-        with archive.open(info) as stream:
+        held = parts.get(info.filename)
+        with io.BytesIO(held) if held is not None else parts.archive.open(info) as stream:
             carry = b""
             first = True
             utf16 = False
+            #: The part's bytes while they came in one chunk (None once a second one comes).
+            whole: bytes | None = None
             while True:
                 chunk = stream.read(_CHUNK)
                 if first:
-                    first, utf16 = False, _is_utf16(chunk[:4])
+                    first, utf16, whole = False, _is_utf16(chunk[:4]), chunk
                     if not (is_sheet or is_strings or _looks_like_xml(chunk[:64])):
                         break
+                elif chunk:
+                    whole = None
                 if not chunk:
+                    # Read to its end, so its CRC was checked: later readers may take it.
+                    if whole is not None and held is None and not is_strings:
+                        parts.keep(info.filename, whole)
                     break
                 data = carry + chunk
                 if declaration is None and _declares(data, utf16):

@@ -12,6 +12,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 from xlcheck.errors import WorkbookError
 from xlcheck.file_kinds import CHECK_FILE, CHECK_FILE_EN, refuse
+from xlcheck.inflated_parts import InflatedParts
 from xlcheck.package_parts import plain_xml
 from xlcheck.records import record
 
@@ -33,22 +34,22 @@ def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].split(":")[-1]
 
 
-def parse_part(path: Path, archive: zipfile.ZipFile, name: str | None) -> Element | None:
+def parse_part(path: Path, parts: InflatedParts, name: str | None) -> Element | None:
     """A small package part, None if absent, parsed as ``parse_xml`` does."""
-    data = read_part(path, archive, name)
+    data = read_part(path, parts, name)
     return None if data is None or name is None else parse_xml(path, name, data)
 
 
-def read_part(path: Path, archive: zipfile.ZipFile, name: str | None) -> bytes | None:
-    """A package part's bytes, None if absent.
+def read_part(path: Path, parts: InflatedParts, name: str | None) -> bytes | None:
+    """A package part's bytes (``name`` as the zip stores it), None if absent.
 
     Raises:
         WorkbookError: the entry is damaged.
     """
-    if name is None or name not in archive.NameToInfo:
+    if name is None or name not in parts.archive.NameToInfo:
         return None
     try:
-        return archive.read(name)
+        return parts.read(name)
     except (zipfile.BadZipFile, EOFError, ValueError, zlib.error) as exc:
         raise _damaged(path, name) from exc
 
@@ -91,12 +92,12 @@ def _resolve(base_part: str, target: str) -> str:
 
 
 def _relationships(
-    path: Path, archive: zipfile.ZipFile, names: dict[str, str], part: str
+    path: Path, parts: InflatedParts, names: dict[str, str], part: str
 ) -> dict[str, tuple[str, str]]:
     """A part's relationships: id → (type, target part '/'-separated)."""
     folder, base = posixpath.split(part)
     rels_part = posixpath.join(folder, "_rels", f"{base}.rels")
-    rels = parse_part(path, archive, names.get(rels_part))
+    rels = parse_part(path, parts, names.get(rels_part))
     found: dict[str, tuple[str, str]] = {}
     for rel in rels.iter() if rels is not None else ():
         if local_name(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
@@ -105,9 +106,9 @@ def _relationships(
     return found
 
 
-def workbook_part(path: Path, archive: zipfile.ZipFile, names: dict[str, str]) -> str | None:
+def workbook_part(path: Path, parts: InflatedParts, names: dict[str, str]) -> str | None:
     """The main workbook part: the package's officeDocument relationship, else ``xl/workbook.xml``."""
-    for kind, target in _relationships(path, archive, names, "").values():
+    for kind, target in _relationships(path, parts, names, "").values():
         if kind.endswith("/officeDocument") and target in names:
             return target
     return "xl/workbook.xml" if "xl/workbook.xml" in names else None
@@ -124,12 +125,12 @@ class SheetList:
 
 
 def sheet_list(
-    path: Path, archive: zipfile.ZipFile, names: dict[str, str], workbook_part: str
+    path: Path, parts: InflatedParts, names: dict[str, str], workbook_part: str
 ) -> SheetList:
     """The sheets in workbook order, their zip entries, the hidden ones, the shared strings and
     the styles."""
-    workbook = parse_part(path, archive, names[workbook_part])
-    relationships = _relationships(path, archive, names, workbook_part)
+    workbook = parse_part(path, parts, names[workbook_part])
+    relationships = _relationships(path, parts, names, workbook_part)
 
     def related(kind_suffix: str) -> str | None:
         return next(
@@ -142,7 +143,7 @@ def sheet_list(
         )
 
     order: list[str] = []
-    parts: dict[str, str] = {}
+    entries: dict[str, str] = {}
     hidden: list[str] = []
     for element in workbook.iter() if workbook is not None else ():
         if local_name(element.tag) != "sheet" or not element.get("name"):
@@ -156,9 +157,9 @@ def sheet_list(
             hidden.append(name)
         target = relationships.get(rel_id or "", ("", ""))[1]
         if target in names:
-            parts[name] = names[target]
+            entries[name] = names[target]
     return SheetList(
-        tuple(order), parts, tuple(hidden), related("/sharedStrings"), related("/styles")
+        tuple(order), entries, tuple(hidden), related("/sharedStrings"), related("/styles")
     )
 
 

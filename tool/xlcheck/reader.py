@@ -207,7 +207,7 @@ class WorkbookSource:
         self, sheet: str, entry: str, window: tuple[int, int] | None, stop_past_window: bool
     ) -> SheetScan | None:
         try:
-            with self.package.open_zip() as archive, archive.open(entry) as stream:
+            with self.package.open_part(entry) as stream:
                 return scan_sheet(stream, window=window, stop_past_window=stop_past_window)
         except UnsafeXmlError as exc:
             raise declares_dtd(self.path, entry) from exc
@@ -292,10 +292,7 @@ class WorkbookSource:
         """How to read a sheet that is not the template's: whole when it is no larger than the
         identification window, else its first rows; None when it holds no cell."""
         try:
-            with (
-                self.package.open_zip() as archive,
-                archive.open(self.package.sheet_parts[name]) as stream,
-            ):
+            with self.package.open_part(self.package.sheet_parts[name]) as stream:
                 prefix = rows_prefix(stream, identify[0])
         except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise self._damaged(name, exc) from exc
@@ -326,10 +323,7 @@ class WorkbookSource:
         """Refuse a sheet whose XML the scan could not read when it may reach too far for
         calamine to read whole (it allocates the whole rectangle)."""
         try:
-            with (
-                self.package.open_zip() as archive,
-                archive.open(self.package.sheet_parts[sheet]) as stream,
-            ):
+            with self.package.open_part(self.package.sheet_parts[sheet]) as stream:
                 max_row, max_column = rough_extent(stream)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise self._damaged(sheet, exc) from exc

@@ -107,6 +107,7 @@ def annotate_workbook(
     out: Path,
     *,
     source: bytes,
+    held: Mapping[str, bytes] | None = None,
     lang: str = "zh",
     force: bool = False,
     may_relocate: bool = False,
@@ -116,6 +117,8 @@ def annotate_workbook(
 
     Args:
         source: the workbook's bytes, as read once for verification.
+        held: entries of ``source`` already inflated, name as the zip stores it → bytes (the
+            parts the package check kept, ``Package.held_parts``): read from here, not again.
         force: replace an existing file at ``out`` (keeping its mode).
         may_relocate: when ``out``'s folder cannot be written (a read-only input folder), write
             the copy to the working directory, else to a folder private to the user, under a
@@ -134,7 +137,7 @@ def annotate_workbook(
     if not source.startswith(_ZIP_SIGNATURE):
         return None
     try:
-        package = SourcePackage(source)
+        package = SourcePackage(source, held)
         if not _copyable(package):
             return None
         content = annotated_package(

@@ -4,7 +4,8 @@
 part the annotated copy has no reason to touch (and costs time). So this module writes the few
 dozen lines of zip it needs: local headers, raw data, central directory, end record. Entries are
 read with ``zipfile`` (its central-directory parser handles zip64 and odd writers); their raw
-data is sliced from the source bytes.
+data is sliced from the source bytes. Entries the package check already inflated are taken from
+it (``held``) rather than inflated again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import IO
 
 from xlcheck.records import record
 
@@ -89,10 +91,15 @@ _INFLATE_FAILURES = (
 
 
 class SourcePackage:
-    """The entries of a zip package held in memory, by name ('/'-separated, as readers expect)."""
+    """The entries of a zip package held in memory, by name ('/'-separated, as readers expect).
 
-    def __init__(self, data: bytes) -> None:
+    ``held`` maps entry names as the zip stores them to their inflated bytes, CRC checked (the
+    parts the package check kept): those are read from there, the others inflated from ``data``.
+    """
+
+    def __init__(self, data: bytes, held: Mapping[str, bytes] | None = None) -> None:
         self.data = data
+        self._held: Mapping[str, bytes] = held if held is not None else {}
         try:
             self._archive = zipfile.ZipFile(io.BytesIO(data))
             infos = self._archive.infolist()
@@ -112,17 +119,25 @@ class SourcePackage:
 
     def read(self, name: str) -> bytes:
         """The uncompressed content of an entry (its CRC checked by ``zipfile``)."""
+        info = self.infos[name]
+        held = self._held.get(info.filename)
+        if held is not None:
+            return held
         try:
-            return self._archive.read(self.infos[name])
+            return self._archive.read(info)
         except _INFLATE_FAILURES as exc:
             raise DamagedPackageError(f"{name}: {exc}") from exc
+
+    def _open(self, info: zipfile.ZipInfo) -> IO[bytes]:
+        held = self._held.get(info.filename)
+        return io.BytesIO(held) if held is not None else self._archive.open(info)
 
     def head(self, name: str, until: re.Pattern[bytes], limit: int = 1 << 16) -> bytes:
         """An entry's first bytes, inflated only as far as ``until`` first matches (or ``limit``
         bytes, or the end): a sheet's view, without inflating its cells."""
         data = b""
         try:
-            with self._archive.open(self.infos[name]) as stream:
+            with self._open(self.infos[name]) as stream:
                 while len(data) < limit and (chunk := stream.read(4096)):
                     data += chunk
                     if until.search(data, max(len(data) - len(chunk) - 64, 0)):
