@@ -17,7 +17,6 @@ import io
 import posixpath
 import zipfile
 import zlib
-from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import field
 from pathlib import Path
@@ -130,11 +129,6 @@ class Package:
         if self.parts is not None:
             return self.parts.open(name)
         return zipfile.ZipFile(io.BytesIO(self.data)).open(name)
-
-    @property
-    def held_parts(self) -> Mapping[str, bytes]:
-        """Entry name (as stored) → bytes, for the parts the check inflated and kept."""
-        return self.parts.held if self.parts is not None else {}
 
 
 def kind_names(kind: str) -> tuple[str, str]:

@@ -124,7 +124,7 @@ def verify_workbook(
             result,
             out,
             source=source.package.data,  # the bytes verified, read once
-            held=source.package.held_parts,  # and the parts already inflated from them
+            parts=source.package.parts,  # and the parts already inflated from them
             lang=options.lang,
             force=options.force,
             may_relocate=out == annotated_path(path),

@@ -20,6 +20,7 @@ from xlcheck.annotator.xml_parts import XmlPartError
 from xlcheck.annotator.zip_package import DamagedPackageError, SourcePackage
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import VerificationResult
+from xlcheck.inflated_parts import InflatedParts
 from xlcheck.output_files import write_output
 
 __all__ = ["RESULTS_SHEET", "RESULTS_SHEET_EN", "annotate_workbook", "can_annotate"]
@@ -107,7 +108,7 @@ def annotate_workbook(
     out: Path,
     *,
     source: bytes,
-    held: Mapping[str, bytes] | None = None,
+    parts: InflatedParts | None = None,
     lang: str = "zh",
     force: bool = False,
     may_relocate: bool = False,
@@ -117,8 +118,8 @@ def annotate_workbook(
 
     Args:
         source: the workbook's bytes, as read once for verification.
-        held: entries of ``source`` already inflated, name as the zip stores it → bytes (the
-            parts the package check kept, ``Package.held_parts``): read from here, not again.
+        parts: the package check's zip archive over ``source`` and the entries it inflated
+            (``Package.parts``): read from there, not again.
         force: replace an existing file at ``out`` (keeping its mode).
         may_relocate: when ``out``'s folder cannot be written (a read-only input folder), write
             the copy to the working directory, else to a folder private to the user, under a
@@ -137,7 +138,7 @@ def annotate_workbook(
     if not source.startswith(_ZIP_SIGNATURE):
         return None
     try:
-        package = SourcePackage(source, held)
+        package = SourcePackage(source, parts)
         if not _copyable(package):
             return None
         content = annotated_package(

@@ -4,8 +4,8 @@
 part the annotated copy has no reason to touch (and costs time). So this module writes the few
 dozen lines of zip it needs: local headers, raw data, central directory, end record. Entries are
 read with ``zipfile`` (its central-directory parser handles zip64 and odd writers); their raw
-data is sliced from the source bytes. Entries the package check already inflated are taken from
-it (``held``) rather than inflated again.
+data is sliced from the source bytes. The package check's archive is reused when it is given,
+and the entries it already inflated are taken from it rather than inflated again.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import IO
 
+from xlcheck.inflated_parts import InflatedParts
 from xlcheck.records import record
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -93,15 +94,17 @@ _INFLATE_FAILURES = (
 class SourcePackage:
     """The entries of a zip package held in memory, by name ('/'-separated, as readers expect).
 
-    ``held`` maps entry names as the zip stores them to their inflated bytes, CRC checked (the
-    parts the package check kept): those are read from there, the others inflated from ``data``.
+    ``parts``, the package check's archive over the same ``data`` with the entries it inflated,
+    saves reading the central directory again and inflating those entries again.
     """
 
-    def __init__(self, data: bytes, held: Mapping[str, bytes] | None = None) -> None:
+    def __init__(self, data: bytes, parts: InflatedParts | None = None) -> None:
         self.data = data
-        self._held: Mapping[str, bytes] = held if held is not None else {}
+        self._held: Mapping[str, bytes] = parts.held if parts is not None else {}
         try:
-            self._archive = zipfile.ZipFile(io.BytesIO(data))
+            self._archive = (
+                parts.archive if parts is not None else zipfile.ZipFile(io.BytesIO(data))
+            )
             infos = self._archive.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
             raise DamagedPackageError(str(exc)) from exc
