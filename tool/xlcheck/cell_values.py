@@ -102,10 +102,22 @@ def excel_serial_to_date(serial: float) -> dt.date | None:
     return (_EXCEL_EPOCH + dt.timedelta(days=float(serial))).date()
 
 
+#: Types whose numeric cell is taken as its float, unchanged.
+_PLAIN_NUMBER_TYPES = frozenset({"number", "amount", "percent", "score"})
+_BLANK = Normalised(None)
+
+
 def normalise(raw: Any, value_type: str, unit: str | None = None) -> Normalised:
     """Read a raw cell value (from pandas/calamine) as the field's type."""
+    # The two cells a workbook is made of, a blank and a number in a numeric field, first: a
+    # batch normalises hundreds of cells per workbook.
+    if raw is None:
+        return _BLANK
+    kind = type(raw)
+    if (kind is float or kind is int) and value_type in _PLAIN_NUMBER_TYPES and raw == raw:
+        return Normalised(float(raw))
     if is_blank(raw):
-        return Normalised(None)
+        return _BLANK
     if isinstance(raw, bool):
         return (
             Normalised(None, problem="not-a-number" if value_type != "text" else None)

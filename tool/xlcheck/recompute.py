@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -126,17 +127,26 @@ def recompute_derived(
     """
     values: dict[str, Any] = dict(inputs)
     grades = layout.spec.grading.grades
+    for key, derive, guard in _derivations(layout):
+        if overrides and key in overrides:
+            values[key] = overrides[key]
+        elif guard and not any(_is_number(values.get(k)) for k in guard):
+            values[key] = None
+        else:
+            values[key] = evaluate(derive, values, grades)
+    return values
+
+
+@functools.lru_cache(maxsize=16)
+def _derivations(layout: Layout) -> tuple[tuple[str, Derivation, tuple[str, ...]], ...]:
+    """Each derived field's key, derivation and blank guard, operands first: the same for every
+    workbook a layout is placed in (a layout hashes by identity), worked out once."""
+    found = []
     for placed in layout.dependencies_first():
         derive = placed.spec.derive
         assert derive is not None
-        guard = blank_guard(derive, layout)
-        if overrides and placed.key in overrides:
-            values[placed.key] = overrides[placed.key]
-        elif guard and not any(_is_number(values.get(key)) for key in guard):
-            values[placed.key] = None
-        else:
-            values[placed.key] = evaluate(derive, values, grades)
-    return values
+        found.append((placed.key, derive, blank_guard(derive, layout)))
+    return tuple(found)
 
 
 def grade_for(total: float, grades: tuple[Grade, ...]) -> str | None:

@@ -195,19 +195,18 @@ def check_filled(
     layout = filled.layout if filled.layout is not None else lay_out(spec)
     by_key = layout.by_key
     # Every cell read is normalised once, here, and handed on.
-    cells = {
-        key: normalise(reading.raw, by_key[key].spec.value_type, by_key[key].spec.unit)
-        for key, reading in filled.cells.items()
-    }
-    typed = {
-        key: cells[key].value
-        for key, reading in filled.cells.items()
-        if not by_key[key].is_input and reading.formula is None and not is_blank(reading.raw)
-    }
+    cells: dict[str, Normalised] = {}
+    inputs: dict[str, Any] = {}
+    typed: dict[str, Any] = {}  # derived cells holding a typed value instead of their formula
+    for key, reading in filled.cells.items():
+        placed = by_key[key]
+        cells[key] = normalised = normalise(reading.raw, placed.spec.value_type, placed.spec.unit)
+        if placed.is_input:
+            inputs[key] = normalised.value
+        elif reading.formula is None and not is_blank(reading.raw):
+            typed[key] = normalised.value
     subtotals = typed_subtotals(layout, cells, typed) if filled.formulas_read else {}
-    values = recompute_derived(
-        layout, {k: n.value for k, n in cells.items() if by_key[k].is_input}, overrides=subtotals
-    )
+    values = recompute_derived(layout, inputs, overrides=subtotals)
     context = RuleContext(layout, filled, cells, values, typed, frozenset(subtotals))
     findings = tuple(run_rules(context))
 

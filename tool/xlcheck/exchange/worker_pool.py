@@ -41,6 +41,12 @@ def _warm_up(batch_process: int) -> None:
     # garbage: frozen, the collector does not walk it for each workbook, nor write into its
     # pages, which would make shared memory the worker's own.
     gc.freeze()
+    # A verification allocates tens of thousands of short-lived objects (XML trees, cells) and
+    # almost no cycles: at CPython's default threshold (700) the collector ran three times a
+    # workbook, about 1 % of a worker's instructions (callgrind). The process running the
+    # command line uses the same threshold (``cli.main``); a fork server's workers do not
+    # inherit it.
+    gc.set_threshold(20_000, 20, 20)
     threading.Thread(target=_end_with, args=(batch_process,), daemon=True).start()
     import python_calamine  # noqa: F401
 

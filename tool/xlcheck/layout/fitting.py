@@ -23,7 +23,11 @@ FormulaAt = Callable[[str, int, int], str | None]
 
 def cell_text(value: Any) -> str:
     """A cell's text as labels are compared: without any white space."""
-    return "" if value is None else "".join(str(value).split())
+    if value is None:
+        return ""
+    text = str(value)
+    # Most labels hold no white space at all: no list of pieces to join then.
+    return text if text.isprintable() and " " not in text else "".join(text.split())
 
 
 @record

@@ -35,6 +35,8 @@ TOO_MANY_DECIMALS = rule(
 
 def _decimals(value: float) -> int:
     """How many decimals a typed number has (float noise past 9 places ignored)."""
+    if value.is_integer():
+        return 0
     text = f"{excel_round(value, 9):.9f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0
 

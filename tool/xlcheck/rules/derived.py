@@ -336,11 +336,12 @@ def _check_self_check(
 def check(context: RuleContext) -> Iterator[Finding]:
     new_rows = _rows_without_formulas(context) if context.workbook.formulas_read else frozenset()
     self_checks: tuple[frozenset[str], frozenset[str]] | None = None
+    formulas = template_formulas(context.layout)
     for placed in context.layout.fields:
         if placed.is_input or placed.key not in context.workbook.cells:
             continue
         reading = context.workbook.cells[placed.key]
-        template_formula = template_formulas(context.layout).get(placed.key)
+        template_formula = formulas.get(placed.key)
         if placed.role == SELF_CHECK_ROLE and template_formula is not None:
             self_checks = self_checks or _self_check_formulas(context)
             yield from _check_self_check(context, placed, template_formula, self_checks)
@@ -396,7 +397,9 @@ def check(context: RuleContext) -> Iterator[Finding]:
             yield make_finding(FORMULA_REPLACED, placed, actual=actual, **params)
             yield from _compare(context, placed, actual)
             continue
-        if normalise_formula(reading.formula) == normalise_formula(template_formula):
+        if reading.formula == template_formula or normalise_formula(
+            reading.formula
+        ) == normalise_formula(template_formula):
             if not is_blank(reading.raw) and placed.key not in context.downstream_of_tampering:
                 yield from _check_shown(context, placed, context.cells[placed.key].value)
             continue

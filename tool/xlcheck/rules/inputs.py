@@ -140,8 +140,8 @@ def check(context: RuleContext) -> Iterator[Finding]:
             yield make_finding(ERROR_VALUE, placed, actual=reading.error, text=reading.error)
             continue
         normalised = context.cells[placed.key]
-        text = str(reading.raw)
         if normalised.problem in _PROBLEM_RULES:
+            text = str(reading.raw)
             yield make_finding(
                 _PROBLEM_RULES[normalised.problem],
                 placed,
@@ -157,6 +157,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
                 yield make_finding(REQUIRED_MISSING, placed)
             continue
         if normalised.was_text:
+            text = str(reading.raw)
             shown = context.show(placed.key, value)
             family = DATE_AS_TEXT if spec.value_type == "date" else NUMBER_AS_TEXT
             yield make_finding(family, placed, expected=value, actual=text, text=text, value=shown)

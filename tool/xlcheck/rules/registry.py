@@ -86,6 +86,8 @@ class RuleContext:
                 or self.workbook.cells[key].error is not None
             )
         }
+        if not bad:
+            return frozenset()
         for placed in self.layout.dependencies_first():
             derive = placed.spec.derive
             if placed.key in self.typed_subtotals or derive is None:
@@ -109,10 +111,13 @@ class RuleContext:
             reading = self.workbook.cells.get(key)
             if reading is None:
                 continue
-            if reading.formula is None or normalise_formula(reading.formula) != normalise_formula(
-                formula
+            if reading.formula is None or (
+                reading.formula != formula
+                and normalise_formula(reading.formula) != normalise_formula(formula)
             ):
                 tampered.add(key)
+        if not tampered:
+            return frozenset()
         downstream: set[str] = set()
         for placed in self.layout.dependencies_first():
             derive = placed.spec.derive

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import field
 from pathlib import Path
 from typing import Union
@@ -49,6 +50,12 @@ class Derivation:
 
     def field_keys(self) -> tuple[str, ...]:
         """Every field key this derivation reads, nested ones included, in order."""
+        return self._field_keys
+
+    # Worked out once: the rules and the recomputation ask every derivation for its keys
+    # several times for each workbook of a batch.
+    @functools.cached_property
+    def _field_keys(self) -> tuple[str, ...]:
         found: list[str] = []
         for operand in self.operands:
             if isinstance(operand, str):
