@@ -221,7 +221,7 @@ def check_filled(
         spec_of = by_key[key].spec
         return json_value(values.get(key), spec_of.value_type, spec_of.decimals)
 
-    role_fields = {role: key for role, _ in spec.roles if (key := layout.role(role))}
+    role_fields = {role: found for role, _ in spec.roles if (found := layout.role(role))}
     return VerificationResult(
         path=filled.path,
         template=TemplateIdentity(spec.id, spec.version, spec.spec_hash, spec.title),
