@@ -7,6 +7,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 Rewrite = Callable[[str, bytes], bytes | None]
 
@@ -93,4 +94,74 @@ def fake_ole(target: Path, *, encrypted: bool) -> Path:
     names = ("EncryptionInfo", "EncryptedPackage") if encrypted else ("Workbook",)
     body = b"".join(n.encode("utf-16-le") + b"\0\0" for n in names)
     target.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + body + b"\0" * 1024)
+    return target
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def minimal_package(
+    target: Path,
+    sheet_data: str,
+    *,
+    number_formats: dict[int, str] | None = None,
+    cell_formats: list[int] | None = None,
+    shared_strings: str | None = None,
+    date1904: bool = False,
+    sheet_xml: str | None = None,
+) -> Path:
+    """A package with one sheet "S" holding ``sheet_data`` (the ``<sheetData>``'s rows, as
+    XML): ``cell_formats`` lists each cell format's ``numFmtId`` (a cell's ``s`` indexes it),
+    ``number_formats`` the custom formats by id, ``shared_strings`` the ``<si>`` elements.
+    ``sheet_xml`` replaces the whole sheet part (then ``sheet_data`` is not used)."""
+    custom = "".join(
+        f"<numFmt numFmtId={quoteattr(str(i))} formatCode={quoteattr(code)}/>"
+        for i, code in (number_formats or {}).items()
+    )
+    xfs = "".join(f'<xf numFmtId="{i}"/>' for i in cell_formats or [0])
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            "</Types>"
+        ),
+        "_rels/.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">'
+            f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
+            + ('<workbookPr date1904="1"/>' if date1904 else "<workbookPr/>")
+            + '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">'
+            f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{_RELATIONSHIPS}/styles" Target="styles.xml"/>'
+            f'<Relationship Id="rId3" Type="{_RELATIONSHIPS}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/styles.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN}">'
+            f"<numFmts>{custom}</numFmts><cellXfs>{xfs}</cellXfs></styleSheet>"
+        ),
+        "xl/worksheets/sheet1.xml": sheet_xml
+        or (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}">'
+            f"<sheetData>{sheet_data}</sheetData></worksheet>"
+        ),
+    }
+    if shared_strings is not None:
+        parts["xl/sharedStrings.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}">{shared_strings}</sst>'
+        )
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text.encode("utf-8"))
     return target

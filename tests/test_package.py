@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import EXAMPLES, FillWorkbook
-from tests.package_builders import rewrite_package, sheet_entry
+from tests.package_builders import minimal_package, rewrite_package, sheet_entry
 from tests.xlsb_builder import write_xlsb
 from xlcheck import VerifyOptions, api, package, verify_workbook
 from xlcheck.errors import WorkbookError
@@ -316,3 +316,11 @@ def test_package_refuses_an_xlsb_reaching_far(tmp_path: Path) -> None:
     rows = [empty] * 1_000_000 + [last]
     far = write_xlsb(tmp_path / "far.xlsb", {"数据表": rows})
     assert "reaches row 1,000,001, column 16" in _refusal(far)
+
+
+@pytest.mark.parametrize("date1904", [False, True], ids=["1900", "1904"])
+def test_inspect_package_reads_the_workbook_part_and_its_date_system(
+    date1904: bool, tmp_path: Path
+) -> None:
+    package = inspect_package(minimal_package(tmp_path / "d.xlsx", "", date1904=date1904))
+    assert (package.workbook_part, package.date1904) == ("xl/workbook.xml", date1904)

@@ -1,6 +1,7 @@
 """The reader's cell values are pandas.read_excel(engine="calamine", dtype=object)'s, minus its
-habit of reading "NA"-like text as blank: the reader calls calamine directly to skip pandas'
-start-up cost (see reader.WorkbookSource.sheet_values)."""
+habit of reading "NA"-like text as blank: the reader takes an .xlsx's values from its sheets'
+scans (xlsx_values) and calls calamine directly for the rest, to skip pandas' start-up cost (see
+reader.WorkbookSource.sheet_values). tests/test_xlsx_values.py compares the scan with calamine."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import EXAMPLES, SHARED_ABSENT, SHARED_SAMPLES, shared_sample_params
+from xlcheck import reader
 from xlcheck.reader import open_workbook
 
 
@@ -61,6 +63,20 @@ def _compare(path: Path) -> int:
 
 def test_reader_values_equal_pandas_on_the_example() -> None:
     assert _compare(EXAMPLES / "zhanjiang-xinfang-2023.xlsx") > 300
+
+
+def test_reader_values_of_an_xlsx_come_from_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The values compared above are the scan's (xlsx_values), not calamine's: calamine is not
+    opened for the example."""
+
+    def calamine(path: Path, data: bytes, names: list[str]) -> dict[str, Any]:
+        assert not names, f"calamine read {names}"
+        return {}
+
+    monkeypatch.setattr(reader, "read_sheets", calamine)
+    source = open_workbook(EXAMPLES / "zhanjiang-xinfang-2023.xlsx")
+    values = source.sheet_values(list(source.sheet_names))
+    assert all(values.values())
 
 
 @pytest.mark.parametrize("sample", shared_sample_params())

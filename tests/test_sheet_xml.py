@@ -170,6 +170,46 @@ def test_scan_sheet_window_keeps_cells_and_stops_past_it(scan: Scan) -> None:
     assert result.max_row == 4  # the scan went no further than row 5's first cell
 
 
+def test_scan_sheet_keeps_values_as_the_last_child_of_each_cell_gives_them() -> None:
+    body = (
+        '<row r="1"><c r="A1" t="s" s="3"><v>0</v></c><c r="B1"><f>1+1</f><v>2</v></c>'
+        '<c r="C1"><v>2</v><f>1+1</f></c><c r="D1"><f>1+1</f></c><c r="E1" s="2"/>'
+        '<c r="F1" t="inlineStr"><is><t>x</t></is></c></row>'
+    )
+    result = scan_sheet(_sheet(body), keep_values=True)
+    assert result.values_problem is None
+    assert [v[:5] for v in result.values or []] == [
+        (1, 1, "s", "3", "0"),
+        (1, 2, None, None, "2"),
+        (1, 6, "inlineStr", None, None),
+    ]
+    assert scan_sheet(_sheet(body)).values is None  # not asked for
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ('<row r="1"><c><v>1</v></c></row>', "a cell without a reference"),
+        ('<row r="+1"><c r="A1"><v>1</v></c></row>', "row number '+1'"),
+        ('<row r="1"><c r="A1"><v>1</v><extLst/></c></row>', "a <extLst> in a cell"),
+        ('<row r="1"><c r="A1"><v>1<!-- x --></v></c></row>', "a comment or CDATA section"),
+        ('<row r="1"><c r="A1"><v>&#49;</v></c></row>', "a character reference in a <v>"),
+    ],
+    ids=["no-reference", "row-number", "extension", "comment", "character-reference"],
+)
+def test_scan_sheet_keeps_no_values_calamine_may_read_otherwise(body: str, problem: str) -> None:
+    result = scan_sheet(_sheet(body), keep_values=True)
+    assert (result.values, result.values_problem) == (None, problem)
+
+
+def test_scan_sheet_keeps_no_values_of_a_part_it_streams() -> None:
+    result = scan_sheet(
+        _sheet('<row r="1"><c r="A1"><v>1</v></c></row>'), keep_values=True, whole_part_bytes=-1
+    )
+    assert (result.values, result.values_problem) == (None, "a part read in chunks")
+    assert result.max_row == 1
+
+
 def test_scan_sheet_inline_strings_without_phonetic_runs(scan: Scan) -> None:
     stream = _sheet(
         '<row r="1"><c r="A1" t="inlineStr"><is><r><t>东</t></r><r><t xml:space="preserve"> 京</t></r>'

@@ -102,6 +102,10 @@ class Package:
     sheet_names: tuple[str, ...] = ()
     sheet_parts: dict[str, str] = field(default_factory=dict)
     hidden_sheets: tuple[str, ...] = ()
+    #: The main workbook part ('/'-separated), None for .xls, .xlsb and .ods.
+    workbook_part: str | None = None
+    #: Dates count from 1904 (a workbook made on an old Mac), not 1900.
+    date1904: bool = False
 
     @property
     def is_spreadsheetml(self) -> bool:
@@ -308,6 +312,8 @@ def _inspect_zip(path: Path, data: bytes, parts: InflatedParts) -> Package:
         sheet_names=sheets.names,
         sheet_parts=sheets.parts,
         hidden_sheets=sheets.hidden,
+        workbook_part=main_part,
+        date1904=sheets.date1904,
         parts=parts,
     )
 

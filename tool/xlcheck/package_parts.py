@@ -87,6 +87,13 @@ def plain_xml(data: bytes) -> bool:
     return not _declares(data, utf16=False)
 
 
+def utf8_xml(data: bytes) -> bool:
+    """Whether a ``plain_xml`` part is UTF-8 (declared so, or declaring no encoding): calamine
+    reads every part as UTF-8, so only then does it read the text the tree builder reads."""
+    declared = _ENCODING.match(data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n"))
+    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+
+
 def _count(data: bytes, tokens: tuple[bytes, ...]) -> int:
     return sum(data.count(token) for token in tokens)
 

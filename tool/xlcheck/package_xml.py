@@ -122,6 +122,8 @@ class SheetList:
     shared_strings: str | None
     #: The styles part (cell formats), as the zip stores its name, or None.
     styles: str | None = None
+    #: The workbook counts dates from 1904 (``<workbookPr date1904>``, as calamine reads it).
+    date1904: bool = False
 
 
 def sheet_list(
@@ -145,7 +147,10 @@ def sheet_list(
     order: list[str] = []
     entries: dict[str, str] = {}
     hidden: list[str] = []
+    date1904 = False
     for element in workbook.iter() if workbook is not None else ():
+        if local_name(element.tag) == "workbookPr":
+            date1904 = element.get("date1904") in ("1", "true")
         if local_name(element.tag) != "sheet" or not element.get("name"):
             continue
         name = element.get("name", "")
@@ -159,7 +164,12 @@ def sheet_list(
         if target in names:
             entries[name] = names[target]
     return SheetList(
-        tuple(order), entries, tuple(hidden), related("/sharedStrings"), related("/styles")
+        tuple(order),
+        entries,
+        tuple(hidden),
+        related("/sharedStrings"),
+        related("/styles"),
+        date1904,
     )
 
 

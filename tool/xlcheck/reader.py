@@ -1,6 +1,6 @@
-"""A filled workbook → ``FilledWorkbook``: values read by python-calamine, formulas and error
-cells by a streaming scan of the template's sheets (``sheet_xml``), all from the bytes the package
-check read (``Package.data``), never from the path again.
+"""A filled workbook → ``FilledWorkbook``: formulas, error cells and, for an .xlsx, values by one
+scan of each template sheet (``sheet_xml``, ``xlsx_values``), values by python-calamine for the
+rest, all from the bytes the package check read (``Package.data``), never from the path again.
 
 The template's sheets are read by name; the workbook's other sheets only as far as telling
 whether one is a template sheet renamed or copied needs (a window the size of the template's
@@ -41,6 +41,7 @@ from xlcheck.relocation import PlacementNote
 from xlcheck.sheet_values import Grid, list_sheets, read_sheets, read_windows
 from xlcheck.sheet_windows import rows_prefix, window_part
 from xlcheck.sheet_xml import SheetScan, SheetXmlError, UnsafeXmlError, rough_extent, scan_sheet
+from xlcheck.xlsx_values import WorkbookValues, sheet_grid, workbook_values
 
 _ERROR_VALUES = (
     "#DIV/0!",
@@ -158,6 +159,10 @@ class WorkbookSource:
         #: kept, or None; stop past it).
         self._plans: dict[str, tuple[tuple[int, int] | None, bool]] = {}
         self._grids: dict[str, Grid] | None = None
+        #: The workbook's shared strings and cell formats for values taken from the scans
+        #: (``xlsx_values``), read when first needed; None: calamine reads the values.
+        self._values: WorkbookValues | None = None
+        self._values_read = False
 
     def __enter__(self) -> WorkbookSource:
         return self
@@ -166,9 +171,10 @@ class WorkbookSource:
         self.close()
 
     def close(self) -> None:
-        """Drop the scans and grids (the package's bytes stay with the package)."""
+        """Drop the scans, grids and shared strings (the package's bytes stay with the package)."""
         self._scans.clear()
         self._grids = None
+        self._values, self._values_read = None, False
 
     @property
     def formulas_read(self) -> bool:
@@ -198,17 +204,28 @@ class WorkbookSource:
         if entry is None or not self.formulas_read:
             return None
         window, stop_past_window = self._plans.get(sheet, (None, False))
-        scan = self._scan_part(sheet, entry, window, stop_past_window)
+        # A sheet scanned whole is a template sheet: its values come from the same scan.
+        scan = self._scan_part(sheet, entry, window, stop_past_window, keep_values=window is None)
         if scan is not None:
             self._scans[sheet] = scan
         return scan
 
     def _scan_part(
-        self, sheet: str, entry: str, window: tuple[int, int] | None, stop_past_window: bool
+        self,
+        sheet: str,
+        entry: str,
+        window: tuple[int, int] | None,
+        stop_past_window: bool,
+        keep_values: bool = False,
     ) -> SheetScan | None:
         try:
             with self.package.open_part(entry) as stream:
-                return scan_sheet(stream, window=window, stop_past_window=stop_past_window)
+                return scan_sheet(
+                    stream,
+                    window=window,
+                    stop_past_window=stop_past_window,
+                    keep_values=keep_values,
+                )
         except UnsafeXmlError as exc:
             raise declares_dtd(self.path, entry) from exc
         except (SheetXmlError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
@@ -223,7 +240,7 @@ class WorkbookSource:
             return None
         return scan.formulas.get((row_number, column_number))
 
-    # --- values: calamine ---------------------------------------------------------------------
+    # --- values: the scans, else calamine -----------------------------------------------------
 
     def grids(self, layout: Layout) -> dict[str, Grid]:
         """The values of the template's sheets and, in a window, of the workbook's other sheets
@@ -250,6 +267,7 @@ class WorkbookSource:
             if name not in self.package.sheet_parts:
                 continue  # a sheet without a part (a damaged package) has no values to read
             sheet_layout = own.get(name)
+            how: Grid | bytes | str | None
             if sheet_layout is None:
                 self._plans[name] = (identify, True)
                 how = self._other_sheet(name, identify)
@@ -258,6 +276,8 @@ class WorkbookSource:
                 how = self._template_sheet(name, window)
             if how is None:
                 grids[name] = []  # no cell holds anything
+            elif isinstance(how, list):
+                grids[name] = how  # taken from the scan
             elif isinstance(how, bytes):
                 windows[name] = how
             else:
@@ -269,16 +289,20 @@ class WorkbookSource:
         self._grids = grids
         return grids
 
-    def _template_sheet(self, name: str, window: tuple[int, int]) -> bytes | str | None:
-        """How to read a template sheet: whole, the part holding only ``window`` (rows,
-        columns), or None (empty)."""
+    def _template_sheet(self, name: str, window: tuple[int, int]) -> Grid | bytes | str | None:
+        """A template sheet's values taken from its scan, or how calamine reads it: whole, or
+        the part holding only ``window`` (rows, columns); None when it is empty."""
         scan = self._scan(name)
         if scan is None:
             self._check_damaged_extent(name)
             return _WHOLE  # the XML scan failed: calamine reads it whole (or fails)
         if scan.max_row == 0:
             return None
-        if scan.max_row * scan.max_column <= MAX_GRID_CELLS:
+        whole = scan.max_row * scan.max_column <= MAX_GRID_CELLS
+        grid = self._scan_grid(scan, None if whole else window)
+        if grid is not None:
+            return grid
+        if whole:
             return _WHOLE
         # Rare (data far outside the template): a second pass keeps the window's cells, which
         # the first, for every sheet, does not spend time on.
@@ -315,9 +339,30 @@ class WorkbookSource:
             sheet=sheet,
         )
 
+    def _scan_grid(self, scan: SheetScan, window: tuple[int, int] | None) -> Grid | None:
+        """A sheet's values (within ``window``) from its scan, or None: calamine reads them."""
+        if scan.values is None:
+            return None
+        if not self._values_read:
+            self._values_read = True
+            self._values = workbook_values(self.package)
+        if self._values is None:
+            return None
+        return sheet_grid(scan.values, self._values, window)
+
     def sheet_values(self, sheet_names: list[str]) -> dict[str, Grid]:
-        """Cached values of whole sheets, read by calamine from the package's bytes."""
-        return read_sheets(self.path, self.package.data, sheet_names)
+        """Cached values of whole sheets: from their scans for an .xlsx, where a scan can give
+        them as calamine would, else read by calamine from the package's bytes."""
+        grids: dict[str, Grid] = {}
+        if self.package.is_spreadsheetml:
+            for name in sheet_names:
+                scan = self._scan(name)
+                grid = self._scan_grid(scan, None) if scan is not None else None
+                if grid is not None:
+                    grids[name] = grid
+        rest = [name for name in sheet_names if name not in grids]
+        grids.update(read_sheets(self.path, self.package.data, rest))
+        return {name: grids[name] for name in sheet_names}
 
     def _check_damaged_extent(self, sheet: str) -> None:
         """Refuse a sheet whose XML the scan could not read when it may reach too far for

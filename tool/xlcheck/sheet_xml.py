@@ -21,7 +21,7 @@ from typing import IO, Any
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from xlcheck.package_parts import plain_xml
+from xlcheck.package_parts import plain_xml, utf8_xml
 from xlcheck.records import record
 from xlcheck.shared_formulas import MAX_COLUMN, MAX_ROW, column_number, shift_formula
 
@@ -77,6 +77,13 @@ class RawCell:
         return None if self.inline is None else "".join(run.text for run in self.inline)
 
 
+#: A cell holding a value, as calamine reads it: (row_number, column_number, ``t``, ``s``, the
+#: ``<v>`` text or None, the inline string's runs or None). Exactly one of the last two is set:
+#: the one of the cell's last child, as calamine keeps only that one (a ``<v>`` after an ``<f>``
+#: is the cached result; an ``<f>`` after a ``<v>`` leaves the cell empty, and it is not kept).
+ValueCell = tuple[int, int, str | None, str | None, str | None, tuple[TextRun, ...] | None]
+
+
 @dataclass
 class SheetScan:
     """What one pass over a worksheet part found.
@@ -92,6 +99,9 @@ class SheetScan:
         cells: the cells holding something inside the window, in sheet order.
         complete: False when the scan stopped at content past the window.
         beyond_window: content lies outside the window (or past where the scan stopped).
+        values: when asked for, every cell holding a value, as calamine would read it
+            (``ValueCell``); None when not asked for, or when the part holds something calamine
+            may read otherwise than this scan (``values_problem`` says what).
     """
 
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -102,6 +112,8 @@ class SheetScan:
     cells: list[RawCell] = field(default_factory=list)
     complete: bool = True
     beyond_window: bool = False
+    values: list[ValueCell] | None = None
+    values_problem: str | None = None
 
 
 def _refuse_declaration(*args: Any) -> None:
@@ -128,11 +140,17 @@ class _Cells:
     """Collects a ``SheetScan`` from cells as either reading path finds them: the extent, styles,
     formulas (shared ones expanded), error values and the window's cells."""
 
-    def __init__(self, window: tuple[int, int] | None, stop_past_window: bool) -> None:
+    def __init__(
+        self, window: tuple[int, int] | None, stop_past_window: bool, keep_values: bool = False
+    ) -> None:
         self.scan = SheetScan()
         self.window = window
         self.stop_past_window = stop_past_window
         self.shared: dict[str, tuple[str, int, int]] = {}
+        #: The cells' values as calamine reads them, when asked for (``SheetScan.values``).
+        self.values: list[ValueCell] | None = [] if keep_values else None
+        #: What the part holds that calamine may read otherwise than this scan, if anything.
+        self.values_problem: str | None = None
 
     def cell(
         self,
@@ -144,7 +162,10 @@ class _Cells:
         formula: str | None,
         formula_attributes: Mapping[str, str],
         inline: list[TextRun] | None,
+        last: str | None = None,
     ) -> None:
+        """One cell; ``last`` is the local name of its last child (``v``, ``f`` or ``is``), which
+        alone gives calamine the cell's value."""
         if value is None and formula is None and inline is None:
             return  # a styled empty cell says nothing about where data is
         window = self.window
@@ -170,6 +191,12 @@ class _Cells:
         if window is not None and inside:
             runs = tuple(inline) if inline is not None else None
             scan.cells.append(RawCell(row, column, cell_type, style, value, runs))
+        values = self.values
+        if values is not None:
+            if last == "v":
+                values.append((row, column, cell_type, style, value, None))
+            elif last == "is" and inline is not None:
+                values.append((row, column, cell_type, style, None, tuple(inline)))
 
     def _formula_text(self, text: str, attributes: Mapping[str, str], row: int, column: int) -> str:
         """The cell's formula as openpyxl and Excel show it: ``=`` and the text; a shared formula's
@@ -193,6 +220,8 @@ class _Cells:
 #: filled up to the limit, then references past it are read each time.
 _POSITIONS: dict[str, tuple[int, int]] = {}
 _POSITIONS_LIMIT = 1 << 14
+#: Row numbers read, written as calamine reads them too (ASCII digits), likewise.
+_ROW_NUMBERS: dict[str, int] = {}
 
 
 def _cell_position(reference: str | None, row_number: int, column_number_: int) -> tuple[int, int]:
@@ -372,36 +401,66 @@ def _scan_tree(data: bytes, cells: _Cells) -> None:
     row_tag, cell_tag = namespace + "row", namespace + "c"
     value_tag, formula_tag = namespace + "v", namespace + "f"
     add_cell = cells.cell
+    # What calamine would read otherwise than this walk (``SheetScan.values_problem``): noted
+    # where the walk meets it, at no cost to the parts that hold none of it.
+    odd: str | None = None
+    sheet_data_seen = False
     row_number = 0
     for sheet_data in root:
-        if _local_name(sheet_data.tag) != "sheetData":
+        local = _local_name(sheet_data.tag)
+        if local != "sheetData":
+            if local == "dimension" and not sheet_data_seen:
+                odd = odd or _odd_dimension(sheet_data.get("ref"))
             continue
+        if sheet_data_seen:
+            odd = odd or "a second <sheetData>"
+        sheet_data_seen = True
         for row in sheet_data:
             if row.tag != row_tag and _local_name(row.tag) != "row":
+                odd = odd or "an element other than <row> in <sheetData>"
                 continue
-            row_number = _position(row.get("r"), row_number + 1, MAX_ROW)
+            row_reference = row.get("r")
+            known = _ROW_NUMBERS.get(row_reference)  # type: ignore[arg-type]
+            if known is not None:
+                row_number = known
+            else:
+                row_number = _position(row_reference, row_number + 1, MAX_ROW)
+                if row_reference is not None:
+                    if row_reference.isdigit() and row_reference.isascii():
+                        if len(_ROW_NUMBERS) < _POSITIONS_LIMIT:
+                            _ROW_NUMBERS[row_reference] = row_number
+                    else:
+                        odd = odd or f"row number {row_reference[:20]!r}"
             column = 0
             for cell in row:
                 if cell.tag != cell_tag and _local_name(cell.tag) != "c":
+                    odd = odd or "an element other than <c> in a <row>"
                     continue
-                row_number, column = _cell_position(cell.get("r"), row_number, column)
+                reference = cell.get("r")
+                if reference is None:
+                    # calamine places such a cell by the row's own count, not the cell before.
+                    odd = odd or "a cell without a reference"
+                row_number, column = _cell_position(reference, row_number, column)
                 if not len(cell):
                     continue  # styled, empty
                 value = formula = None
                 formula_attributes: Mapping[str, str] = _NO_ATTRIBUTES
                 inline = None
+                last = ""
                 for child in cell:
                     tag = child.tag
-                    local = (
+                    last = (
                         "v" if tag == value_tag else "f" if tag == formula_tag else _local_name(tag)
                     )
-                    if local == "v":
+                    if last == "v":
                         value = _text(child)
-                    elif local == "f":
+                    elif last == "f":
                         formula = _text(child)
                         formula_attributes = child.attrib
-                    elif local == "is":
+                    elif last == "is":
                         inline = _inline_runs(child)
+                    else:
+                        odd = odd or f"a <{last[:20]}> in a cell"  # calamine refuses the sheet
                 attributes = cell.attrib
                 add_cell(
                     row_number,
@@ -412,7 +471,56 @@ def _scan_tree(data: bytes, cells: _Cells) -> None:
                     formula,
                     formula_attributes,
                     inline,
+                    last,
                 )
+    cells.values_problem = cells.values_problem or odd
+
+
+#: A ``<dimension ref>`` calamine reads: one cell or a range, each with its column and row.
+_DIMENSION = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}(?::[A-Z]{1,3}[1-9][0-9]{0,6})?")
+
+
+def _odd_dimension(reference: str | None) -> str | None:
+    """Why calamine would refuse the sheet for its ``<dimension>``, if it would."""
+    if reference is None or not _DIMENSION.fullmatch(reference):
+        return f"<dimension ref={(reference or '')[:20]!r}>"
+    return None
+
+
+#: A ``<v>`` holding a character reference: calamine reads a number, shared string index,
+#: boolean or error from the text before it only.
+_REFERENCE_IN_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>[^<]*&#")
+
+
+def _odd_part(data: bytes) -> str | None:
+    """What in a part's bytes calamine reads otherwise than the C tree builder, if anything:
+    comments and CDATA sections (calamine takes a ``<v>``'s text only up to one), processing
+    instructions, character references in a ``<v>``, an encoding other than UTF-8."""
+    if _holds(data, b"<!-") or _holds(data, b"<!["):
+        return "a comment or CDATA section"
+    if _holds(data, b"<?", 6):
+        return "a processing instruction"
+    if _holds(data, b"&#") and _REFERENCE_IN_VALUE.search(data):
+        return "a character reference in a <v>"
+    if not utf8_xml(data):
+        return "an encoding other than UTF-8"
+    return None
+
+
+def _holds(data: bytes, needle: bytes, start: int = 0) -> bool:
+    """Whether ``needle`` occurs in ``data`` from ``start``, found from its last byte, which a
+    sheet seldom holds (``-``, ``[``, ``?``, ``#``): memchr skips to each, where CPython's
+    search for a short needle steps through every byte (20 times slower on a template sheet).
+    Past a few dozen of them, that search is cheaper."""
+    last, before = needle[-1:], len(needle) - 1
+    at = data.find(last, start + before)
+    for _ in range(32):
+        if at == -1:
+            return False
+        if data.startswith(needle, at - before):
+            return True
+        at = data.find(last, at + 1)
+    return at != -1 and data.find(needle, at - before) != -1
 
 
 def scan_sheet(
@@ -421,6 +529,7 @@ def scan_sheet(
     window: tuple[int, int] | None = None,
     stop_past_window: bool = False,
     whole_part_bytes: int = WHOLE_PART_BYTES,
+    keep_values: bool = False,
 ) -> SheetScan:
     """Read a worksheet part from ``stream`` once.
 
@@ -431,26 +540,37 @@ def scan_sheet(
             written top to bottom), for a sheet looked at only to identify it.
         whole_part_bytes: a part up to this size is parsed whole as a tree (fast); a larger one
             is streamed through expat in chunks (memory for what is kept, not for its size).
+        keep_values: keep every cell's value as calamine reads it (``SheetScan.values``), for
+            a part parsed whole whose XML calamine reads as the tree builder does.
 
     Raises:
         UnsafeXmlError: a DTD or entity declaration.
         SheetXmlError: malformed XML or a cell outside the grid.
     """
-    cells = _Cells(window, stop_past_window)
+    cells = _Cells(window, stop_past_window, keep_values)
     buffer = bytearray()
     while len(buffer) <= whole_part_bytes and (chunk := stream.read(_CHUNK)):
         buffer += chunk
     head = bytes(buffer)
     try:
         if len(head) <= whole_part_bytes and plain_xml(head):
+            if keep_values:
+                cells.values_problem = _odd_part(head)
             _scan_tree(head, cells)
         else:
+            cells.values_problem = "a part read in chunks"
             _scan_stream(
                 itertools.chain((head,), iter(functools.partial(stream.read, _CHUNK), b"")), cells
             )
     except _Stop:
         pass
-    return cells.scan
+    scan = cells.scan
+    if keep_values:
+        scan.values_problem = cells.values_problem or (
+            None if scan.complete else "a scan stopped past its window"
+        )
+        scan.values = cells.values if scan.values_problem is None else None
+    return scan
 
 
 def rough_extent(stream: IO[bytes]) -> tuple[int, int]:
