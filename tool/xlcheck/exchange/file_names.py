@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 #: Longest file name (in bytes of the file system's encoding) on Linux, macOS and Windows.
@@ -90,7 +91,7 @@ class NameAllocator:
     names (the inputs of a run) are never handed out.
     """
 
-    def __init__(self, taken: tuple[Path, ...] | list[Path] = ()) -> None:
+    def __init__(self, taken: Iterable[Path] = ()) -> None:
         self._used: dict[Path, set[str]] = {}
         for path in taken:
             self._mark(path.parent, path.name)
