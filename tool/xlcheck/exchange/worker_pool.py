@@ -253,20 +253,27 @@ class _Pool:
         answers: list[tuple[int, Task, VerificationResult]] = []
         for worker in every:
             ended = worker.process.sentinel in ready
-            if not ended and worker.connection not in ready:
-                continue
-            # Every answer it sent before it ended counts; then the rest is lost with it.
-            while worker.sent and worker.connection.poll():
-                try:
-                    answer = worker.connection.recv()
-                except (EOFError, OSError):
-                    ended = True
-                    break
-                index, task = worker.sent.popleft()
-                answers.append((index, task, _answered(task, answer)))
+            # One answer per worker and wait: a second one ready makes the next wait return at
+            # once (asking with poll() would cost a wait of its own each time).
+            if worker.connection in ready and not ended and not self._received(worker, answers):
+                ended = True
             if ended:
+                # Every answer it sent before it ended counts; then the rest is lost with it.
+                while worker.sent and worker.connection.poll() and self._received(worker, answers):
+                    pass
                 self._lost(worker, answers)
         return answers
+
+    @staticmethod
+    def _received(worker: _Worker, answers: list[tuple[int, Task, VerificationResult]]) -> bool:
+        """Read the answer to the oldest task ``worker`` has; False when its pipe is closed."""
+        try:
+            answer = worker.connection.recv()
+        except (EOFError, OSError):
+            return False
+        index, task = worker.sent.popleft()
+        answers.append((index, task, _answered(task, answer)))
+        return True
 
     def _lost(self, worker: _Worker, answers: list[tuple[int, Task, VerificationResult]]) -> None:
         """A worker has ended: what it still had is verified again, each task alone."""
