@@ -93,14 +93,26 @@ class NameAllocator:
 
     def __init__(self, taken: Iterable[Path] = ()) -> None:
         self._used: dict[Path, set[str]] = {}
+        #: An absolute folder's key, made once: a batch's inputs and copies share a folder or two.
+        self._keys: dict[str, Path] = {}
+        #: Folders ``reserve`` has made (or found) already.
+        self._made: set[Path] = set()
+        keys: dict[str, Path] = {}  # relative folders too: the working folder stays put here
         for path in taken:
-            self._mark(path.parent, path.name)
+            folder, name = os.path.split(path)
+            key = keys.get(folder)
+            if key is None:
+                key = keys[folder] = self._folder_key(folder)
+            self._used.setdefault(key, set()).add(name.casefold())
 
-    def _folder_key(self, folder: Path) -> Path:
-        return Path(os.path.abspath(folder))
-
-    def _mark(self, folder: Path, name: str) -> None:
-        self._used.setdefault(self._folder_key(folder), set()).add(name.casefold())
+    def _folder_key(self, folder: Path | str) -> Path:
+        text = os.fspath(folder)
+        key = self._keys.get(text)
+        if key is None:
+            key = Path(os.path.abspath(text))
+            if os.path.isabs(text):  # a relative one depends on the working folder
+                self._keys[text] = key
+        return key
 
     def allocate(self, folder: Path, stem: str, suffix: str) -> Path:
         """A path in ``folder`` named ``stem + suffix``, numbered if taken earlier in this run."""
@@ -120,7 +132,7 @@ class NameAllocator:
         Raises:
             OSError: the folder cannot be created or written, or is a symlink.
         """
-        make_folder(folder)
+        self._make_folder(folder)
         while True:
             path = self.allocate(folder, stem, suffix)
             try:
@@ -128,3 +140,13 @@ class NameAllocator:
             except FileExistsError:
                 continue  # on disk already: a file of an earlier or concurrent run
             return path
+
+    def _make_folder(self, folder: Path) -> None:
+        """``make_folder`` the first time; after that a look that it is a folder still (one
+        system call, not three), and if it is not, ``make_folder`` makes it again or refuses it."""
+        if folder in self._made:
+            with contextlib.suppress(OSError):
+                if stat.S_ISDIR(os.lstat(folder).st_mode):
+                    return
+        make_folder(folder)
+        self._made.add(folder)
