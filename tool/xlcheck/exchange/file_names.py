@@ -4,6 +4,13 @@ A name given by a mail's sender is made safe for every file system first (no sep
 control characters, short enough for the 255-byte limit once ``-2.checked.xlsx`` is added). In
 a folder two runs may share, a name is *reserved* by creating it exclusively: whoever creates
 it owns it, and the other run takes the next number, so two runs never write one file.
+
+On Linux a reserved name is a hard link to one empty file without a name of its own
+(``O_TMPFILE``), made once per folder: linking a name allocates no inode, and creating one did
+cost a batch 0.2 to 1 ms of system time a copy on ext4 (20 µs to link). Every reserved file is
+only ever replaced whole (``write_output`` renames its new file over it) or removed while still
+empty (``release``), never written into, so sharing one empty file is safe; elsewhere, or where
+a link fails, each name is created on its own as before.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import errno
 import os
 import re
 import stat
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -64,6 +72,26 @@ def create_exclusively(path: Path) -> None:
     os.close(os.open(path, flags, 0o666))
 
 
+def _blank_file(folder: Path) -> int | None:
+    """An empty file in ``folder`` without a name, open (umask mode, as ``create_exclusively``
+    gives a file), or None where the system or file system has no such thing."""
+    flags = getattr(os, "O_TMPFILE", 0)
+    if not flags or os.link not in os.supports_dir_fd & os.supports_follow_symlinks:
+        return None
+    try:
+        return os.open(folder, flags | os.O_WRONLY, 0o666)
+    except OSError:  # EOPNOTSUPP, EISDIR (old kernels), ...: no empty file without a name
+        return None
+
+
+def _close_blanks(blanks: dict[Path, int | None]) -> None:
+    for blank in blanks.values():
+        if blank is not None:
+            with contextlib.suppress(OSError):
+                os.close(blank)
+    blanks.clear()
+
+
 def release(path: Path) -> None:
     """Remove a reserved name that was never filled (still an empty regular file)."""
     with contextlib.suppress(OSError):
@@ -97,6 +125,10 @@ class NameAllocator:
         self._keys: dict[str, Path] = {}
         #: Folders ``reserve`` has made (or found) already.
         self._made: set[Path] = set()
+        #: Folder key → the open empty file its reserved names link to; None where there is none
+        #: (not Linux, a file system without O_TMPFILE or hard links, no /proc).
+        self._blanks: dict[Path, int | None] = {}
+        weakref.finalize(self, _close_blanks, self._blanks)
         keys: dict[str, Path] = {}  # relative folders too: the working folder stays put here
         for path in taken:
             folder, name = os.path.split(path)
@@ -136,10 +168,33 @@ class NameAllocator:
         while True:
             path = self.allocate(folder, stem, suffix)
             try:
-                create_exclusively(path)
+                self._create(folder, path)
             except FileExistsError:
                 continue  # on disk already: a file of an earlier or concurrent run
             return path
+
+    def _create(self, folder: Path, path: Path) -> None:
+        """``create_exclusively(path)``, as a link to the folder's empty file where it can."""
+        key = self._folder_key(folder)
+        if key not in self._blanks:
+            self._blanks[key] = _blank_file(folder)
+        blank = self._blanks[key]
+        if blank is not None:
+            try:
+                # linkat with AT_SYMLINK_FOLLOW (src_dir_fd makes os.link use linkat; it is
+                # ignored for an absolute source): the file behind the descriptor is linked.
+                os.link(f"/proc/self/fd/{blank}", path, src_dir_fd=blank, follow_symlinks=True)
+                return
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                # Too many links (ext4 allows 65,000): a new empty file next time; anything
+                # else (no /proc, another file system): names are created one by one here.
+                del self._blanks[key]
+                os.close(blank)
+                if exc.errno != errno.EMLINK:
+                    self._blanks[key] = None
+        create_exclusively(path)
 
     def _make_folder(self, folder: Path) -> None:
         """``make_folder`` the first time; after that a look that it is a folder still (one
