@@ -18,6 +18,7 @@ from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
 from xlcheck.api import VerifyOptions, start_batch, verify_batch
 from xlcheck.cli import cli
+from xlcheck.errors import XlcheckError
 from xlcheck.exchange import worker_pool
 from xlcheck.exchange.batch import plan_annotated_paths
 from xlcheck.exchange.batch_task import Task, verify_one
@@ -133,7 +134,7 @@ def test_verify_batch_survives_a_worker_killed_midway(
     make_workbook: FillWorkbook, tmp_path: Path
 ) -> None:
     """A worker that dies (out of memory, a crash in a library) takes only itself down: the
-    workbooks it and the others had in hand are verified again, one by one."""
+    workbooks it had in hand are verified again, one by one."""
     paths = [make_workbook(name=f"{n:02d}.xlsx") for n in range(8)]
     killed: list[int] = []
 
@@ -151,6 +152,23 @@ def test_verify_batch_survives_a_worker_killed_midway(
     assert killed
     assert [r.path for r in results] == paths
     assert [r.status for r in results] == ["ok"] * len(paths)
+
+
+def test_a_task_that_cannot_reach_a_worker_is_its_own_row(make_workbook: FillWorkbook) -> None:
+    class LocalError(XlcheckError):  # a local class cannot be pickled for the worker
+        pass
+
+    paths = [make_workbook(name=f"{n:02d}.xlsx") for n in range(3)]
+    options = VerifyOptions(annotate=False)
+    odd = WorkbookInput(paths[1], problem=LocalError("odd"))
+    tasks = [Task(WorkbookInput(paths[0]), options), Task(odd, options)]
+    tasks.append(Task(WorkbookInput(paths[2]), options))
+
+    results = [result for _, result in worker_pool.in_parallel(iter(tasks), 2)]
+
+    assert [r.path for r in results] == paths
+    assert [r.status for r in results] == ["ok", "unreadable", "ok"]
+    assert "内部错误" in (results[1].unreadable_reason or "")
 
 
 def test_cli_verify_exit_code_is_the_worst_over_all_files(

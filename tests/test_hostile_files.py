@@ -24,6 +24,7 @@ from tests.test_sources import make_mail, write_eml
 from xlcheck.cli import cli
 from xlcheck.cli_options import ExitCode
 from xlcheck.layout import lay_out
+from xlcheck.output_files import InputPaths, OutputRefusedError, check_output_path
 from xlcheck.spec_loading import load_spec
 
 UNIT_CELL = lay_out(load_spec("zhanjiang-overall")).by_key["unit_name"]
@@ -111,6 +112,32 @@ def test_an_output_onto_an_input_is_refused(
     assert result.exit_code == ExitCode.CANNOT_VERIFY, _explain(result)
     assert "输入" in result.stderr
     assert workbook.read_bytes() == before
+
+
+@pytest.mark.parametrize("given", [list, InputPaths], ids=["list", "input-paths"])
+def test_an_output_hard_linked_to_an_input_is_refused(
+    tmp_path: Path, given: type[list[Path]] | type[InputPaths]
+) -> None:
+    source = tmp_path / "in.xlsx"
+    source.write_bytes(b"precious")
+    other_name = tmp_path / "out.xlsx"
+    os.link(source, other_name)
+
+    with pytest.raises(OutputRefusedError):
+        check_output_path(other_name, force=True, inputs=given([source]))
+    assert check_output_path(other_name, force=True, inputs=given([tmp_path / "gone.xlsx"]))
+
+
+def test_an_output_naming_an_input_another_way_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    inputs = InputPaths([Path("in.xlsx"), Path("other.xlsx")])
+
+    with pytest.raises(OutputRefusedError):
+        check_output_path(tmp_path / "sub" / ".." / "in.xlsx", force=False, inputs=inputs)
+    assert check_output_path(tmp_path / "in.checked.xlsx", force=False, inputs=inputs) is None
+    assert list(inputs) == [Path("in.xlsx"), Path("other.xlsx")] and len(inputs) == 2
 
 
 def test_symlinks_planted_in_the_out_dir_are_never_followed(

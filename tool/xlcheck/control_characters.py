@@ -39,12 +39,16 @@ def has_controls(text: str) -> bool:
     return _CONTROLS.search(text) is not None
 
 
+#: ``_CONTROLS`` but C0: those left raw in JSON text are the document's own line breaks
+#: (json.dumps escapes them in strings), and matching each of them cost a call per line.
+_JSON_CONTROLS = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+)
+
+
 def escape_json_controls(document: str) -> str:
     """JSON text with the controls ``json.dumps(ensure_ascii=False)`` leaves raw (C1, bidi, lone
     surrogates) written as ``\\uXXXX``; they only occur inside strings, where that is valid."""
-    if not _CONTROLS.search(document):
+    if not _JSON_CONTROLS.search(document):
         return document
-    # C0 controls left raw are the document's own line breaks: json.dumps escapes them in strings.
-    return _CONTROLS.sub(
-        lambda m: m.group() if m.group() < " " else f"\\u{ord(m.group()):04x}", document
-    )
+    return _JSON_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", document)

@@ -213,7 +213,7 @@ class JsonReport:
         return text if self.ascii_only else escape_json_controls(text)
 
     def add(self, result: VerificationResult) -> None:
-        entry = textwrap.indent(self._dumps(result.to_dict(self.lang)), "    ")
+        entry = _indented(self._dumps(result.to_dict(self.lang)), "    ")
         self.write(("," if self.count else "") + "\n" + entry)
         self.count += 1
 
@@ -232,11 +232,23 @@ class JsonReport:
     def finish(self, mails_without_workbook: int = 0) -> None:
         self.write("\n  ]" if self.count else "]")
         if self.amended:
-            entries = textwrap.indent(self._dumps(self.amended), "  ").lstrip()
+            entries = _indented(self._dumps(self.amended), "  ").lstrip()
             self.write(',\n  "across_workbooks": ' + entries)
         if mails_without_workbook:
             self.write(f',\n  "mails_without_workbook": {mails_without_workbook}')
         self.write("\n}\n")
+
+
+def _indented(text: str, prefix: str) -> str:
+    """``textwrap.indent(text, prefix)`` of JSON text, without a generator step per line.
+
+    A line of ``json.dumps(..., indent=2)`` is never blank, and the only line breaks in it are its
+    own, but for the two str.splitlines (and so textwrap) breaks that strings keep raw there:
+    U+2028 and U+2029 (C0 and C1 controls are escaped). With those, textwrap indents as before.
+    """
+    if "\u2028" in text or "\u2029" in text:
+        return textwrap.indent(text, prefix)
+    return prefix + text.replace("\n", "\n" + prefix)
 
 
 def render_json(

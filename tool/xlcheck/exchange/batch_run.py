@@ -23,7 +23,7 @@ from xlcheck.findings import (
     TemplateIdentity,
     VerificationResult,
 )
-from xlcheck.output_files import check_output_path
+from xlcheck.output_files import InputPaths, check_output_path
 from xlcheck.records import record
 from xlcheck.verification import VerifyOptions
 
@@ -137,7 +137,8 @@ class BatchRun:
         expander = SourceExpander(attachments, excluded=[out_dir] if out_dir else [])
         self.inputs = expander.expand(sources)
         self.mails_without_workbook = expander.mails_without_workbook
-        self.input_files = input_files(self.inputs)
+        #: Every output is checked against these (``InputPaths``: each made absolute once).
+        self.input_files = InputPaths(input_files(self.inputs))
         if side.summary is not None:
             check_output_path(side.summary, force=options.force, inputs=self.input_files)
         self._results = iter_verify(

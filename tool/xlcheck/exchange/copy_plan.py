@@ -16,7 +16,7 @@ from xlcheck.control_characters import escape_controls
 from xlcheck.errors import OutputExistsError, XlcheckError
 from xlcheck.exchange.file_names import NameAllocator, release
 from xlcheck.exchange.sources import CHECKED_SUFFIX, WorkbookInput
-from xlcheck.output_files import OutputRefusedError, check_output_path
+from xlcheck.output_files import InputPaths, OutputRefusedError, check_output_path
 
 
 class CopyPlan:
@@ -38,7 +38,7 @@ class CopyPlan:
         reserve: bool = False,
         force: bool = False,
     ) -> None:
-        self.input_paths = [item.path for item in inputs if item.problem is None]
+        self.input_paths = InputPaths(item.path for item in inputs if item.problem is None)
         self.output = output if output is not None and len(inputs) == 1 else None
         self.out_dir = out_dir
         self.force = force

@@ -4,6 +4,13 @@ A name given by a mail's sender is made safe for every file system first (no sep
 control characters, short enough for the 255-byte limit once ``-2.checked.xlsx`` is added). In
 a folder two runs may share, a name is *reserved* by creating it exclusively: whoever creates
 it owns it, and the other run takes the next number, so two runs never write one file.
+
+On Linux a reserved name is a hard link to one empty file without a name of its own
+(``O_TMPFILE``), made once per folder: linking a name allocates no inode, and creating one did
+cost a batch 0.2 to 1 ms of system time a copy on ext4 (20 µs to link). Every reserved file is
+only ever replaced whole (``write_output`` renames its new file over it) or removed while still
+empty (``release``), never written into, so sharing one empty file is safe; elsewhere, or where
+a link fails, each name is created on its own as before.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import errno
 import os
 import re
 import stat
+import weakref
+from collections.abc import Iterable
 from pathlib import Path
 
 #: Longest file name (in bytes of the file system's encoding) on Linux, macOS and Windows.
@@ -63,6 +72,26 @@ def create_exclusively(path: Path) -> None:
     os.close(os.open(path, flags, 0o666))
 
 
+def _blank_file(folder: Path) -> int | None:
+    """An empty file in ``folder`` without a name, open (umask mode, as ``create_exclusively``
+    gives a file), or None where the system or file system has no such thing."""
+    flags = getattr(os, "O_TMPFILE", 0)
+    if not flags or os.link not in os.supports_dir_fd & os.supports_follow_symlinks:
+        return None
+    try:
+        return os.open(folder, flags | os.O_WRONLY, 0o666)
+    except OSError:  # EOPNOTSUPP, EISDIR (old kernels), ...: no empty file without a name
+        return None
+
+
+def _close_blanks(blanks: dict[Path, int | None]) -> None:
+    for blank in blanks.values():
+        if blank is not None:
+            with contextlib.suppress(OSError):
+                os.close(blank)
+    blanks.clear()
+
+
 def release(path: Path) -> None:
     """Remove a reserved name that was never filled (still an empty regular file)."""
     with contextlib.suppress(OSError):
@@ -90,16 +119,32 @@ class NameAllocator:
     names (the inputs of a run) are never handed out.
     """
 
-    def __init__(self, taken: tuple[Path, ...] | list[Path] = ()) -> None:
+    def __init__(self, taken: Iterable[Path] = ()) -> None:
         self._used: dict[Path, set[str]] = {}
+        #: An absolute folder's key, made once: a batch's inputs and copies share a folder or two.
+        self._keys: dict[str, Path] = {}
+        #: Folders ``reserve`` has made (or found) already.
+        self._made: set[Path] = set()
+        #: Folder key → the open empty file its reserved names link to; None where there is none
+        #: (not Linux, a file system without O_TMPFILE or hard links, no /proc).
+        self._blanks: dict[Path, int | None] = {}
+        weakref.finalize(self, _close_blanks, self._blanks)
+        keys: dict[str, Path] = {}  # relative folders too: the working folder stays put here
         for path in taken:
-            self._mark(path.parent, path.name)
+            folder, name = os.path.split(path)
+            key = keys.get(folder)
+            if key is None:
+                key = keys[folder] = self._folder_key(folder)
+            self._used.setdefault(key, set()).add(name.casefold())
 
-    def _folder_key(self, folder: Path) -> Path:
-        return Path(os.path.abspath(folder))
-
-    def _mark(self, folder: Path, name: str) -> None:
-        self._used.setdefault(self._folder_key(folder), set()).add(name.casefold())
+    def _folder_key(self, folder: Path | str) -> Path:
+        text = os.fspath(folder)
+        key = self._keys.get(text)
+        if key is None:
+            key = Path(os.path.abspath(text))
+            if os.path.isabs(text):  # a relative one depends on the working folder
+                self._keys[text] = key
+        return key
 
     def allocate(self, folder: Path, stem: str, suffix: str) -> Path:
         """A path in ``folder`` named ``stem + suffix``, numbered if taken earlier in this run."""
@@ -119,11 +164,44 @@ class NameAllocator:
         Raises:
             OSError: the folder cannot be created or written, or is a symlink.
         """
-        make_folder(folder)
+        self._make_folder(folder)
         while True:
             path = self.allocate(folder, stem, suffix)
             try:
-                create_exclusively(path)
+                self._create(folder, path)
             except FileExistsError:
                 continue  # on disk already: a file of an earlier or concurrent run
             return path
+
+    def _create(self, folder: Path, path: Path) -> None:
+        """``create_exclusively(path)``, as a link to the folder's empty file where it can."""
+        key = self._folder_key(folder)
+        if key not in self._blanks:
+            self._blanks[key] = _blank_file(folder)
+        blank = self._blanks[key]
+        if blank is not None:
+            try:
+                # linkat with AT_SYMLINK_FOLLOW (src_dir_fd makes os.link use linkat; it is
+                # ignored for an absolute source): the file behind the descriptor is linked.
+                os.link(f"/proc/self/fd/{blank}", path, src_dir_fd=blank, follow_symlinks=True)
+                return
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                # Too many links (ext4 allows 65,000): a new empty file next time; anything
+                # else (no /proc, another file system): names are created one by one here.
+                del self._blanks[key]
+                os.close(blank)
+                if exc.errno != errno.EMLINK:
+                    self._blanks[key] = None
+        create_exclusively(path)
+
+    def _make_folder(self, folder: Path) -> None:
+        """``make_folder`` the first time; after that a look that it is a folder still (one
+        system call, not three), and if it is not, ``make_folder`` makes it again or refuses it."""
+        if folder in self._made:
+            with contextlib.suppress(OSError):
+                if stat.S_ISDIR(os.lstat(folder).st_mode):
+                    return
+        make_folder(folder)
+        self._made.add(folder)

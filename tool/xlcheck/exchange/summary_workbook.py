@@ -10,6 +10,7 @@ do with the template, so it gets its own writer module instead of growing ``temp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,11 @@ class _Column:
     key: str
     width: float
     wraps: bool = False
+
+    @functools.cached_property
+    def text_key(self) -> str:
+        """The key of the value as the workbook's cell shows it (``expected_text``), if any."""
+        return f"{self.key}_text"
 
 
 #: What a reviewer reads first: with these widths the sheet prints about 90 % of full size on
@@ -110,10 +116,10 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _link_target(annotated: str, summary_path: Path) -> str:
+def _link_target(annotated: str, summary_folder: Path) -> str:
     """The annotated copy relative to the summary, so the folder can be moved as a whole."""
     try:
-        return os.path.relpath(annotated, summary_path.parent)
+        return os.path.relpath(annotated, summary_folder)
     except ValueError:  # another drive on Windows
         return annotated
 
@@ -157,6 +163,7 @@ class _Writer:
 
     def __init__(self, book: Any, path: Path, lang: str) -> None:
         self.book, self.path, self.lang = book, path, lang
+        self.folder = path.parent
         top = {"valign": "top"}
         self.header = book.add_format(
             {"bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "top", "bottom": 1}
@@ -181,6 +188,15 @@ class _Writer:
         self.fills = {
             status: book.add_format({**top, "bg_color": color})
             for status, color in _STATUS_FILLS.items()
+        }
+        #: A number's format by its column (others: plain). 应为 and 实际 hold numbers and text
+        #: alike: all on the left, under their header.
+        self.number_formats = {
+            **dict.fromkeys(_MONEY, self.money),
+            "execution_rate": self.percent,
+            "execution_rate_reported": self.reported,
+            "expected": self.left,
+            "actual": self.left,
         }
 
     def _headers(
@@ -207,28 +223,38 @@ class _Writer:
         self, sheet: Any, row_number: int, columns: Sequence[_Column], row: dict[str, Any]
     ) -> None:
         # 应为 and 实际 as the workbook's cells show them (99.72%, not 0.9972) where known.
-        values = [row.get(f"{c.key}_text") or row.get(c.key) for c in columns]
+        values = [row.get(c.text_key) or row.get(c.key) for c in columns]
         if columns[0].key == "unit" and values[0] in (None, "") and row.get("file"):
             # Without it an unreadable file's row would name nothing on the sheet a reviewer
             # reads first (its file is on 文件与来源).
             name = Path(str(row["file"])).name
             values[0] = _StandIn(f"（{name}）" if self.lang == "zh" else f"({name})")
+        # The text each wrapped cell shows: measured for the row's height, then written.
+        shown: list[str | None] = [
+            self._shown(c.key, v) if c.wraps and v not in (None, "") else None
+            for c, v in zip(columns, values, strict=True)
+        ]
         sheet.set_row(
             row_number,
             _row_height(
-                (self._shown(c.key, v), c.width)
-                for c, v in zip(columns, values, strict=True)
-                if c.wraps and v not in (None, "")
+                (text, c.width) for text, c in zip(shown, columns, strict=True) if text is not None
             ),
         )
         for number, (column, value) in enumerate(zip(columns, values, strict=True)):
             if value is None or value == "" or _not_finite(value):
                 continue
-            self._write_cell(sheet, row_number, number, column, value)
+            self._write_cell(sheet, row_number, number, column, value, shown[number])
 
     def _write_cell(
-        self, sheet: Any, row_number: int, number: int, column: _Column, value: Any
+        self,
+        sheet: Any,
+        row_number: int,
+        number: int,
+        column: _Column,
+        value: Any,
+        shown: str | None = None,
     ) -> None:
+        """Write one cell; ``shown`` is its text when already worked out (``_shown``)."""
         key = column.key
         if isinstance(value, _StandIn):
             sheet.write_string(row_number, number, value, self.stand_in)
@@ -237,23 +263,15 @@ class _Writer:
             fill = self.fills.get(str(value), self.plain)
             sheet.write_string(row_number, number, words.get(str(value), str(value)), fill)
         elif key == "annotated":
-            target = _link_target(str(value), self.path)
-            shown = self._shown(key, value)
-            sheet.write_url(row_number, number, "external:" + target, self.link, shown)
+            target = _link_target(str(value), self.folder)
+            text = self._shown(key, value) if shown is None else shown
+            sheet.write_url(row_number, number, "external:" + target, self.link, text)
         elif key == "received" and (moment := _local_time(value)) is not None:
             sheet.write_datetime(row_number, number, moment, self.when)
-        elif _is_number(value) and key in _MONEY:
-            sheet.write_number(row_number, number, value, self.money)
-        elif _is_number(value) and key == "execution_rate":
-            sheet.write_number(row_number, number, value, self.percent)
-        elif _is_number(value) and key == "execution_rate_reported":
-            sheet.write_number(row_number, number, value, self.reported)
         elif _is_number(value):
-            # 应为 and 实际 hold numbers and text alike: all on the left, under their header.
-            left = key in ("expected", "actual")
-            sheet.write_number(row_number, number, value, self.left if left else self.plain)
+            sheet.write_number(row_number, number, value, self.number_formats.get(key, self.plain))
         else:
-            text = self._shown(key, value)
+            text = self._shown(key, value) if shown is None else shown
             sheet.write_string(row_number, number, text, self.wrap if column.wraps else self.plain)
 
     def rows_sheet(

@@ -53,10 +53,40 @@ def char_width(character: str, size: float = 11.0) -> float:
     return width * size / 11.0
 
 
+class _Widths(dict[str, float]):
+    """Each character's width at one size, worked out once: a summary of hundreds of rows
+    measures the same few hundred characters over and over (``char_width`` asks unicodedata)."""
+
+    def __init__(self, size: float) -> None:
+        super().__init__()
+        self.size = size
+
+    def __missing__(self, character: str) -> float:
+        width = char_width(character, self.size)
+        if len(self) < _KEPT_WIDTHS:
+            self[character] = width
+        return width
+
+
+#: Characters whose widths are kept, per size (a few MB at most).
+_KEPT_WIDTHS = 1 << 15
+_WIDTHS: dict[float, _Widths] = {}
+
+
+def _widths(size: float) -> _Widths:
+    widths = _WIDTHS.get(size)
+    if widths is None:
+        widths = _Widths(size)
+        if len(_WIDTHS) < 16:  # a size or two in practice
+            _WIDTHS[size] = widths
+    return widths
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def text_width(text: str, size: float = 11.0) -> float:
     # Cached, as ``wrapped_lines``: the words and figures of a summary of hundreds of rows repeat.
-    return sum(char_width(c, size) for c in text)
+    # Summed in order, one character after another, as ``sum(char_width(c) for c in text)``.
+    return sum(map(_widths(size).__getitem__, text))
 
 
 #: Texts up to this long have their line counts kept (a summary's words, figures and messages
@@ -76,6 +106,7 @@ def wrapped_lines(text: str, width: float, size: float = 11.0) -> int:
 
 def _wrapped_lines(text: str, width: float, size: float) -> int:
     usable = max(width - PADDING, 1.0)
+    widths = _widths(size)
     lines = 0
     for paragraph in str(text).split("\n"):
         lines += 1
@@ -93,7 +124,7 @@ def _wrapped_lines(text: str, width: float, size: float) -> int:
                 used = size_of
                 continue
             for character in token:  # a word longer than the line breaks anywhere
-                step = char_width(character, size)
+                step = widths[character]
                 if used + step > usable and used > 0:
                     lines += 1
                     used = 0.0

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlcheck.cell_values import Normalised, display, excel_round, json_value
 from xlcheck.findings import CellRef, Finding, Rule, Severity, declare_rule
 from xlcheck.layout import Layout, PlacedField
-from xlcheck.reader import FilledWorkbook
 from xlcheck.records import record
 from xlcheck.spec import Derivation, Grading
+
+if TYPE_CHECKING:
+    # Only named in a field's type: a batch's parent process, which makes findings across
+    # workbooks but reads none, does not import the reader (and the package, sheet XML and
+    # relocation modules behind it, 14 ms).
+    from xlcheck.reader import FilledWorkbook
 
 REGISTRY: dict[str, Rule] = {}
 
