@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Generic, TypeVar
 from xml.etree.ElementTree import Element
 
 from xlcheck.inflated_parts import InflatedParts
@@ -23,12 +24,31 @@ def _shows_percent(code: str) -> bool:
     return "%" in _LITERAL.sub("", code)
 
 
-#: Styles parts already read, by their bytes: the workbooks of one template saved by one app
-#: share theirs, so a batch worker parses it once. A few entries (a batch mixes a few templates
-#: and app versions), of parts no larger than a template's few KB times a hundred.
-_KNOWN: dict[bytes, frozenset[int]] = {}
-_KNOWN_LIMIT = 8
-_KNOWN_BYTES = 1 << 18
+_Read = TypeVar("_Read")
+
+
+class StylesMemo(Generic[_Read]):
+    """What was read from styles parts, by their bytes: the workbooks of one template saved by
+    one app share theirs, so a batch worker parses it once. A few entries (a batch mixes a few
+    templates and app versions), of parts no larger than a template's few KB times a hundred."""
+
+    LIMIT = 8
+    LARGEST_PART = 1 << 18
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, _Read] = {}
+
+    def get(self, data: bytes) -> _Read | None:
+        return self._known.get(data)
+
+    def keep(self, data: bytes, read: _Read) -> None:
+        if len(data) <= self.LARGEST_PART:
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            self._known[data] = read
+
+
+_PERCENT_STYLES: StylesMemo[frozenset[int]] = StylesMemo()
 
 
 def percent_styles(path: Path, parts: InflatedParts, part: str | None) -> frozenset[int]:
@@ -41,13 +61,10 @@ def percent_styles(path: Path, parts: InflatedParts, part: str | None) -> frozen
     data = read_part(path, parts, part)
     if data is None or part is None:
         return frozenset()
-    found = _KNOWN.get(data)
+    found = _PERCENT_STYLES.get(data)
     if found is None:
         found = _percent_styles(parse_xml(path, part, data))
-        if len(data) <= _KNOWN_BYTES:
-            if len(_KNOWN) >= _KNOWN_LIMIT:
-                _KNOWN.clear()
-            _KNOWN[data] = found
+        _PERCENT_STYLES.keep(data, found)
     return found
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
+from xlcheck.cell_styles import StylesMemo
 from xlcheck.package import Package
 from xlcheck.package_parts import plain_xml, utf8_xml
 from xlcheck.records import record
@@ -106,15 +107,12 @@ def workbook_values(package: Package) -> WorkbookValues | None:
         strings = _shared_strings(root) if root is not None else None
     formats: dict[str, int] | None = {}
     if styles_part is not None:
-        formats = _KNOWN.get(styles_part)
+        formats = _CELL_FORMATS.get(styles_part)
         if formats is None:
             root = _parse(styles_part)
             if root is not None:
                 formats = {str(index): kind for index, kind in enumerate(_cell_formats(root))}
-                if len(styles_part) <= _KNOWN_BYTES:
-                    if len(_KNOWN) >= _KNOWN_LIMIT:
-                        _KNOWN.clear()
-                    _KNOWN[styles_part] = formats
+                _CELL_FORMATS.keep(styles_part, formats)
     if strings is None or formats is None:
         return None
     return WorkbookValues(strings, formats, package.date1904)
@@ -212,11 +210,8 @@ def inline_text(runs: Iterable[TextRun]) -> str:
     return "".join(_run_text(run.text, run.preserve) for run in runs)
 
 
-#: Styles parts already read, by their bytes, as in cell_styles: a batch worker reads each
-#: template's once.
-_KNOWN: dict[bytes, dict[str, int]] = {}
-_KNOWN_LIMIT = 8
-_KNOWN_BYTES = 1 << 18
+#: How each styles part read shows numbers, by its bytes: a batch worker reads each template's once.
+_CELL_FORMATS: StylesMemo[dict[str, int]] = StylesMemo()
 
 
 def _cell_formats(root: Element) -> tuple[int, ...]:
