@@ -22,7 +22,8 @@ from tests.conftest import SHARED_SAMPLES, FillWorkbook
 from tests.package_builders import rewrite_package, sheet_entry
 from xlcheck import VerifyOptions, verify_workbook
 from xlcheck.annotator import RESULTS_SHEET
-from xlcheck.annotator.marks import marked_format
+from xlcheck.annotator.marks import MarkKind, marked_format
+from xlcheck.annotator.styles import MINIMAL_STYLES, StylesPart
 from xlcheck.findings import Severity
 
 #: The template's input cells' yellow (template_writer._INPUT_TINT).
@@ -341,3 +342,19 @@ def test_annotator_finding_on_a_missing_sheet_is_listed_without_a_link(
     links = {c.hyperlink.location for row in sheet.iter_rows() for c in row if c.hyperlink}
     assert links == {"'数据表'!B5"}
     assert "sheet-missing" in [row[7] for row in sheet.iter_rows(min_row=8, values_only=True)]
+
+
+def test_styles_parsed_once_are_never_changed_by_a_copy() -> None:
+    """Copies of workbooks with the same styles part share its parse: what one copy adds (marked
+    formats, fonts, number formats) never reaches the next."""
+    first = StylesPart(MINIMAL_STYLES)
+    first.marked(0, MarkKind.ERROR)
+    first.add_font(size=11, bold=True)
+    first.number_format("0.000%")
+    assert first.to_bytes() != MINIMAL_STYLES
+
+    second = StylesPart(MINIMAL_STYLES)
+    assert second.root is first.root  # parsed once
+    assert second.to_bytes() == MINIMAL_STYLES
+    assert "0.000%" not in second.formats.values()
+    assert second.marked(0, MarkKind.ERROR) == first.marked(0, MarkKind.ERROR) == 1
