@@ -250,6 +250,40 @@ def test_scan_sheet_reads_references_past_its_bounded_memory_of_them(
     assert len(sheet_xml._POSITIONS) == 5
 
 
+@pytest.mark.parametrize(
+    "tail",
+    [
+        '<mergeCells count="1"><mergeCell ref="A1:B1"></mergeCells></worksheet>',
+        "<x:extLst/></worksheet>",
+        '<pageMargins left="0.7" left="0.7"/></worksheet>',
+        "<pageSetup/></worksheet>junk",
+    ],
+    ids=["unclosed", "unbound-prefix", "repeated-attribute", "after-the-root"],
+)
+def test_scan_sheet_refuses_a_part_malformed_after_its_cells(tail: str, scan: Scan) -> None:
+    """What follows ``</sheetData>`` is not walked, but a malformed part is refused all the
+    same, even right after a well-formed part with the same cells was read."""
+    body = '<row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row>'
+    good = _sheet(body).getvalue().replace(b"</worksheet>", b"<pageSetup/></worksheet>")
+    assert scan(io.BytesIO(good)).formulas == {(1, 1): "=1+1"}
+    bad = _sheet(body).getvalue().replace(b"</worksheet>", tail.encode())
+    with pytest.raises(SheetXmlError):
+        scan(io.BytesIO(bad))
+
+
+def test_scan_sheet_remembers_a_bounded_number_of_well_formed_tails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sheet_xml, "_WELL_FORMED_TAILS", set())
+    monkeypatch.setattr(sheet_xml, "_TAILS_LIMIT", 2)
+    for number in range(1, 6):
+        part = _sheet(f'<row r="{number}"><c r="A{number}"><v>1</v></c></row>').getvalue()
+        part = part.replace(b"</worksheet>", f'<pageMargins left="{number}"/></worksheet>'.encode())
+        assert scan_sheet(io.BytesIO(part)).max_row == number
+        assert 1 <= len(sheet_xml._WELL_FORMED_TAILS) <= 2
+    assert any(b'left="5"' in tail for tail in sheet_xml._WELL_FORMED_TAILS)
+
+
 def test_scan_sheet_refuses_a_dtd(scan: Scan) -> None:
     with pytest.raises(UnsafeXmlError):
         scan(io.BytesIO(billion_laughs()))

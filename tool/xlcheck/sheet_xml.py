@@ -387,14 +387,66 @@ def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+#: The root element's start tag: its qualified name, then its attributes.
+_ROOT_START_TAG = re.compile(rb"<([^\s/>?!]+)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_SHEET_DATA_END = b"</sheetData>"
+#: Tails of parts (the root's start tag and what follows ``</sheetData>``) found well-formed.
+#: A template's tail (validations, conditional formats, merged cells, page set-up: a third of
+#: a sheet's bytes) is the same in every workbook filled from it, so a batch worker parses it
+#: once. Bounded: at most this many, of at most ``_LARGEST_TAIL`` bytes each.
+_WELL_FORMED_TAILS: set[bytes] = set()
+_TAILS_LIMIT = 64
+_LARGEST_TAIL = 1 << 16
+
+
+def _tree(data: bytes) -> ElementTree.Element:
+    """The part's root as the C tree builder reads it, without the root's children after
+    ``</sheetData>``, which the scan does not look at: the part up to there is parsed, closed
+    where ``</sheetData>`` ends, and the rest is checked well-formed (with the root's start tag,
+    for its namespaces) by expat without a tree, or found among tails checked before. A part
+    with a comment, CDATA or processing instruction, a prefixed or second ``<sheetData>``, or an
+    encoding other than UTF-8 is parsed whole.
+
+    Raises:
+        SheetXmlError: the part is not well-formed.
+    """
+    end = data.find(_SHEET_DATA_END)
+    start_tag = _ROOT_START_TAG.search(data)
+    if (
+        end == -1
+        or start_tag is None
+        or b"<!" in data
+        or _holds(data, b"<?", 6)
+        or data.find(b"sheetData", end + len(_SHEET_DATA_END)) != -1
+        or not utf8_xml(data)
+    ):
+        return _parsed(data)
+    cut = end + len(_SHEET_DATA_END)
+    tail = start_tag.group(0) + data[cut:]
+    if tail not in _WELL_FORMED_TAILS:
+        try:
+            hardened_parser().Parse(tail, True)
+        except (expat.ExpatError, UnsafeXmlError):
+            return _parsed(data)  # for the parser's own account of what is wrong
+        if len(tail) <= _LARGEST_TAIL:
+            if len(_WELL_FORMED_TAILS) >= _TAILS_LIMIT:
+                _WELL_FORMED_TAILS.clear()
+            _WELL_FORMED_TAILS.add(tail)
+    return _parsed(data[:cut] + b"</" + start_tag.group(1) + b">")
+
+
+def _parsed(data: bytes) -> ElementTree.Element:
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise SheetXmlError(f"malformed XML: {exc}") from exc
+
+
 def _scan_tree(data: bytes, cells: _Cells) -> None:
     """The same scan over a part held whole: the C tree builder parses, Python walks the rows
     (about three times faster than expat's per-element callbacks). Elements are told by their
     local names, whatever their namespace, as on the streaming path."""
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
-        raise SheetXmlError(f"malformed XML: {exc}") from exc
+    root = _tree(data)
     # The root's namespace names the elements as nearly every part writes them: compared first,
     # the local name only when that differs.
     namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
