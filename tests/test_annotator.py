@@ -25,7 +25,7 @@ from tests.annotated_copies import (
 from tests.conftest import FillWorkbook
 from tests.package_builders import rewrite_package, sheet_entry
 from xlcheck import VerifyOptions, verify_workbook
-from xlcheck.annotator import RESULTS_SHEET, annotate_workbook
+from xlcheck.annotator import RESULTS_SHEET, annotate_workbook, xml_parts
 from xlcheck.annotator.sheet_xml import frozen_as
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import VerificationResult
@@ -413,3 +413,22 @@ def test_annotator_refuses_to_write_onto_its_input(make_workbook: FillWorkbook) 
     with pytest.raises(OutputRefusedError):
         annotate_workbook(result, path, source=before, force=True)
     assert path.read_bytes() == before
+
+
+def test_parts_read_only_are_parsed_once_and_never_shared_when_malformed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch worker parses a template's small parts once: the same bytes give the same tree,
+    the memory stays bounded, and a malformed part is refused every time it is read."""
+    monkeypatch.setattr(xml_parts, "_SHARED", {})
+    monkeypatch.setattr(xml_parts, "_SHARED_LIMIT", 2)
+    part = b'<Types><Default Extension="xml" ContentType="application/xml"/></Types>'
+    first = xml_parts.parse_shared(part, depth=1)
+    assert xml_parts.parse_shared(part, depth=1) is first
+    assert xml_parts.parse_shared(part, depth=2) is not first  # another depth, another tree
+    for number in range(5):
+        xml_parts.parse_shared(part.replace(b"xml", f"x{number}".encode()), depth=1)
+        assert len(xml_parts._SHARED) <= 2
+    for _ in range(2):
+        with pytest.raises(xml_parts.XmlPartError):
+            xml_parts.parse_shared(b"<Types><Default></Types>", depth=1)

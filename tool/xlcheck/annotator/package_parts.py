@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from xlcheck.annotator.xml_parts import as_utf8, escape_attribute, parse
+from xlcheck.annotator.xml_parts import as_utf8, escape_attribute, parse_shared
 
 _RELATIONSHIPS_NAMESPACE = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CONTENT_TYPES_NAMESPACE = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -76,7 +76,7 @@ class Relationships:
     def read(cls, data: bytes | None) -> Relationships:
         if data is None:
             return cls()
-        root = parse(as_utf8(data), depth=1)
+        root = parse_shared(as_utf8(data), depth=1)
         items = [
             Relationship(
                 e.attributes.get("Id", ""),
@@ -133,7 +133,7 @@ class ContentTypes:
 
     @classmethod
     def read(cls, data: bytes) -> ContentTypes:
-        root = parse(as_utf8(data), depth=1)
+        root = parse_shared(as_utf8(data), depth=1)
         defaults = {
             e.attributes.get("Extension", "").lower(): e.attributes.get("ContentType", "")
             for e in root.all("Default")

@@ -18,6 +18,7 @@ from xlcheck.annotator.xml_parts import (
     check_well_formed,
     opened,
     parse,
+    parse_shared,
     prefix_of,
     shift,
     splice,
@@ -147,7 +148,7 @@ class SheetPart:
         root = re.search(rb"<([^\s/>?!]+)", head)
         if root is None:
             raise XmlPartError("worksheet without a root element")
-        self.root = parse(head + b"</" + root.group(1) + b">", depth=3)
+        self.root = parse_shared(head + b"</" + root.group(1) + b">", depth=3)
         self.sheet_data = None
         self.rows = {}
 

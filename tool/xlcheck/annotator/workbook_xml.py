@@ -16,7 +16,7 @@ from xlcheck.annotator.xml_parts import (
     escape_attribute,
     escape_text,
     opened,
-    parse,
+    parse_shared,
     prefix_of,
     splice,
     start_tag,
@@ -53,7 +53,7 @@ class SheetEntry:
 class WorkbookPart:
     def __init__(self, data: bytes) -> None:
         self.data = as_utf8(data)
-        self.root = parse(self.data, depth=2)
+        self.root = parse_shared(self.data, depth=2)
         self.prefix = prefix_of(self.data, self.root)
         sheets = self.root.child("sheets")
         if sheets is None:

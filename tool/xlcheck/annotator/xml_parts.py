@@ -164,6 +164,32 @@ def parse(data: bytes, depth: int, keep: Iterable[str] = ()) -> Element:
     return root[0]
 
 
+#: Trees parsed for reading only, by (bytes, depth, names kept): the workbooks of one template
+#: share their content types, relationships, workbook part and sheets' heads, so a batch worker
+#: parses each once. Bounded: at most this many, of parts of at most ``_LARGEST_SHARED`` bytes.
+_SHARED: dict[tuple[bytes, int, frozenset[str]], Element] = {}
+_SHARED_LIMIT = 64
+_LARGEST_SHARED = 1 << 16
+
+
+def parse_shared(data: bytes, depth: int, keep: Iterable[str] = ()) -> Element:
+    """``parse``, remembered: every caller parsing the same bytes gets the same tree, which must
+    therefore never be changed (``shift`` changes one: such a tree comes from ``parse``).
+
+    Raises:
+        XmlPartError: malformed XML, a DTD, or an entity declaration or reference.
+    """
+    key = (data, depth, frozenset(keep))
+    root = _SHARED.get(key)
+    if root is None:
+        root = parse(data, depth, keep)
+        if len(data) <= _LARGEST_SHARED:
+            if len(_SHARED) >= _SHARED_LIMIT:
+                _SHARED.clear()
+            _SHARED[key] = root
+    return root
+
+
 def prefix_of(data: bytes, element: Element) -> str:
     """The namespace prefix the part uses for ``element`` (``"x:"``, or ``""`` for the default)."""
     tag = data[element.start + 1 : element.tag_end]
