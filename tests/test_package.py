@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import EXAMPLES, FillWorkbook
 from tests.package_builders import minimal_package, rewrite_package, sheet_entry
 from tests.xlsb_builder import write_xlsb
-from xlcheck import VerifyOptions, api, package, verify_workbook
+from xlcheck import VerifyOptions, api, package, package_xml, verify_workbook
 from xlcheck.errors import WorkbookError
 from xlcheck.layout import lay_out
 from xlcheck.package import MAX_SHEETS, inspect_package
@@ -324,3 +324,21 @@ def test_inspect_package_reads_the_workbook_part_and_its_date_system(
 ) -> None:
     package = inspect_package(minimal_package(tmp_path / "d.xlsx", "", date1904=date1904))
     assert (package.workbook_part, package.date1904) == ("xl/workbook.xml", date1904)
+
+
+def test_small_parts_are_parsed_once_per_bytes_and_damaged_ones_refused_each_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A batch worker parses a template's relationships and properties once: the same bytes
+    give the same tree, the memory stays bounded, and a damaged part is refused every time."""
+    monkeypatch.setattr(package_xml, "_PARSED", {})
+    monkeypatch.setattr(package_xml, "_PARSED_LIMIT", 2)
+    part = b"<Properties><Application>Microsoft Excel</Application></Properties>"
+    first = package_xml.parse_xml(tmp_path, "docProps/app.xml", part)
+    assert package_xml.parse_xml(tmp_path, "docProps/app.xml", part) is first
+    for number in range(5):
+        package_xml.parse_xml(tmp_path, "docProps/app.xml", part.replace(b"Excel", b"%d" % number))
+        assert len(package_xml._PARSED) <= 2
+    for _ in range(2):
+        with pytest.raises(WorkbookError, match=re.escape("docProps/app.xml")):
+            package_xml.parse_xml(tmp_path, "docProps/app.xml", b"<Properties><Application>")

@@ -54,26 +54,41 @@ def read_part(path: Path, parts: InflatedParts, name: str | None) -> bytes | Non
         raise _damaged(path, name) from exc
 
 
+#: Plain parts parsed, by their bytes: the workbooks of one template share their relationships,
+#: workbook part and document properties, so a batch worker parses each once. The trees are
+#: shared, and only ever read. Bounded: at most this many, of parts of at most ``_LARGEST_KEPT``.
+_PARSED: dict[bytes, Element] = {}
+_PARSED_LIMIT = 64
+_LARGEST_KEPT = 1 << 16
+
+
 def parse_xml(path: Path, name: str, data: bytes) -> Element:
     """The part ``name`` of the package at ``path``: plain XML (``plain_xml``) through the C tree
-    builder, anything else through defusedxml (entity and DTD tricks refused).
+    builder, anything else through defusedxml (entity and DTD tricks refused). The tree may be
+    shared with other callers parsing the same bytes: it must not be changed.
 
     Raises:
         WorkbookError: a DTD or entity declaration, or XML that does not parse.
     """
+    known = _PARSED.get(data)
+    if known is not None:
+        return known
     import defusedxml  # type: ignore[import-untyped]
     import defusedxml.ElementTree as safe_xml  # type: ignore[import-untyped]
 
+    plain = plain_xml(data)
     try:
         root: Element = (
-            ElementTree.fromstring(data)
-            if plain_xml(data)
-            else safe_xml.fromstring(data, forbid_dtd=True)
+            ElementTree.fromstring(data) if plain else safe_xml.fromstring(data, forbid_dtd=True)
         )
     except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden) as exc:
         raise declares_dtd(path, name) from exc
     except (ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
         raise _damaged(path, name) from exc
+    if plain and len(data) <= _LARGEST_KEPT:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[data] = root
     return root
 
 
