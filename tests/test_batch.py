@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import xlcheck
 from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
 from xlcheck.api import VerifyOptions, start_batch, verify_batch
@@ -290,6 +291,48 @@ def test_verify_starts_the_fork_server_only_for_more_than_one_workbook(
         assert cli_module._more_than_one_workbook(tuple(sources))
     CliRunner().invoke(cli, ["verify", str(tmp_path), "--no-annotate", "-j", "2"])
     assert asked == [2]
+
+
+#: Runs xlcheck's entry point with argv[1:]; says on stderr whether the exit handlers ran with
+#: every worker ended, and whether the interpreter was torn down (a module global's finaliser).
+_EXIT_PROBE = """
+import atexit, multiprocessing, sys
+from xlcheck.cli import main
+sys.argv = ["xlcheck", *sys.argv[1:]]
+
+class TornDown:
+    def __del__(self):
+        sys.__stderr__.write("torn down\\n")
+
+def report_workers():
+    sys.__stderr__.write(f"exit handlers ran; workers left: {len(multiprocessing.active_children())}\\n")
+
+kept = TornDown()
+atexit.register(report_workers)  # before multiprocessing's own handler: it runs after it
+main()
+"""
+
+
+def test_a_batch_ends_its_workers_then_leaves_without_tearing_down(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """Tearing the interpreter down costs a batch tens of milliseconds: the command leaves
+    through ``os._exit`` once the exit handlers (multiprocessing's among them) have run."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(3):
+        make_workbook(name=f"{n:02d}.xlsx").rename(folder / f"{n:02d}.xlsx")
+    completed = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE, "verify", str(folder), "--no-annotate", "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "exit handlers ran; workers left: 0" in completed.stderr
+    assert "torn down" not in completed.stderr
 
 
 def test_an_interrupted_batch_leaves_no_empty_reserved_copies(

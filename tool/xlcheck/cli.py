@@ -348,14 +348,17 @@ def main() -> None:
         import contextlib
 
         # Tearing the interpreter down (every module, every object) is a sixth of a one-workbook
-        # run, and the OS reclaims all of it anyway. So when nothing is left running (no worker
-        # process or pool thread: batches load multiprocessing or concurrent.futures, whose exit
-        # handlers join their workers), flush, run the exit handlers and leave at once. A message
-        # as exit status, or output that cannot be flushed (a closed pipe), exits as usual.
+        # run and more after a batch, which imports more, and the OS reclaims all of it anyway. So
+        # flush, run the exit handlers and leave at once. A batch's workers have ended by then
+        # (its pool closes before the command returns), and multiprocessing's own exit handler,
+        # which ends and joins any left, is one of the handlers run here. Not so for
+        # concurrent.futures (its workers are joined by threading's shutdown) nor while another
+        # thread runs: those, a message as exit status, or output that cannot be flushed (a
+        # closed pipe) exit as usual.
         threading = sys.modules.get("threading")
         if (
             not isinstance(stop.code, int | None)
-            or {"multiprocessing", "concurrent.futures"} & sys.modules.keys()
+            or "concurrent.futures" in sys.modules
             or (threading is not None and threading.active_count() > 1)
         ):
             raise
