@@ -293,12 +293,14 @@ def test_verify_starts_the_fork_server_only_for_more_than_one_workbook(
     assert asked == [2]
 
 
-#: Runs xlcheck's entry point with argv[1:]; says on stderr whether the exit handlers ran with
-#: every worker ended, and whether the interpreter was torn down (a module global's finaliser).
+#: Runs xlcheck's entry point with argv[1:] beside a daemon thread (a benchmark's sampler); says on
+#: stderr whether the exit handlers ran with every worker ended, and whether the interpreter was
+#: torn down (a module global's finaliser).
 _EXIT_PROBE = """
-import atexit, multiprocessing, sys
+import atexit, multiprocessing, sys, threading, time
 from xlcheck.cli import main
 sys.argv = ["xlcheck", *sys.argv[1:]]
+threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()  # as a sampler's
 
 class TornDown:
     def __del__(self):
@@ -333,6 +335,24 @@ def test_a_batch_ends_its_workers_then_leaves_without_tearing_down(
     assert completed.returncode == 0, completed.stderr
     assert "exit handlers ran; workers left: 0" in completed.stderr
     assert "torn down" not in completed.stderr
+
+
+def test_a_thread_the_shutdown_waits_for_still_finishes_before_the_command_leaves() -> None:
+    probe = (
+        "import sys, threading, time; from xlcheck.cli import main; sys.argv = ['xlcheck', '--help']\n"
+        "def late(): time.sleep(0.2); sys.__stderr__.write('thread finished\\n')\n"
+        "threading.Thread(target=late).start(); main()"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "thread finished" in completed.stderr
 
 
 def test_an_interrupted_batch_leaves_no_empty_reserved_copies(
