@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 import xlcheck
 from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
-from xlcheck.api import VerifyOptions, start_batch, verify_batch
+from xlcheck.api import VerifyOptions, start_batch, verify_batch, write_template
 from xlcheck.cli import cli
 from xlcheck.errors import XlcheckError
 from xlcheck.exchange import worker_pool
@@ -353,6 +353,26 @@ def test_a_thread_the_shutdown_waits_for_still_finishes_before_the_command_leave
 
     assert completed.returncode == 0, completed.stderr
     assert "thread finished" in completed.stderr
+
+
+def test_a_batch_reads_an_own_spec_as_it_is_now(tmp_path: Path) -> None:
+    """Workers come from one fork server for the life of a process: a spec given with -t is
+    read as the file is when the batch runs, not as an earlier batch of this process saw it."""
+    spec = tmp_path / "mini.yaml"
+    body = (
+        'id: mini\nversion: "1"\ntitle: {title}\nyear: 2023\nsheets:\n  - name: 表\n'
+        "    layout: form\n    rows:\n      - {{key: a, label: A, type: amount}}\n"
+    )
+    spec.write_text(body.format(title="第一版"), encoding="utf-8")
+    paths = [write_template(tmp_path / f"{n}.xlsx", template=spec) for n in range(3)]
+    options = VerifyOptions(template=spec, annotate=False)
+
+    first = verify_batch(paths, options=options, jobs=2)
+    spec.write_text(body.format(title="第二版，改过"), encoding="utf-8")
+    second = verify_batch(paths, options=options, jobs=2)
+
+    assert [r.template.title for r in first if r.template] == ["第一版"] * 3
+    assert [r.template.title for r in second if r.template] == ["第二版，改过"] * 3
 
 
 def test_an_interrupted_batch_leaves_no_empty_reserved_copies(
