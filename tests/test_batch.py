@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import xlcheck
 from tests.conftest import FillWorkbook, seed_values
 from tests.test_sources import make_mail, write_eml
-from xlcheck.api import VerifyOptions, start_batch, verify_batch
+from xlcheck.api import VerifyOptions, start_batch, verify_batch, write_template
 from xlcheck.cli import cli
 from xlcheck.errors import XlcheckError
 from xlcheck.exchange import worker_pool
@@ -290,6 +291,88 @@ def test_verify_starts_the_fork_server_only_for_more_than_one_workbook(
         assert cli_module._more_than_one_workbook(tuple(sources))
     CliRunner().invoke(cli, ["verify", str(tmp_path), "--no-annotate", "-j", "2"])
     assert asked == [2]
+
+
+#: Runs xlcheck's entry point with argv[1:] beside a daemon thread (a benchmark's sampler); says on
+#: stderr whether the exit handlers ran with every worker ended, and whether the interpreter was
+#: torn down (a module global's finaliser).
+_EXIT_PROBE = """
+import atexit, multiprocessing, sys, threading, time
+from xlcheck.cli import main
+sys.argv = ["xlcheck", *sys.argv[1:]]
+threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()  # as a sampler's
+
+class TornDown:
+    def __del__(self):
+        sys.__stderr__.write("torn down\\n")
+
+def report_workers():
+    sys.__stderr__.write(f"exit handlers ran; workers left: {len(multiprocessing.active_children())}\\n")
+
+kept = TornDown()
+atexit.register(report_workers)  # before multiprocessing's own handler: it runs after it
+main()
+"""
+
+
+def test_a_batch_ends_its_workers_then_leaves_without_tearing_down(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """Tearing the interpreter down costs a batch tens of milliseconds: the command leaves
+    through ``os._exit`` once the exit handlers (multiprocessing's among them) have run."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(3):
+        make_workbook(name=f"{n:02d}.xlsx").rename(folder / f"{n:02d}.xlsx")
+    completed = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE, "verify", str(folder), "--no-annotate", "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "exit handlers ran; workers left: 0" in completed.stderr
+    assert "torn down" not in completed.stderr
+
+
+def test_a_thread_the_shutdown_waits_for_still_finishes_before_the_command_leaves() -> None:
+    probe = (
+        "import sys, threading, time; from xlcheck.cli import main; sys.argv = ['xlcheck', '--help']\n"
+        "def late(): time.sleep(0.2); sys.__stderr__.write('thread finished\\n')\n"
+        "threading.Thread(target=late).start(); main()"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "thread finished" in completed.stderr
+
+
+def test_a_batch_reads_an_own_spec_as_it_is_now(tmp_path: Path) -> None:
+    """Workers come from one fork server for the life of a process: a spec given with -t is
+    read as the file is when the batch runs, not as an earlier batch of this process saw it."""
+    spec = tmp_path / "mini.yaml"
+    body = (
+        'id: mini\nversion: "1"\ntitle: {title}\nyear: 2023\nsheets:\n  - name: 表\n'
+        "    layout: form\n    rows:\n      - {{key: a, label: A, type: amount}}\n"
+    )
+    spec.write_text(body.format(title="第一版"), encoding="utf-8")
+    paths = [write_template(tmp_path / f"{n}.xlsx", template=spec) for n in range(3)]
+    options = VerifyOptions(template=spec, annotate=False)
+
+    first = verify_batch(paths, options=options, jobs=2)
+    spec.write_text(body.format(title="第二版，改过"), encoding="utf-8")
+    second = verify_batch(paths, options=options, jobs=2)
+
+    assert [r.template.title for r in first if r.template] == ["第一版"] * 3
+    assert [r.template.title for r in second if r.template] == ["第二版，改过"] * 3
 
 
 def test_an_interrupted_batch_leaves_no_empty_reserved_copies(

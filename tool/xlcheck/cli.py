@@ -36,7 +36,7 @@ from xlcheck.errors import XlcheckError
 from xlcheck.version import __version__
 
 if TYPE_CHECKING:
-    pass
+    from types import ModuleType
 
 #: Exit codes of a run stopped from outside: 128 + the signal, as Unix shells report it.
 INTERRUPTED = 128 + signal.SIGINT
@@ -327,6 +327,12 @@ cli.add_command(summary)
 cli.add_command(report)
 
 
+def _threads_to_wait_for(threading: ModuleType) -> bool:
+    """Whether a thread other than this one runs that the interpreter's shutdown would join."""
+    current = threading.current_thread()
+    return any(not t.daemon for t in threading.enumerate() if t is not current)
+
+
 def main() -> None:
     # Importing pandas and openpyxl allocates millions of objects; with CPython's default
     # generation-0 threshold (700) the collector runs thousands of times during start-up, about a
@@ -348,15 +354,19 @@ def main() -> None:
         import contextlib
 
         # Tearing the interpreter down (every module, every object) is a sixth of a one-workbook
-        # run, and the OS reclaims all of it anyway. So when nothing is left running (no worker
-        # process or pool thread: batches load multiprocessing or concurrent.futures, whose exit
-        # handlers join their workers), flush, run the exit handlers and leave at once. A message
-        # as exit status, or output that cannot be flushed (a closed pipe), exits as usual.
+        # run and more after a batch, which imports more, and the OS reclaims all of it anyway. So
+        # flush, run the exit handlers and leave at once. A batch's workers have ended by then
+        # (its pool closes before the command returns), and multiprocessing's own exit handler,
+        # which ends and joins any left, is one of the handlers run here. Not so for
+        # concurrent.futures (its workers are joined by threading's shutdown), nor while a thread
+        # that the shutdown would wait for runs (daemon threads it abandons, as ``os._exit``
+        # does): those, a message as exit status, or output that cannot be flushed (a closed
+        # pipe) exit as usual.
         threading = sys.modules.get("threading")
         if (
             not isinstance(stop.code, int | None)
-            or {"multiprocessing", "concurrent.futures"} & sys.modules.keys()
-            or (threading is not None and threading.active_count() > 1)
+            or "concurrent.futures" in sys.modules
+            or (threading is not None and _threads_to_wait_for(threading))
         ):
             raise
         try:

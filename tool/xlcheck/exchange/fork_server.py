@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 #: What the fork server imports once for every worker: without the rules, the recomputation and
 #: the relocation here, each worker's first workbook would import them itself (about 30 ms).
+#:
+#: Nothing more, though a worker's first workbook costs twice a later one (137 M instructions
+#: against 64 M, callgrind): a batch's first workers wait for this server, ready 40 to 110 ms
+#: after the parent asks for them, so work moved here delays every worker by as much as it saves
+#: each. Loading and laying out both built-in specs here took 90 M instructions and saved a
+#: worker 44 M (it needs one spec). Nor can the main script be preloaded, which each worker runs
+#: again (the ``xlcheck`` script imports the command line, 54 M instructions): Python 3.11's fork
+#: server is never given its path, so ``"__main__"`` in this list does nothing.
 PRELOAD = (
     "xlcheck.exchange.worker_pool",
     "xlcheck.reader",
