@@ -30,6 +30,7 @@ from xlcheck.verification import VerifyOptions
 if TYPE_CHECKING:
     from xlcheck.exchange.replies import ReplyDrafter
     from xlcheck.exchange.summary_rows import SummaryBuilder
+    from xlcheck.exchange.summary_workbook import SummaryWorkbook
 
 
 @record
@@ -150,10 +151,13 @@ class BatchRun:
             keep_all_values=False,
         )
         self._summary: SummaryBuilder | None = None
+        self._workbook: SummaryWorkbook | None = None
         if side.summary is not None:
             from xlcheck.exchange.summary_rows import SummaryBuilder  # with --summary only
 
-            self._summary = SummaryBuilder(options.lang)
+            self._workbook = self._begin_workbook(side.summary)
+            stream = self._write_findings if self._workbook is not None else None
+            self._summary = SummaryBuilder(options.lang, on_findings=stream)
         self._replies: ReplyDrafter | None = None
         if side.reply:
             from xlcheck.exchange.replies import ReplyDrafter  # the mail modules, for replies only
@@ -165,6 +169,36 @@ class BatchRun:
         #: Filled once every result is handed on (see ``Amendment``).
         self.amendments: list[Amendment] = []
         self._linked: list[_Linked] = []
+
+    def _begin_workbook(self, path: Path) -> SummaryWorkbook | None:
+        """The summary workbook begun now, when it is an .xlsx: xlsxwriter imported and the
+        sheets set up while the first workers start, the findings written as they come, so
+        less is left to do after the last result."""
+        from xlcheck.exchange.summary import begin_summary_workbook
+
+        try:
+            return begin_summary_workbook(path, self.side.summary_format, self.options.lang)
+        except Exception:
+            # Written from scratch at the end instead, as it always was: whatever failed here
+            # fails there too, and is reported after the results, not before them.
+            return None
+
+    def _write_findings(self, rows: list[dict[str, Any]]) -> None:
+        if self._workbook is None:
+            return
+        try:
+            self._workbook.add_findings(rows)
+        except Exception:
+            # As above: the workbook is written from scratch at the end, from the summary's own
+            # findings, and what failed is reported then.
+            self._drop_workbook()
+
+    def _drop_workbook(self) -> None:
+        if self._workbook is not None:
+            self._workbook.discard()
+            self._workbook = None
+        if self._summary is not None:
+            self._summary.on_findings = None
 
     def __iter__(self) -> Generator[VerificationResult, None, None]:
         try:
@@ -178,6 +212,9 @@ class BatchRun:
                 if self._replies is not None:
                     self._replies.add(result, index=index if linked else None)
                 yield result
+        except BaseException:
+            self._drop_workbook()  # stopped early: no summary will be written
+            raise
         finally:
             self._results.close()  # stopped early: the workers stop, reserved names are freed
         self._amend()
@@ -225,12 +262,14 @@ class BatchRun:
                         lang=self.options.lang,
                         force=self.options.force,
                         inputs=self.input_files,
+                        begun=self._workbook,
                     )
                 )
             except XlcheckError as exc:
                 self.failures.append(exc.render_line(self.options.lang))
             finally:
                 summary.findings.close()
+                self._drop_workbook()
         if self._replies is not None:
             written.extend(self._replies.finish())
             self.failures.extend(self._replies.failures)

@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from xlcheck.cell_values import safe_text
 from xlcheck.errors import XlcheckError
@@ -25,6 +25,9 @@ from xlcheck.exchange.summary_rows import (
 )
 from xlcheck.output_files import write_output
 from xlcheck.version import __version__
+
+if TYPE_CHECKING:
+    from xlcheck.exchange.summary_workbook import SummaryWorkbook
 
 SUMMARY_KIND = "xlcheck-summary"
 FORMATS = ("xlsx", "csv", "json")
@@ -75,6 +78,18 @@ def _write_json(summary: Summary, stream: BinaryIO) -> None:
     stream.write(b"\n]}\n")
 
 
+def begin_summary_workbook(
+    path: Path, output_format: str | None = None, lang: str = "zh"
+) -> SummaryWorkbook | None:
+    """The summary workbook begun now, for a batch to write as it goes (``SummaryWorkbook``),
+    when the summary is an .xlsx workbook; None for CSV and JSON."""
+    if summary_format(path, output_format, FORMATS) != "xlsx":
+        return None
+    from xlcheck.exchange.summary_workbook import SummaryWorkbook
+
+    return SummaryWorkbook(path, lang)
+
+
 def write_summary(
     summary: Summary,
     path: Path,
@@ -83,11 +98,14 @@ def write_summary(
     lang: str = "zh",
     force: bool = False,
     inputs: Collection[Path] = (),
+    begun: SummaryWorkbook | None = None,
 ) -> Path:
     """Write the summary as an .xlsx workbook, a CSV file (rows only) or a JSON document.
 
     Args:
         inputs: the batch's input files, which the summary must never overwrite.
+        begun: the summary workbook begun as the batch went (``begin_summary_workbook``), every
+            finding of ``summary`` added to it; None writes the workbook from scratch.
 
     Raises:
         OutputExistsError: ``path`` exists and ``force`` is false.
@@ -96,7 +114,12 @@ def write_summary(
     """
     chosen = summary_format(path, output_format, FORMATS)
     try:
-        if chosen == "xlsx":
+        if chosen == "xlsx" and begun is not None:
+            workbook = begun
+            write_output(
+                path, lambda stream: workbook.write(summary, stream), force=force, inputs=inputs
+            )
+        elif chosen == "xlsx":
             from xlcheck.exchange.summary_workbook import write_summary_workbook
 
             write_output(

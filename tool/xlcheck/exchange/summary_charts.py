@@ -43,9 +43,9 @@ def _figures(summary: Summary, key: str) -> list[float]:
     return [float(r[key]) for r in summary.rows if isinstance(r.get(key), int | float)]
 
 
-def write_chart_sheet(book: Any, summary: Summary, name: str, lang: str) -> Any:
-    """Add the 分布图 sheet called ``name`` to ``book`` and return it (for its page set-up)."""
-    sheet = book.add_worksheet(name)
+def write_chart_sheet(book: Any, sheet: Any, summary: Summary, lang: str) -> None:
+    """Write the 分布图 sheet ``sheet`` of ``book``: the tables and their charts."""
+    name = sheet.get_name()
     bold = book.add_format({"bold": True, "bottom": 1})
     tables = (
         ("总分" if lang == "zh" else "Total score", _SCORE_BINS, _figures(summary, "total_score")),
@@ -97,4 +97,3 @@ def write_chart_sheet(book: Any, summary: Summary, name: str, lang: str) -> Any:
         )
     sheet.set_h_pagebreaks([page * _PAGE_ROWS for page in range(1, len(tables))])
     sheet.set_column(0, 1, 14)
-    return sheet

@@ -9,7 +9,7 @@ import math
 import os
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -98,13 +98,23 @@ class FindingRows:
         self.extend(rows)
 
     def append(self, row: dict[str, Any]) -> None:
-        self._spool.seek(0, os.SEEK_END)
-        self._spool.write(json.dumps(row, ensure_ascii=False, default=str).encode() + b"\n")
-        self._count += 1
+        self._write_line(row)
 
     def extend(self, rows: Iterable[dict[str, Any]]) -> None:
         for row in rows:
-            self.append(row)
+            self._write_line(row)
+
+    def extend_read_back(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Append ``rows`` and return them as reading these rows gives them back (a tuple as a
+        list, a date as its text), for whoever writes them out as they come."""
+        return [json.loads(self._write_line(row)) for row in rows]
+
+    def _write_line(self, row: dict[str, Any]) -> bytes:
+        line = json.dumps(row, ensure_ascii=False, default=str).encode() + b"\n"
+        self._spool.seek(0, os.SEEK_END)
+        self._spool.write(line)
+        self._count += 1
+        return line
 
     def __len__(self) -> int:
         return self._count
@@ -266,12 +276,24 @@ def sort_rows(rows: list[dict[str, Any]]) -> None:
     )
 
 
-class SummaryBuilder:
-    """Collects a summary as results stream past: ``add`` each result, then ``finish``."""
+#: Told each result's finding rows as they are added, as the summary's findings will give them
+#: back (``FindingRows.extend_read_back``).
+FindingsListener = Callable[[list[dict[str, Any]]], None]
 
-    def __init__(self, lang: str = "zh") -> None:
+
+class SummaryBuilder:
+    """Collects a summary as results stream past: ``add`` each result, then ``finish``.
+
+    Args:
+        on_findings: called with the finding rows of each result (and amendment) as they are
+            added, in the order of the summary's findings: the summary workbook writes them
+            then, not after the last result.
+    """
+
+    def __init__(self, lang: str = "zh", *, on_findings: FindingsListener | None = None) -> None:
         self.lang = lang
         self.summary = Summary()
+        self.on_findings = on_findings
         self._held_rows: dict[int, dict[str, Any]] = {}
 
     def add(self, result: VerificationResult, *, index: int | None = None) -> None:
@@ -279,7 +301,7 @@ class SummaryBuilder:
         may be amended later."""
         row = summary_row(result)
         self.summary.rows.append(row)
-        self.summary.findings.extend(finding_rows(result, self.lang))
+        self._add_findings(finding_rows(result, self.lang))
         if index is not None:
             self._held_rows[index] = row
 
@@ -287,7 +309,13 @@ class SummaryBuilder:
         """Count and list the findings added to the result added under ``amendment.index``."""
         row = self._held_rows[amendment.index]
         row.update(status=amendment.after, errors=amendment.errors, warnings=amendment.warnings)
-        self.summary.findings.extend(finding_rows(result, self.lang, amendment.added))
+        self._add_findings(finding_rows(result, self.lang, amendment.added))
+
+    def _add_findings(self, rows: list[dict[str, Any]]) -> None:
+        if self.on_findings is None:
+            self.summary.findings.extend(rows)
+        elif rows:
+            self.on_findings(self.summary.findings.extend_read_back(rows))
 
     def finish(self) -> Summary:
         """The summary: duplicates flagged, rows sorted problems first."""

@@ -13,6 +13,8 @@ import datetime as dt
 import functools
 import math
 import os
+import tempfile
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -199,9 +201,10 @@ class _Writer:
             "actual": self.left,
         }
 
-    def _headers(
+    def headers(
         self, sheet: Any, columns: Sequence[_Column], names: dict[str, tuple[str, str]]
     ) -> None:
+        """The header row, the column widths, the header frozen in place."""
         texts = [
             _header_text(names[c.key][0 if self.lang == "zh" else 1], c.width) for c in columns
         ]
@@ -210,6 +213,7 @@ class _Writer:
         for number, (text, column) in enumerate(zip(texts, columns, strict=True)):
             sheet.set_column(number, number, column.width)
             sheet.write_string(0, number, text, self.header)
+        sheet.freeze_panes(1, 1)
 
     def _shown(self, key: str, value: Any) -> str:
         """The text a wrapped cell shows, for its row's height."""
@@ -219,7 +223,7 @@ class _Writer:
             return _SEVERITY_WORDS[self.lang].get(str(value), str(value))
         return str(value)
 
-    def _write_row(
+    def write_row(
         self, sheet: Any, row_number: int, columns: Sequence[_Column], row: dict[str, Any]
     ) -> None:
         # 应为 and 实际 as the workbook's cells show them (99.72%, not 0.9972) where known.
@@ -275,19 +279,15 @@ class _Writer:
             sheet.write_string(row_number, number, text, self.wrap if column.wraps else self.plain)
 
     def rows_sheet(
-        self, name: str, columns: Sequence[_Column], summary: Summary, *, totals: bool
-    ) -> Any:
-        """A sheet of one row per workbook (and a totals row under them)."""
-        sheet = self.book.add_worksheet(name)
-        self._headers(sheet, columns, COLUMNS)
+        self, sheet: Any, columns: Sequence[_Column], summary: Summary, *, totals: bool
+    ) -> None:
+        """One row per workbook under the header (and a totals row under them)."""
         for row_number, row in enumerate(summary.rows, start=1):
-            self._write_row(sheet, row_number, columns, row)
+            self.write_row(sheet, row_number, columns, row)
         last = len(summary.rows)
         if totals:
             self._totals(sheet, columns, summary)
-        sheet.freeze_panes(1, 1)
         sheet.autofilter(0, 0, max(last, 1), len(columns) - 1)
-        return sheet
 
     def _totals(self, sheet: Any, columns: Sequence[_Column], summary: Summary) -> None:
         last = len(summary.rows)
@@ -307,15 +307,6 @@ class _Writer:
             bold = self.total_money if column.key in _MONEY else self.total
             sheet.write_formula(totals, number, formula, bold, cached)
 
-    def findings_sheet(self, name: str, summary: Summary) -> Any:
-        sheet = self.book.add_worksheet(name)
-        self._headers(sheet, _FINDING_LAYOUT, FINDING_COLUMNS)
-        for row_number, finding in enumerate(summary.findings, start=1):
-            self._write_row(sheet, row_number, _FINDING_LAYOUT, finding)
-        sheet.freeze_panes(1, 1)
-        sheet.autofilter(0, 0, max(len(summary.findings), 1), len(_FINDING_LAYOUT) - 1)
-        return sheet
-
     def set_up_print(self, sheet: Any, *, fit_to_width: bool = True) -> None:
         """A4 landscape, page numbers in the footer; lists fit one page wide and repeat their
         header row on every page (a sheet with manual page breaks keeps its 100 %)."""
@@ -328,6 +319,120 @@ class _Writer:
             sheet.repeat_rows(0)
 
 
+class _PackageStream:
+    """Where xlsxwriter writes the finished package: the output file, which ``write_output`` opens
+    only when the workbook is finished, while the workbook was begun before the first result."""
+
+    def __init__(self) -> None:
+        self.stream: BinaryIO | None = None
+
+    def _open(self) -> BinaryIO:
+        if self.stream is None:
+            raise ValueError("the summary workbook is written only by SummaryWorkbook.write")
+        return self.stream
+
+    def write(self, data: bytes) -> int:
+        return self._open().write(data)
+
+    def tell(self) -> int:
+        return self._open().tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._open().seek(offset, whence)
+
+    def flush(self) -> None:
+        self._open().flush()
+
+
+def _discard_rows(book: Any, scratch: tempfile.TemporaryDirectory[str]) -> None:
+    """Close the file of rows each sheet keeps open (xlsxwriter closes them only when it writes
+    the workbook), then remove them, and what else the workbook left in ``scratch``."""
+    for sheet in book.worksheets():
+        sheet._opt_close()  # xlsxwriter's own: a no-op once the workbook is written
+    scratch.cleanup()
+
+
+class SummaryWorkbook:
+    """The summary workbook (figures, findings, charts, sources), begun before its rows are known.
+
+    A batch begins it before its first workbook is verified, while the parent would wait for the
+    workers anyway (xlsxwriter imported, the sheets added in their order, the headers and the
+    page set-up written), writes each finding to 问题清单 as its result comes (``add_findings``),
+    and only the sheets that need every row, sorted, after the last result (``write``). One never
+    written is discarded (``discard``, or when it is garbage): the rows written so far go.
+
+    Args:
+        path: where the workbook will live, so links to the annotated copies are relative.
+    """
+
+    def __init__(self, path: Path, lang: str = "zh") -> None:
+        import xlsxwriter
+
+        self.lang = lang
+        self.findings_written = 0
+        # constant_memory: each row goes to a temporary file once written, so tens of thousands
+        # of findings never sit in memory as cell objects. Those files (one a sheet) live in a
+        # folder of ours, so a batch stopped midway leaves none behind.
+        scratch = tempfile.TemporaryDirectory(prefix="xlcheck-summary-", ignore_cleanup_errors=True)
+        self._package = _PackageStream()
+        self.book = xlsxwriter.Workbook(
+            self._package,
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "constant_memory": True,
+                "tmpdir": scratch.name,
+                # A copy: xlsxwriter adds its theme font to the dict it is given, and the next
+                # summary written by this process would get that font scheme.
+                "default_format_properties": dict(_DEFAULT_FONT),
+            },
+        )
+        self._discard = weakref.finalize(self, _discard_rows, self.book, scratch)
+        try:
+            self._writer = _Writer(self.book, path, lang)
+            rows, findings, charts, sources = _SHEETS[lang]
+            # Added in the order they are shown; with constant_memory each keeps its own rows, so
+            # 问题清单 can be written before the sheets above it.
+            self._rows = self.book.add_worksheet(rows)
+            self._findings = self.book.add_worksheet(findings)
+            self._charts = self.book.add_worksheet(charts)
+            self._sources = self.book.add_worksheet(sources)
+            self._writer.headers(self._rows, _REVIEW_COLUMNS, COLUMNS)
+            self._writer.headers(self._findings, _FINDING_LAYOUT, FINDING_COLUMNS)
+            self._writer.headers(self._sources, _SOURCE_COLUMNS, COLUMNS)
+            for sheet in (self._rows, self._findings, self._sources):
+                self._writer.set_up_print(sheet)
+            self._writer.set_up_print(self._charts, fit_to_width=False)
+        except BaseException:
+            self.discard()
+            raise
+
+    def add_findings(self, findings: Iterable[dict[str, Any]]) -> None:
+        """Write finding rows to 问题清单, under those already there."""
+        for finding in findings:
+            self.findings_written += 1
+            self._writer.write_row(self._findings, self.findings_written, _FINDING_LAYOUT, finding)
+
+    def write(self, summary: Summary, stream: BinaryIO) -> None:
+        """Write the sheets of ``summary``'s rows and the charts, then the whole workbook into
+        ``stream``. Every finding must have been added; the workbook cannot be written again."""
+        try:
+            self._writer.rows_sheet(self._rows, _REVIEW_COLUMNS, summary, totals=True)
+            last = max(self.findings_written, 1)
+            self._findings.autofilter(0, 0, last, len(_FINDING_LAYOUT) - 1)
+            write_chart_sheet(self.book, self._charts, summary, self.lang)
+            self._writer.rows_sheet(self._sources, _SOURCE_COLUMNS, summary, totals=False)
+            self._package.stream = stream
+            self.book.close()
+        finally:
+            self._package.stream = None
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the rows written so far (nothing is left once the workbook is written)."""
+        self._discard()
+
+
 def write_summary_workbook(
     summary: Summary, stream: BinaryIO, path: Path, *, lang: str = "zh"
 ) -> None:
@@ -336,25 +441,10 @@ def write_summary_workbook(
     Args:
         path: where the workbook will live, so links to the annotated copies are relative.
     """
-    import xlsxwriter
-
-    # constant_memory: each row goes to a temporary file once written, so tens of thousands of
-    # findings never sit in memory as cell objects.
-    book = xlsxwriter.Workbook(
-        stream,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "constant_memory": True,
-            "default_format_properties": _DEFAULT_FONT,
-        },
-    )
+    workbook = SummaryWorkbook(path, lang)
     try:
-        writer = _Writer(book, path, lang)
-        rows, findings, charts, sources = _SHEETS[lang]
-        writer.set_up_print(writer.rows_sheet(rows, _REVIEW_COLUMNS, summary, totals=True))
-        writer.set_up_print(writer.findings_sheet(findings, summary))
-        writer.set_up_print(write_chart_sheet(book, summary, charts, lang), fit_to_width=False)
-        writer.set_up_print(writer.rows_sheet(sources, _SOURCE_COLUMNS, summary, totals=False))
-    finally:
-        book.close()
+        workbook.add_findings(summary.findings)
+    except BaseException:
+        workbook.discard()
+        raise
+    workbook.write(summary, stream)
