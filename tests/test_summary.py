@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import FillWorkbook, seed_values
@@ -217,3 +219,26 @@ def test_summary_findings_stream_through_a_spool_in_order(
     assert len(summary.findings) == len(expected)
     assert [f["code"] for f in summary.findings] == expected
     assert [f["code"] for f in summary.findings] == expected  # read twice, same rows
+
+
+def test_links_to_the_copies_are_relative_to_the_summary_as_relpath_makes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xlcheck.exchange.summary_workbook import _LinkTargets
+
+    monkeypatch.chdir(tmp_path)
+    summary_folder = tmp_path / "out"
+    copies = [
+        str(summary_folder / "a.checked.xlsx"),
+        str(summary_folder / "sub" / "b.checked.xlsx"),
+        str(tmp_path / "c.checked.xlsx"),
+        str(tmp_path / "other" / "./d.checked.xlsx"),
+        "e.checked.xlsx",
+        "out/f.checked.xlsx",
+        "../g.checked.xlsx",
+        str(summary_folder / "sub" / ".."),
+    ]
+    targets = _LinkTargets(summary_folder)
+
+    for copy in copies * 2:  # the second time from the folders already made relative
+        assert targets(copy) == os.path.relpath(copy, summary_folder), copy

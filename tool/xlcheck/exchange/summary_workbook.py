@@ -10,7 +10,6 @@ do with the template, so it gets its own writer module instead of growing ``temp
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import os
 import tempfile
@@ -44,16 +43,14 @@ _STATUS_FILLS = {
 
 @record
 class _Column:
-    """A column of a sheet: the row key it shows, its width in characters, whether text wraps."""
+    """A column of a sheet: the row key it shows, its width in characters, whether text wraps,
+    and the key of the value as the workbook's cell showed it (``expected_text``: 99.72%, not
+    0.9972), shown instead where a row has it."""
 
     key: str
     width: float
     wraps: bool = False
-
-    @functools.cached_property
-    def text_key(self) -> str:
-        """The key of the value as the workbook's cell shows it (``expected_text``), if any."""
-        return f"{self.key}_text"
+    shown_key: str | None = None
 
 
 #: What a reviewer reads first: with these widths the sheet prints about 90 % of full size on
@@ -98,8 +95,8 @@ _FINDING_LAYOUT = (
     _Column("sheet", 10, wraps=True),
     _Column("cell", 7),
     _Column("message", 46, wraps=True),
-    _Column("expected", 11),
-    _Column("actual", 11),
+    _Column("expected", 11, shown_key="expected_text"),
+    _Column("actual", 11, shown_key="actual_text"),
     _Column("code", 16, wraps=True),
     _Column("field", 14, wraps=True),
     _Column("file", 16, wraps=True),
@@ -118,12 +115,33 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _link_target(annotated: str, summary_folder: Path) -> str:
-    """The annotated copy relative to the summary, so the folder can be moved as a whole."""
-    try:
-        return os.path.relpath(annotated, summary_folder)
-    except ValueError:  # another drive on Windows
-        return annotated
+class _LinkTargets:
+    """Each annotated copy relative to the summary, so the folder can be moved as a whole.
+
+    ``os.path.relpath`` makes both paths absolute each time; the copies of a batch share a
+    folder or a few, so each folder is made relative once and the copy's name joined to it.
+    """
+
+    def __init__(self, summary_folder: Path) -> None:
+        self.summary_folder = summary_folder
+        self._folders: dict[str, str | None] = {}
+
+    def __call__(self, annotated: str) -> str:
+        folder, name = os.path.split(annotated)
+        if not name or name in (os.curdir, os.pardir):  # never a copy's name: as relpath does
+            return self._relative(annotated) or annotated
+        if folder not in self._folders:
+            self._folders[folder] = self._relative(folder or os.curdir)
+        relative = self._folders[folder]
+        if relative is None:
+            return annotated
+        return name if relative == os.curdir else os.path.join(relative, name)
+
+    def _relative(self, path: str) -> str | None:
+        try:
+            return os.path.relpath(path, self.summary_folder)
+        except ValueError:  # another drive on Windows
+            return None
 
 
 def _local_time(text: Any) -> dt.datetime | None:
@@ -154,10 +172,33 @@ def _header_text(text: str, width: float) -> str:
     return text.replace("（", "\n（", 1) if "（" in text else text.replace(" (", "\n(", 1)
 
 
-class _StandIn(str):
-    """Text shown where a row has no unit name: the file's name, set apart from unit names."""
+#: How a column's cells are written, besides text and numbers (``_PLAIN``).
+_PLAIN, _STATUS, _LINK, _TIME = "plain", "status", "link", "time"
+_KINDS = {"status": _STATUS, "annotated": _LINK, "received": _TIME}
 
-    __slots__ = ()
+
+@record(slots=True)
+class _CellPlan:
+    """How the cells of one column are written: its kind and its formats, looked up once."""
+
+    key: str
+    kind: str
+    #: For a number (money, a rate; plain otherwise), and for text (wrapped or not).
+    number_format: Any
+    text_format: Any
+
+
+class _Layout:
+    """A sheet's columns as its rows are written: which keys give their values, which show a
+    text of their own, which wrap (with the widths their rows' heights are measured at)."""
+
+    def __init__(self, columns: Sequence[_Column], cells: list[_CellPlan]) -> None:
+        self.cells = cells
+        self.keys = [column.key for column in columns]
+        self.shown_keys = [(n, c.shown_key) for n, c in enumerate(columns) if c.shown_key]
+        self.wrapped = [(n, c.width, c.key) for n, c in enumerate(columns) if c.wraps]
+        #: A row without a unit shows its file's name in the first column instead.
+        self.stand_in = columns[0].key == "unit"
 
 
 class _Writer:
@@ -165,7 +206,8 @@ class _Writer:
 
     def __init__(self, book: Any, path: Path, lang: str) -> None:
         self.book, self.path, self.lang = book, path, lang
-        self.folder = path.parent
+        self.link_target = _LinkTargets(path.parent)
+        self.status_words = STATUS_WORDS[lang]
         top = {"valign": "top"}
         self.header = book.add_format(
             {"bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "top", "bottom": 1}
@@ -223,67 +265,89 @@ class _Writer:
             return _SEVERITY_WORDS[self.lang].get(str(value), str(value))
         return str(value)
 
-    def write_row(
-        self, sheet: Any, row_number: int, columns: Sequence[_Column], row: dict[str, Any]
-    ) -> None:
-        # 应为 and 实际 as the workbook's cells show them (99.72%, not 0.9972) where known.
-        values = [row.get(c.text_key) or row.get(c.key) for c in columns]
-        if columns[0].key == "unit" and values[0] in (None, "") and row.get("file"):
+    def layout(self, columns: Sequence[_Column]) -> _Layout:
+        """How the rows of a sheet with ``columns`` are written (worked out once a sheet)."""
+        return _Layout(
+            columns,
+            [
+                _CellPlan(
+                    column.key,
+                    _KINDS.get(column.key, _PLAIN),
+                    self.number_formats.get(column.key, self.plain),
+                    self.wrap if column.wraps else self.plain,
+                )
+                for column in columns
+            ],
+        )
+
+    def write_row(self, sheet: Any, row_number: int, layout: _Layout, row: dict[str, Any]) -> None:
+        values = [row.get(key) for key in layout.keys]
+        for number, shown_key in layout.shown_keys:
+            # 应为 and 实际 as the workbook's cells show them (99.72%, not 0.9972) where known.
+            values[number] = row.get(shown_key) or values[number]
+        stand_in = None
+        if layout.stand_in and values[0] in (None, "") and row.get("file"):
             # Without it an unreadable file's row would name nothing on the sheet a reviewer
             # reads first (its file is on 文件与来源).
             name = Path(str(row["file"])).name
-            values[0] = _StandIn(f"（{name}）" if self.lang == "zh" else f"({name})")
+            stand_in = values[0] = f"（{name}）" if self.lang == "zh" else f"({name})"
         # The text each wrapped cell shows: measured for the row's height, then written.
-        shown: list[str | None] = [
-            self._shown(c.key, v) if c.wraps and v not in (None, "") else None
-            for c, v in zip(columns, values, strict=True)
-        ]
-        sheet.set_row(
-            row_number,
-            _row_height(
-                (text, c.width) for text, c in zip(shown, columns, strict=True) if text is not None
-            ),
-        )
-        for number, (column, value) in enumerate(zip(columns, values, strict=True)):
+        shown: list[str | None] = [None] * len(values)
+        lines = 1
+        for number, width, key in layout.wrapped:
+            value = values[number]
+            if value is not None and value != "":
+                text = shown[number] = self._shown(key, value)
+                lines = max(lines, wrapped_lines(text, width))
+        written = False
+        for number, plan in enumerate(layout.cells):
+            value = values[number]
             if value is None or value == "" or _not_finite(value):
                 continue
-            self._write_cell(sheet, row_number, number, column, value, shown[number])
+            written = True
+            if number == 0 and stand_in is not None:
+                sheet.write_string(row_number, 0, stand_in, self.stand_in)
+            else:
+                self._write_cell(sheet, row_number, number, plan, value, shown[number])
+        # A row of one line needs no height of its own: the same <row> as without one, which
+        # an empty row would not be.
+        if lines > 1 or not written:
+            sheet.set_row(row_number, lines * LINE_HEIGHT + ROW_MARGIN if lines > 1 else None)
 
     def _write_cell(
         self,
         sheet: Any,
         row_number: int,
         number: int,
-        column: _Column,
+        plan: _CellPlan,
         value: Any,
-        shown: str | None = None,
+        shown: str | None,
     ) -> None:
         """Write one cell; ``shown`` is its text when already worked out (``_shown``)."""
-        key = column.key
-        if isinstance(value, _StandIn):
-            sheet.write_string(row_number, number, value, self.stand_in)
-        elif key == "status":
-            words = STATUS_WORDS[self.lang]
-            fill = self.fills.get(str(value), self.plain)
-            sheet.write_string(row_number, number, words.get(str(value), str(value)), fill)
-        elif key == "annotated":
-            target = _link_target(str(value), self.folder)
-            text = self._shown(key, value) if shown is None else shown
+        kind = plan.kind
+        if kind is _STATUS:
+            status = str(value)
+            fill = self.fills.get(status, self.plain)
+            sheet.write_string(row_number, number, self.status_words.get(status, status), fill)
+        elif kind is _LINK:
+            text = self._shown(plan.key, value) if shown is None else shown
+            target = self.link_target(str(value))
             sheet.write_url(row_number, number, "external:" + target, self.link, text)
-        elif key == "received" and (moment := _local_time(value)) is not None:
+        elif kind is _TIME and (moment := _local_time(value)) is not None:
             sheet.write_datetime(row_number, number, moment, self.when)
-        elif _is_number(value):
-            sheet.write_number(row_number, number, value, self.number_formats.get(key, self.plain))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            sheet.write_number(row_number, number, value, plan.number_format)
         else:
-            text = self._shown(key, value) if shown is None else shown
-            sheet.write_string(row_number, number, text, self.wrap if column.wraps else self.plain)
+            text = self._shown(plan.key, value) if shown is None else shown
+            sheet.write_string(row_number, number, text, plan.text_format)
 
     def rows_sheet(
         self, sheet: Any, columns: Sequence[_Column], summary: Summary, *, totals: bool
     ) -> None:
         """One row per workbook under the header (and a totals row under them)."""
+        layout = self.layout(columns)
         for row_number, row in enumerate(summary.rows, start=1):
-            self.write_row(sheet, row_number, columns, row)
+            self.write_row(sheet, row_number, layout, row)
         last = len(summary.rows)
         if totals:
             self._totals(sheet, columns, summary)
@@ -390,6 +454,7 @@ class SummaryWorkbook:
         self._discard = weakref.finalize(self, _discard_rows, self.book, scratch)
         try:
             self._writer = _Writer(self.book, path, lang)
+            self._layout = self._writer.layout(_FINDING_LAYOUT)
             rows, findings, charts, sources = _SHEETS[lang]
             # Added in the order they are shown; with constant_memory each keeps its own rows, so
             # 问题清单 can be written before the sheets above it.
@@ -411,7 +476,7 @@ class SummaryWorkbook:
         """Write finding rows to 问题清单, under those already there."""
         for finding in findings:
             self.findings_written += 1
-            self._writer.write_row(self._findings, self.findings_written, _FINDING_LAYOUT, finding)
+            self._writer.write_row(self._findings, self.findings_written, self._layout, finding)
 
     def write(self, summary: Summary, stream: BinaryIO) -> None:
         """Write the sheets of ``summary``'s rows and the charts, then the whole workbook into
