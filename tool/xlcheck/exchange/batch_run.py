@@ -172,8 +172,8 @@ class BatchRun:
 
     def _begin_workbook(self, path: Path) -> SummaryWorkbook | None:
         """The summary workbook begun now, when it is an .xlsx: xlsxwriter imported and the
-        sheets set up while the first workers start, the findings written as they come, so
-        less is left to do after the last result."""
+        sheets set up while the fork server imports what the workers need, the findings
+        written as they come, so less is left to do after the last result."""
         from xlcheck.exchange.summary import begin_summary_workbook
 
         try:
