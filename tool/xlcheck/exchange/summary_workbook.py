@@ -2,6 +2,9 @@
 reads first, the findings, the distribution charts and where each file came from, every sheet
 printing one A4 landscape page wide with its header row on every page.
 
+A batch begins the workbook before its first result and writes 问题清单 as results come
+(``SummaryWorkbook``); what needs every row sorted is written after the last.
+
 This module imports xlsxwriter, which house style keeps in ``template_writer``: the summary is a
 new workbook written from scratch with charts, which is xlsxwriter's job, and it has nothing to
 do with the template, so it gets its own writer module instead of growing ``template_writer``.
@@ -178,7 +181,7 @@ _KINDS = {"status": _STATUS, "annotated": _LINK, "received": _TIME}
 
 
 @record(slots=True)
-class _CellPlan:
+class _ColumnPlan:
     """How the cells of one column are written: its kind and its formats, looked up once."""
 
     key: str
@@ -188,12 +191,12 @@ class _CellPlan:
     text_format: Any
 
 
-class _Layout:
+class _SheetPlan:
     """A sheet's columns as its rows are written: which keys give their values, which show a
     text of their own, which wrap (with the widths their rows' heights are measured at)."""
 
-    def __init__(self, columns: Sequence[_Column], cells: list[_CellPlan]) -> None:
-        self.cells = cells
+    def __init__(self, columns: Sequence[_Column], plans: list[_ColumnPlan]) -> None:
+        self.columns = plans
         self.keys = [column.key for column in columns]
         self.shown_keys = [(n, c.shown_key) for n, c in enumerate(columns) if c.shown_key]
         self.wrapped = [(n, c.width, c.key) for n, c in enumerate(columns) if c.wraps]
@@ -265,12 +268,12 @@ class _Writer:
             return _SEVERITY_WORDS[self.lang].get(str(value), str(value))
         return str(value)
 
-    def layout(self, columns: Sequence[_Column]) -> _Layout:
+    def plan(self, columns: Sequence[_Column]) -> _SheetPlan:
         """How the rows of a sheet with ``columns`` are written (worked out once a sheet)."""
-        return _Layout(
+        return _SheetPlan(
             columns,
             [
-                _CellPlan(
+                _ColumnPlan(
                     column.key,
                     _KINDS.get(column.key, _PLAIN),
                     self.number_formats.get(column.key, self.plain),
@@ -280,13 +283,13 @@ class _Writer:
             ],
         )
 
-    def write_row(self, sheet: Any, row_number: int, layout: _Layout, row: dict[str, Any]) -> None:
-        values = [row.get(key) for key in layout.keys]
-        for number, shown_key in layout.shown_keys:
+    def write_row(self, sheet: Any, row_number: int, plan: _SheetPlan, row: dict[str, Any]) -> None:
+        values = [row.get(key) for key in plan.keys]
+        for number, shown_key in plan.shown_keys:
             # 应为 and 实际 as the workbook's cells show them (99.72%, not 0.9972) where known.
             values[number] = row.get(shown_key) or values[number]
         stand_in = None
-        if layout.stand_in and values[0] in (None, "") and row.get("file"):
+        if plan.stand_in and values[0] in (None, "") and row.get("file"):
             # Without it an unreadable file's row would name nothing on the sheet a reviewer
             # reads first (its file is on 文件与来源).
             name = Path(str(row["file"])).name
@@ -294,13 +297,13 @@ class _Writer:
         # The text each wrapped cell shows: measured for the row's height, then written.
         shown: list[str | None] = [None] * len(values)
         lines = 1
-        for number, width, key in layout.wrapped:
+        for number, width, key in plan.wrapped:
             value = values[number]
             if value is not None and value != "":
                 text = shown[number] = self._shown(key, value)
                 lines = max(lines, wrapped_lines(text, width))
         written = False
-        for number, plan in enumerate(layout.cells):
+        for number, column in enumerate(plan.columns):
             value = values[number]
             if value is None or value == "" or _not_finite(value):
                 continue
@@ -308,7 +311,7 @@ class _Writer:
             if number == 0 and stand_in is not None:
                 sheet.write_string(row_number, 0, stand_in, self.stand_in)
             else:
-                self._write_cell(sheet, row_number, number, plan, value, shown[number])
+                self._write_cell(sheet, row_number, number, column, value, shown[number])
         # A row of one line needs no height of its own: the same <row> as without one, which
         # an empty row would not be.
         if lines > 1 or not written:
@@ -319,35 +322,35 @@ class _Writer:
         sheet: Any,
         row_number: int,
         number: int,
-        plan: _CellPlan,
+        column: _ColumnPlan,
         value: Any,
         shown: str | None,
     ) -> None:
         """Write one cell; ``shown`` is its text when already worked out (``_shown``)."""
-        kind = plan.kind
+        kind = column.kind
         if kind is _STATUS:
             status = str(value)
             fill = self.fills.get(status, self.plain)
             sheet.write_string(row_number, number, self.status_words.get(status, status), fill)
         elif kind is _LINK:
-            text = self._shown(plan.key, value) if shown is None else shown
+            text = self._shown(column.key, value) if shown is None else shown
             target = self.link_target(str(value))
             sheet.write_url(row_number, number, "external:" + target, self.link, text)
         elif kind is _TIME and (moment := _local_time(value)) is not None:
             sheet.write_datetime(row_number, number, moment, self.when)
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            sheet.write_number(row_number, number, value, plan.number_format)
+            sheet.write_number(row_number, number, value, column.number_format)
         else:
-            text = self._shown(plan.key, value) if shown is None else shown
-            sheet.write_string(row_number, number, text, plan.text_format)
+            text = self._shown(column.key, value) if shown is None else shown
+            sheet.write_string(row_number, number, text, column.text_format)
 
     def rows_sheet(
         self, sheet: Any, columns: Sequence[_Column], summary: Summary, *, totals: bool
     ) -> None:
         """One row per workbook under the header (and a totals row under them)."""
-        layout = self.layout(columns)
+        plan = self.plan(columns)
         for row_number, row in enumerate(summary.rows, start=1):
-            self.write_row(sheet, row_number, layout, row)
+            self.write_row(sheet, row_number, plan, row)
         last = len(summary.rows)
         if totals:
             self._totals(sheet, columns, summary)
@@ -454,7 +457,7 @@ class SummaryWorkbook:
         self._discard = weakref.finalize(self, _discard_rows, self.book, scratch)
         try:
             self._writer = _Writer(self.book, path, lang)
-            self._layout = self._writer.layout(_FINDING_LAYOUT)
+            self._finding_plan = self._writer.plan(_FINDING_LAYOUT)
             rows, findings, charts, sources = _SHEETS[lang]
             # Added in the order they are shown; with constant_memory each keeps its own rows, so
             # 问题清单 can be written before the sheets above it.
@@ -474,9 +477,10 @@ class SummaryWorkbook:
 
     def add_findings(self, findings: Iterable[dict[str, Any]]) -> None:
         """Write finding rows to 问题清单, under those already there."""
+        sheet, plan = self._findings, self._finding_plan
         for finding in findings:
             self.findings_written += 1
-            self._writer.write_row(self._findings, self.findings_written, self._layout, finding)
+            self._writer.write_row(sheet, self.findings_written, plan, finding)
 
     def write(self, summary: Summary, stream: BinaryIO) -> None:
         """Write the sheets of ``summary``'s rows and the charts, then the whole workbook into
