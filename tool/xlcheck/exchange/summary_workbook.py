@@ -131,7 +131,7 @@ class _LinkTargets:
 
     def __call__(self, annotated: str) -> str:
         folder, name = os.path.split(annotated)
-        if not name or name in (os.curdir, os.pardir):  # ends in a separator, . or ..: as is
+        if not name or name in (os.curdir, os.pardir):  # not a file name: relpath as it is
             return self._relative(annotated) or annotated
         if folder not in self._folders:
             self._folders[folder] = self._relative(folder or os.curdir)
