@@ -315,6 +315,17 @@ main()
 """
 
 
+def _python(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter run on ``arguments`` with the xlcheck under test, its output captured."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
+    )
+
+
 def test_a_batch_ends_its_workers_then_leaves_without_tearing_down(
     make_workbook: FillWorkbook, tmp_path: Path
 ) -> None:
@@ -324,13 +335,7 @@ def test_a_batch_ends_its_workers_then_leaves_without_tearing_down(
     folder.mkdir()
     for n in range(3):
         make_workbook(name=f"{n:02d}.xlsx").rename(folder / f"{n:02d}.xlsx")
-    completed = subprocess.run(
-        [sys.executable, "-c", _EXIT_PROBE, "verify", str(folder), "--no-annotate", "-j", "2"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
-    )
+    completed = _python("-c", _EXIT_PROBE, "verify", str(folder), "--no-annotate", "-j", "2")
 
     assert completed.returncode == 0, completed.stderr
     assert "exit handlers ran; workers left: 0" in completed.stderr
@@ -343,13 +348,7 @@ def test_a_thread_the_shutdown_waits_for_still_finishes_before_the_command_leave
         "def late(): time.sleep(0.2); sys.__stderr__.write('thread finished\\n')\n"
         "threading.Thread(target=late).start(); main()"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(Path(xlcheck.__file__).parent.parent)},
-    )
+    completed = _python("-c", probe)
 
     assert completed.returncode == 0, completed.stderr
     assert "thread finished" in completed.stderr
