@@ -71,9 +71,10 @@ class SheetView:
         """The texts of one column, top to bottom (row 1 first)."""
         texts = self.columns.get(column_number)
         if texts is None:
+            # Straight from the grid: the other cells of each row are not made texts for it.
+            index = column_number - 1
             texts = self.columns[column_number] = [
-                row[column_number - 1] if len(row) >= column_number else ""
-                for row in map(self.row, range(1, len(self.grid) + 1))
+                cell_text(row[index]) if len(row) > index else "" for row in self.grid
             ]
         return texts
 

@@ -289,7 +289,8 @@ class ScoringKind:
         if found_header is not None:
             rows[laid.first_row] = found_header
         cursor = (found_header or start_row - 1) + 1
-        for cell in _row_items(laid):
+        items = _row_items(laid)
+        for cell in items:
             texts = view.column(cell.column_number)
             wanted = cell_text(cell.text)
             found = next((r for r in range(cursor, len(texts) + 1) if texts[r - 1] == wanted), None)
@@ -297,7 +298,7 @@ class ScoringKind:
                 return Misfit(cell.row_number, cell.column_number, cell.text)
             rows[cell.row_number] = found
             cursor = found + 1
-        expected = {c.row_number for c in _row_items(laid)}
+        expected = {c.row_number for c in items}
         return fit_from_rows(
             laid, view, rows, expected | ({laid.first_row} if found_header else set())
         )
