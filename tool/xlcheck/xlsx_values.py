@@ -24,14 +24,13 @@ from collections.abc import Iterable
 from typing import Any
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
-from xml.parsers.expat import ExpatError
 
 from xlcheck.cell_styles import StylesMemo
 from xlcheck.package import Package
 from xlcheck.package_parts import plain_xml, utf8_xml
 from xlcheck.records import record
 from xlcheck.sheet_values import Grid
-from xlcheck.sheet_xml import TextRun, UnsafeXmlError, ValueCell, hardened_parser
+from xlcheck.sheet_xml import TextRun, ValueCell
 
 #: How a cell format shows a number, as calamine tells it: as is, as a date or time, or as a
 #: duration (``[h]:mm``).
@@ -104,10 +103,8 @@ def workbook_values(package: Package) -> WorkbookValues | None:
             return None
     strings: dict[str, str | None] | None = {}
     if strings_part is not None:
-        strings = _plain_shared_strings(strings_part)
-        if strings is None:
-            root = _parse(strings_part)
-            strings = _shared_strings(root) if root is not None else None
+        root = _parse(strings_part)
+        strings = _shared_strings(root) if root is not None else None
     formats: dict[str, int] | None = {}
     if styles_part is not None:
         formats = _CELL_FORMATS.get(styles_part)
@@ -185,51 +182,6 @@ def _shared_strings(root: Element) -> dict[str, str | None] | None:
         if item.tag == item_tag or _local_name(item.tag) == "si":
             strings[str(len(strings))] = "".join(_runs(item)) or None
     return strings
-
-
-#: A shared-strings part as apps write it: an ``<sst>`` root, its ``<si>`` each one plain ``<t>``.
-_SST_START = re.compile(r"\ufeff?[ \t\r\n]*(?:<\?xml[^>]*\?>[ \t\r\n]*)?<sst(?:[ \t\r\n][^>]*)?>")
-_SST_END = re.compile(r"</sst>[ \t\r\n]*")
-_PLAIN_ITEM = re.compile(r'<si><t( xml:space="preserve")?>([^<]*)</t></si>')
-#: The bytes of a plain item around its text, without and with ``xml:space="preserve"``.
-_PLAIN_ITEM_TAGS = (len("<si><t></t></si>"), len('<si><t xml:space="preserve"></t></si>'))
-_XML_REFERENCE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
-_XML_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-
-
-def _plain_shared_strings(data: bytes) -> dict[str, str | None] | None:
-    """The shared strings as ``_shared_strings`` reads them, without building a tree, when every
-    item is one plain ``<t>`` (what Excel, WPS, LibreOffice and xlsxwriter write for text
-    without rich runs) and nothing else stands between them; None otherwise, and for a part that
-    is not well-formed: the tree path then reads it (or refuses it) as before."""
-    if not (plain_xml(data) and utf8_xml(data)) or b"<!" in data or b"<?" in data[6:]:
-        return None
-    try:
-        hardened_parser().Parse(data, True)
-        text = data.decode("utf-8")
-    except (ExpatError, UnsafeXmlError, UnicodeDecodeError):
-        return None
-    start, end = _SST_START.match(text), _SST_END.search(text)
-    if start is None or end is None or end.end() != len(text):
-        return None
-    items = _PLAIN_ITEM.findall(text, start.end(), end.start())
-    plain, preserved = _PLAIN_ITEM_TAGS
-    covered = sum(len(run) + (preserved if preserve else plain) for preserve, run in items)
-    if covered != end.start() - start.end():
-        return None  # rich or phonetic runs, other attributes, white space between items
-    strings: dict[str, str | None] = {}
-    for preserve, run in items:
-        if "&" in run or "\r" in run:
-            run = _XML_REFERENCE.sub(_xml_character, run.replace("\r\n", "\n").replace("\r", "\n"))
-        strings[str(len(strings))] = _run_text(run, bool(preserve)) or None
-    return strings
-
-
-def _xml_character(match: re.Match[str]) -> str:
-    hexadecimal, decimal, name = match.groups()
-    if name is not None:
-        return _XML_NAMED[name]
-    return chr(int(hexadecimal, 16) if hexadecimal is not None else int(decimal))
 
 
 def _runs(element: Element) -> Iterable[str]:
