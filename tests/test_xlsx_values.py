@@ -19,7 +19,6 @@ from tests.conftest import EXAMPLES, SHARED_SAMPLES
 from tests.package_builders import minimal_package
 from tests.test_golden_cases import CASE_DIRS
 from tests.test_golden_cases import _build as build_golden_case
-from xlcheck import xlsx_values
 from xlcheck.errors import WorkbookError
 from xlcheck.package import Package, inspect_package
 from xlcheck.reader import open_workbook
@@ -235,7 +234,6 @@ _READ: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     (
-        # Every item one plain <t>: read without a tree (``_plain_shared_strings``).
         "plain-shared-strings",
         '<row r="1">'
         + "".join(f'<c r="{c}1" t="s"><v>{i}</v></c>' for i, c in enumerate("ABCDEFGHIJ"))
@@ -534,21 +532,3 @@ def test_xlsx_values_take_a_window_of_the_cells(tmp_path: Path) -> None:
     assert sheet_grid(scan.values, values, (900, 2)) == [[1, None]] + [[None, None]] * 898 + [
         [None, 3]
     ]
-
-
-def test_plain_shared_strings_are_read_without_a_tree_as_the_tree_reads_them() -> None:
-    part = minimal_sst(PLAIN_SHARED_STRINGS)
-    plain = xlsx_values._plain_shared_strings(part)
-    root = xlsx_values._parse(part)
-    assert plain is not None and root is not None
-    assert plain == xlsx_values._shared_strings(root)
-    rich = part.replace(b"<si><t>plain</t></si>", b"<si><r><t>plain</t></r></si>")
-    assert xlsx_values._plain_shared_strings(rich) is None  # left to the tree
-    assert xlsx_values._plain_shared_strings(part.replace(b"</sst>", b"")) is None  # malformed
-
-
-def minimal_sst(items: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
-        '"http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + items + "</sst>"
-    ).encode()
