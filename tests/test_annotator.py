@@ -29,6 +29,7 @@ from xlcheck.annotator import RESULTS_SHEET, annotate_workbook, xml_parts
 from xlcheck.annotator.sheet_xml import frozen_as
 from xlcheck.errors import WorkbookError
 from xlcheck.findings import VerificationResult
+from xlcheck.part_memo import PartMemo
 
 
 def test_annotator_rewrites_only_what_the_marks_need(
@@ -420,8 +421,7 @@ def test_parts_read_only_are_parsed_once_and_never_shared_when_malformed(
 ) -> None:
     """A batch worker parses a template's small parts once: the same bytes give the same tree,
     the memory stays bounded, and a malformed part is refused every time it is read."""
-    monkeypatch.setattr(xml_parts, "_SHARED", {})
-    monkeypatch.setattr(xml_parts, "_SHARED_LIMIT", 2)
+    monkeypatch.setattr(xml_parts, "_SHARED", PartMemo(limit=2, largest=1 << 16))
     part = b'<Types><Default Extension="xml" ContentType="application/xml"/></Types>'
     first = xml_parts.parse_shared(part, depth=1)
     assert xml_parts.parse_shared(part, depth=1) is first

@@ -22,6 +22,7 @@ from xlcheck.errors import WorkbookError
 from xlcheck.layout import lay_out
 from xlcheck.package import MAX_SHEETS, inspect_package
 from xlcheck.package_parts import plain_xml
+from xlcheck.part_memo import PartMemo
 from xlcheck.reader import open_workbook
 from xlcheck.spec_loading import load_spec
 from xlcheck.workbook_bytes import MAX_FILE_BYTES
@@ -331,8 +332,7 @@ def test_small_parts_are_parsed_once_per_bytes_and_damaged_ones_refused_each_tim
 ) -> None:
     """A batch worker parses a template's relationships and properties once: the same bytes
     give the same tree, the memory stays bounded, and a damaged part is refused every time."""
-    monkeypatch.setattr(package_xml, "_PARSED", {})
-    monkeypatch.setattr(package_xml, "_PARSED_LIMIT", 2)
+    monkeypatch.setattr(package_xml, "_PARSED", PartMemo(limit=2, largest=1 << 16))
     part = b"<Properties><Application>Microsoft Excel</Application></Properties>"
     first = package_xml.parse_xml(tmp_path, "docProps/app.xml", part)
     assert package_xml.parse_xml(tmp_path, "docProps/app.xml", part) is first

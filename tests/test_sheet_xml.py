@@ -18,6 +18,7 @@ from tests.conftest import EXAMPLES, shared_sample_params
 from tests.package_builders import billion_laughs
 from xlcheck import sheet_xml
 from xlcheck.package import inspect_package
+from xlcheck.part_memo import PartMemo
 from xlcheck.reader import OPENPYXL_FAILURES, quiet_openpyxl
 from xlcheck.sheet_xml import (
     WHOLE_PART_BYTES,
@@ -274,8 +275,7 @@ def test_scan_sheet_refuses_a_part_malformed_after_its_cells(tail: str, scan: Sc
 def test_scan_sheet_remembers_a_bounded_number_of_well_formed_tails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sheet_xml, "_WELL_FORMED_TAILS", set())
-    monkeypatch.setattr(sheet_xml, "_TAILS_LIMIT", 2)
+    monkeypatch.setattr(sheet_xml, "_WELL_FORMED_TAILS", PartMemo(limit=2, largest=1 << 16))
     for number in range(1, 6):
         part = _sheet(f'<row r="{number}"><c r="A{number}"><v>1</v></c></row>').getvalue()
         part = part.replace(b"</worksheet>", f'<pageMargins left="{number}"/></worksheet>'.encode())

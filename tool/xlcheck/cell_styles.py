@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TypeVar
 from xml.etree.ElementTree import Element
 
 from xlcheck.inflated_parts import InflatedParts
 from xlcheck.package_xml import local_name, parse_xml, read_part
+from xlcheck.part_memo import PartMemo
 
 #: Built-in number formats that show percentages: 0% and 0.00%.
 _PERCENT_FORMAT_IDS = frozenset({9, 10})
@@ -27,28 +28,14 @@ def _shows_percent(code: str) -> bool:
 _Read = TypeVar("_Read")
 
 
-class StylesMemo(Generic[_Read]):
-    """What was read from styles parts, by their bytes: the workbooks of one template saved by
-    one app share theirs, so a batch worker parses it once. A few entries (a batch mixes a few
-    templates and app versions), of parts no larger than a template's few KB times a hundred."""
-
-    LIMIT = 8
-    LARGEST_PART = 1 << 18
-
-    def __init__(self) -> None:
-        self._known: dict[bytes, _Read] = {}
-
-    def get(self, data: bytes) -> _Read | None:
-        return self._known.get(data)
-
-    def keep(self, data: bytes, read: _Read) -> None:
-        if len(data) <= self.LARGEST_PART:
-            if len(self._known) >= self.LIMIT:
-                self._known.clear()
-            self._known[data] = read
+def styles_memo() -> PartMemo[bytes, _Read]:
+    """A memory of what was read from styles parts, by their bytes: a few entries (a batch mixes
+    a few templates and app versions), of parts no larger than a template's few KB times a
+    hundred."""
+    return PartMemo(limit=8, largest=1 << 18)
 
 
-_PERCENT_STYLES: StylesMemo[frozenset[int]] = StylesMemo()
+_PERCENT_STYLES: PartMemo[bytes, frozenset[int]] = styles_memo()
 
 
 def percent_styles(path: Path, parts: InflatedParts, part: str | None) -> frozenset[int]:
@@ -64,7 +51,7 @@ def percent_styles(path: Path, parts: InflatedParts, part: str | None) -> frozen
     found = _PERCENT_STYLES.get(data)
     if found is None:
         found = _percent_styles(parse_xml(path, part, data))
-        _PERCENT_STYLES.keep(data, found)
+        _PERCENT_STYLES.keep(data, found, len(data))
     return found
 
 

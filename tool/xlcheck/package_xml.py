@@ -14,6 +14,7 @@ from xlcheck.errors import WorkbookError
 from xlcheck.file_kinds import CHECK_FILE, CHECK_FILE_EN, refuse
 from xlcheck.inflated_parts import InflatedParts
 from xlcheck.package_parts import plain_xml
+from xlcheck.part_memo import PartMemo
 from xlcheck.records import record
 
 _RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -56,10 +57,8 @@ def read_part(path: Path, parts: InflatedParts, name: str | None) -> bytes | Non
 
 #: Plain parts parsed, by their bytes: the workbooks of one template share their relationships,
 #: workbook part and document properties, so a batch worker parses each once. The trees are
-#: shared, and only ever read. Bounded: at most this many, of parts of at most ``_LARGEST_KEPT``.
-_PARSED: dict[bytes, Element] = {}
-_PARSED_LIMIT = 64
-_LARGEST_KEPT = 1 << 16
+#: shared, and only ever read.
+_PARSED: PartMemo[bytes, Element] = PartMemo(limit=64, largest=1 << 16)
 
 
 def parse_xml(path: Path, name: str, data: bytes) -> Element:
@@ -85,10 +84,8 @@ def parse_xml(path: Path, name: str, data: bytes) -> Element:
         raise declares_dtd(path, name) from exc
     except (ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
         raise _damaged(path, name) from exc
-    if plain and len(data) <= _LARGEST_KEPT:
-        if len(_PARSED) >= _PARSED_LIMIT:
-            _PARSED.clear()
-        _PARSED[data] = root
+    if plain:
+        _PARSED.keep(data, root, len(data))
     return root
 
 

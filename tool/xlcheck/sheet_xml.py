@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from xlcheck.package_parts import plain_xml, utf8_xml
+from xlcheck.part_memo import PartMemo
 from xlcheck.records import record
 from xlcheck.shared_formulas import MAX_COLUMN, MAX_ROW, column_number, shift_formula
 
@@ -393,10 +394,8 @@ _SHEET_DATA_END = b"</sheetData>"
 #: Tails of parts (the root's start tag and what follows ``</sheetData>``) found well-formed.
 #: A template's tail (validations, conditional formats, merged cells, page set-up: a third of
 #: a sheet's bytes) is the same in every workbook filled from it, so a batch worker parses it
-#: once. Bounded: at most this many, of at most ``_LARGEST_TAIL`` bytes each.
-_WELL_FORMED_TAILS: set[bytes] = set()
-_TAILS_LIMIT = 64
-_LARGEST_TAIL = 1 << 16
+#: once.
+_WELL_FORMED_TAILS: PartMemo[bytes, bool] = PartMemo(limit=64, largest=1 << 16)
 
 
 def _tree(data: bytes) -> ElementTree.Element:
@@ -423,15 +422,12 @@ def _tree(data: bytes) -> ElementTree.Element:
         return _parsed(data)
     cut = end + len(_SHEET_DATA_END)
     tail = start_tag.group(0) + data[cut:]
-    if tail not in _WELL_FORMED_TAILS:
+    if _WELL_FORMED_TAILS.get(tail) is None:
         try:
             hardened_parser().Parse(tail, True)
         except (expat.ExpatError, UnsafeXmlError):
             return _parsed(data)  # for the parser's own account of what is wrong
-        if len(tail) <= _LARGEST_TAIL:
-            if len(_WELL_FORMED_TAILS) >= _TAILS_LIMIT:
-                _WELL_FORMED_TAILS.clear()
-            _WELL_FORMED_TAILS.add(tail)
+        _WELL_FORMED_TAILS.keep(tail, True, len(tail))
     return _parsed(data[:cut] + b"</" + start_tag.group(1) + b">")
 
 

@@ -25,9 +25,10 @@ from typing import Any
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
-from xlcheck.cell_styles import StylesMemo
+from xlcheck.cell_styles import styles_memo
 from xlcheck.package import Package
 from xlcheck.package_parts import plain_xml, utf8_xml
+from xlcheck.part_memo import PartMemo
 from xlcheck.records import record
 from xlcheck.sheet_values import Grid
 from xlcheck.sheet_xml import TextRun, ValueCell
@@ -112,7 +113,7 @@ def workbook_values(package: Package) -> WorkbookValues | None:
             root = _parse(styles_part)
             if root is not None:
                 formats = {str(index): kind for index, kind in enumerate(_cell_formats(root))}
-                _CELL_FORMATS.keep(styles_part, formats)
+                _CELL_FORMATS.keep(styles_part, formats, len(styles_part))
     if strings is None or formats is None:
         return None
     return WorkbookValues(strings, formats, package.date1904)
@@ -211,7 +212,7 @@ def inline_text(runs: Iterable[TextRun]) -> str:
 
 
 #: How each styles part read shows numbers, by its bytes: a batch worker reads each template's once.
-_CELL_FORMATS: StylesMemo[dict[str, int]] = StylesMemo()
+_CELL_FORMATS: PartMemo[bytes, dict[str, int]] = styles_memo()
 
 
 def _cell_formats(root: Element) -> tuple[int, ...]:

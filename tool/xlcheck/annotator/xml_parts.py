@@ -14,6 +14,8 @@ import xml.parsers.expat as expat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from xlcheck.part_memo import PartMemo
+
 MAIN_NAMESPACES = frozenset(
     {
         "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -166,10 +168,8 @@ def parse(data: bytes, depth: int, keep: Iterable[str] = ()) -> Element:
 
 #: Trees parsed for reading only, by (bytes, depth, names kept): the workbooks of one template
 #: share their content types, relationships, workbook part and sheets' heads, so a batch worker
-#: parses each once. Bounded: at most this many, of parts of at most ``_LARGEST_SHARED`` bytes.
-_SHARED: dict[tuple[bytes, int, frozenset[str]], Element] = {}
-_SHARED_LIMIT = 64
-_LARGEST_SHARED = 1 << 16
+#: parses each once.
+_SHARED: PartMemo[tuple[bytes, int, frozenset[str]], Element] = PartMemo(limit=64, largest=1 << 16)
 
 
 def parse_shared(data: bytes, depth: int, keep: Iterable[str] = ()) -> Element:
@@ -183,10 +183,7 @@ def parse_shared(data: bytes, depth: int, keep: Iterable[str] = ()) -> Element:
     root = _SHARED.get(key)
     if root is None:
         root = parse(data, depth, keep)
-        if len(data) <= _LARGEST_SHARED:
-            if len(_SHARED) >= _SHARED_LIMIT:
-                _SHARED.clear()
-            _SHARED[key] = root
+        _SHARED.keep(key, root, len(data))
     return root
 
 
