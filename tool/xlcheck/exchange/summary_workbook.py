@@ -296,12 +296,13 @@ class _Writer:
             stand_in = values[0] = f"（{name}）" if self.lang == "zh" else f"({name})"
         # The text each wrapped cell shows: measured for the row's height, then written.
         shown: list[str | None] = [None] * len(values)
-        lines = 1
+        measured: list[tuple[str, float]] = []
         for number, width, key in plan.wrapped:
             value = values[number]
             if value is not None and value != "":
                 text = shown[number] = self._shown(key, value)
-                lines = max(lines, wrapped_lines(text, width))
+                measured.append((text, width))
+        height = _row_height(measured)
         written = False
         for number, column in enumerate(plan.columns):
             value = values[number]
@@ -314,8 +315,8 @@ class _Writer:
                 self._write_cell(sheet, row_number, number, column, value, shown[number])
         # A row of one line needs no height of its own: the same <row> as without one, which
         # an empty row would not be.
-        if lines > 1 or not written:
-            sheet.set_row(row_number, lines * LINE_HEIGHT + ROW_MARGIN if lines > 1 else None)
+        if height is not None or not written:
+            sheet.set_row(row_number, height)
 
     def _write_cell(
         self,
@@ -338,7 +339,7 @@ class _Writer:
             sheet.write_url(row_number, number, "external:" + target, self.link, text)
         elif kind is _TIME and (moment := _local_time(value)) is not None:
             sheet.write_datetime(row_number, number, moment, self.when)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
+        elif _is_number(value):
             sheet.write_number(row_number, number, value, column.number_format)
         else:
             text = self._shown(column.key, value) if shown is None else shown
