@@ -273,14 +273,13 @@ def test_the_fork_server_starts_early_only_for_several_workers(jobs: int, starte
     assert completed.stdout.strip() == started
 
 
-def test_verify_starts_the_fork_server_only_for_more_than_one_workbook(
+def test_verify_starts_workers_early_only_for_more_than_one_workbook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from xlcheck import cli as cli_module
-    from xlcheck.exchange import fork_server
 
     asked: list[int | None] = []
-    monkeypatch.setattr(fork_server, "start_worker_server", asked.append)
+    monkeypatch.setattr(worker_pool, "start_first_workers", asked.append)
     single = tmp_path / "one.xlsx"
     single.write_bytes(b"not a workbook")
 
@@ -291,6 +290,65 @@ def test_verify_starts_the_fork_server_only_for_more_than_one_workbook(
         assert cli_module._more_than_one_workbook(tuple(sources))
     CliRunner().invoke(cli, ["verify", str(tmp_path), "--no-annotate", "-j", "2"])
     assert asked == [2]
+
+
+#: Starts a batch's first workers (argv[1]: "thread" with another thread running), prints
+#: whether they were forked from this process and whether a fork server was started, then ends them.
+_FIRST_WORKERS = """
+import os, sys, threading, time
+import multiprocessing.forkserver as f
+from xlcheck.exchange import worker_pool
+if sys.argv[1] == "thread":
+    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+worker_pool.start_first_workers(2)
+started = [w.process for w in worker_pool._started]
+parents = [int(open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()[1]) for p in started]
+print(len(started), all(parent == os.getpid() for parent in parents), f._forkserver._forkserver_pid is not None)
+worker_pool.end_started_workers()
+print(worker_pool._started, [p.exitcode for p in started])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked from the command line on Linux")
+def test_the_first_workers_are_forked_from_the_command_line() -> None:
+    """No fork server (nor its resource tracker) to wait for at start-up; and they end when the
+    batch turns out to need none."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _FIRST_WORKERS, "alone"], capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout.splitlines() == ["2 True False", "[] [0, 0]"]
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here"
+)
+def test_beside_another_thread_the_first_workers_come_from_the_fork_server() -> None:
+    """A fork would copy the other thread half-way through whatever it was doing."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _FIRST_WORKERS, "thread"], capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout.splitlines() == ["0 True True", "[] []"]
+
+
+@pytest.mark.parametrize(("count", "jobs"), [(1, "2"), (2, "3"), (3, "2")])
+def test_workers_started_ahead_are_used_or_ended(
+    make_workbook: FillWorkbook, tmp_path: Path, count: int, jobs: str
+) -> None:
+    """A folder of one workbook is verified in this process; more workers than workbooks end
+    unused. None is left running after the command."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for number in range(count):
+        make_workbook(seed_values(), name=f"in/unit-{number}.xlsx")
+
+    result = run("verify", str(folder), "--no-annotate", "-j", jobs, "--format", "json")
+
+    assert result.exit_code == 1, _explain(result)  # the seed's total of 101
+    assert [r["status"] for r in json.loads(result.stdout)["results"]] == ["errors"] * count
+    assert worker_pool._started == []
+    assert multiprocessing.active_children() == []
 
 
 #: Runs xlcheck's entry point with argv[1:] beside a daemon thread (a benchmark's sampler); says on

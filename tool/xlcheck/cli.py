@@ -279,9 +279,9 @@ def verify(
     workbook attachments, forwarded ones too) and mbox files.
     """
     if _more_than_one_workbook(sources):
-        from xlcheck.exchange.fork_server import start_worker_server
+        from xlcheck.exchange.worker_pool import start_first_workers
 
-        start_worker_server(jobs)  # its imports run beside this process's own
+        start_first_workers(jobs)  # their imports run beside this process's own
     from xlcheck import api, report
     from xlcheck.exchange.batch_run import SideOutputs
     from xlcheck.exchange.progress import ProgressBar

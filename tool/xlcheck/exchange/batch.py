@@ -10,6 +10,7 @@ workbooks read (``cross_workbook``), whose findings come after the last result.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -104,6 +105,9 @@ def _verified(
             yield Task(item, task_options, patterns)
 
     if jobs == 1:
+        worker_pool = sys.modules.get("xlcheck.exchange.worker_pool")
+        if worker_pool is not None:  # workers started ahead for a batch of one workbook
+            worker_pool.end_started_workers()
         results: Generator[tuple[Task, VerificationResult], None, None] = (
             (task, verify_one(task)) for task in tasks()
         )

@@ -1,13 +1,20 @@
-"""Where a batch's worker processes come from: a fork server that has imported the libraries and
-the verification modules and nothing else, and how many workers a batch runs.
+"""Where a batch's worker processes come from, and how many workers a batch runs.
 
-A worker started late in a batch then does not carry the parent's grown memory (with plain fork
-it would, and the parent's later writes would leave those pages the worker's own), and no worker
-imports anything itself. The server is started as soon as a command knows it will verify more
-than one workbook (``start_worker_server``), so its imports run on another core while the parent
-imports, expands its inputs and plans the copies.
+The command line forks a batch's first workers from itself as soon as it knows it will verify
+more than one workbook (``fork_context``): before it has imported the rest of itself,
+while it is still small, with no other thread. Each worker then imports what it needs on a core
+of its own while the command line expands its inputs, plans the copies and begins the summary.
+A fork server would cost two more interpreters at start-up (the server and multiprocessing's
+resource tracker, about 0.1 s of CPU on cores the workers need) and the first workers would wait
+for its imports.
 
-Light to import: ``multiprocessing`` is imported when a server is wanted, not before (a single
+Every later worker (one renewed after ``WORKBOOKS_PER_WORKER`` workbooks, one verifying alone
+what a dead worker had) comes from a fork server that has imported the libraries and the
+verification modules and nothing else: forked from the command line by then, a worker would
+carry the parent's grown memory, and the parent's later writes would leave those pages the
+worker's own. A batch of up to a couple of thousand workbooks never starts that server.
+
+Light to import: ``multiprocessing`` is imported when workers are wanted, not before (a single
 workbook's ``verify`` never imports it).
 """
 
@@ -15,13 +22,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
-#: What the fork server imports once for every worker: without the rules, the recomputation and
-#: the relocation here, each worker's first workbook would import them itself (about 30 ms).
+#: What a worker imports before its first workbook: the fork server imports it once for the
+#: workers it forks; a worker forked from the command line imports it itself (``worker_pool``).
+#: Without the rules, the recomputation and the relocation here, each worker's first workbook
+#: would import them itself (about 30 ms).
 #:
 #: Nothing more, though a worker's first workbook costs twice a later one (137 M instructions
 #: against 64 M, callgrind): a batch's first workers wait for this server, ready 40 to 110 ms
@@ -58,6 +68,20 @@ def worker_context() -> BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
     return context
+
+
+def fork_context(jobs: int | None) -> BaseContext | None:
+    """The context forking a batch's first workers from this process, or None: the batch runs in
+    this process (``jobs`` 1, or None on one core), or this is not Linux, or another thread runs
+    (a fork would copy it half-way through whatever it was doing)."""
+    if (default_jobs() if jobs is None else jobs) < 2 or not sys.platform.startswith("linux"):
+        return None
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return None
+    import multiprocessing
+
+    return multiprocessing.get_context("fork")
 
 
 def start_worker_server(jobs: int | None) -> None:

@@ -8,14 +8,16 @@ manager thread and a queue feeder thread, which woke for every workbook and its 
 workbooks at a batch's pace cost the parent 0.7 to 1 ms each through it, 0.4 ms through pipes.
 
 Imported only when a batch runs more than one worker, so a single workbook's ``verify`` does not
-pay for multiprocessing's import.
+pay for multiprocessing's import. Where the workers come from: ``fork_server``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -31,7 +33,13 @@ from xlcheck.exchange.batch_task import (
     unreadable_result,
     verify_one,
 )
-from xlcheck.exchange.fork_server import worker_context
+from xlcheck.exchange.fork_server import (
+    PRELOAD,
+    default_jobs,
+    fork_context,
+    start_worker_server,
+    worker_context,
+)
 from xlcheck.exchange.sources import WorkbookInput
 from xlcheck.findings import VerificationResult
 
@@ -49,9 +57,17 @@ WORKBOOKS_PER_WORKER = 1_000
 
 def _warm_up(batch_process: int) -> None:
     """Import the heavy libraries once per worker process, not once per workbook."""
-    # What the worker inherited from the fork server (the libraries, imported there) is never
-    # garbage: frozen, the collector does not walk it for each workbook, nor write into its
-    # pages, which would make shared memory the worker's own.
+    # Forked from the command line, a worker has its SIGTERM handler, which unwinds a batch: a
+    # worker ends at once, as the fork server's do.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A worker from the fork server has these imported already.
+    import python_calamine  # noqa: F401
+
+    for module in PRELOAD:
+        importlib.import_module(module)
+    # What the worker inherited or imported (the libraries) is never garbage: frozen, the
+    # collector does not walk it for each workbook, nor write into its pages, which would make
+    # memory shared with the process it was forked from the worker's own.
     gc.freeze()
     # A verification allocates tens of thousands of short-lived objects (XML trees, cells) and
     # almost no cycles: at CPython's default threshold (700) the collector ran three times a
@@ -60,10 +76,6 @@ def _warm_up(batch_process: int) -> None:
     # inherit it.
     gc.set_threshold(20_000, 20, 20)
     threading.Thread(target=_end_with, args=(batch_process,), daemon=True).start()
-    import python_calamine  # noqa: F401
-
-    import xlcheck.annotator
-    import xlcheck.reader  # noqa: F401
 
 
 def _end_with(batch_process: int) -> None:
@@ -163,6 +175,29 @@ class _Worker:
         self.connection.close()
 
 
+#: Workers the command line started before the batch was planned (``start_first_workers``), for
+#: its pool to take.
+_started: list[_Worker] = []
+
+
+def start_first_workers(jobs: int | None) -> None:
+    """Start a batch's first workers now, forked from this process, so their imports run beside
+    this process's own (``fork_server``); where they cannot be forked, start the fork server.
+    Nothing when the batch will run in this process (``jobs`` 1, or None on one core)."""
+    context = fork_context(jobs)
+    if context is None:
+        start_worker_server(jobs)
+        return
+    _started.extend(_Worker(context) for _ in range(jobs or default_jobs()))
+
+
+def end_started_workers() -> None:
+    """End the workers started ahead of a batch that turned out to need none (one workbook)."""
+    started = list(_started)
+    _started.clear()
+    _close(started)
+
+
 def _pickled(task: Task) -> bytes | VerificationResult:
     """The task as a worker receives it, or the row of a task that cannot be sent."""
     try:
@@ -219,7 +254,11 @@ class _Pool:
 
     def __init__(self, jobs: int) -> None:
         self.context = worker_context()
-        self.workers = [_Worker(self.context) for _ in range(jobs)]
+        # The workers started ahead (as many as wanted, the rest ended), then new ones.
+        self.workers = _started[:jobs]
+        del _started[:jobs]
+        end_started_workers()
+        self.workers += [_Worker(self.context) for _ in range(jobs - len(self.workers))]
         self.retired: list[_Worker] = []
 
     def dispatch(
