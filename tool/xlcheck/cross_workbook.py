@@ -4,7 +4,7 @@ own 项目支出绩效自评表 (same unit and year), as a spec's ``links`` decl
 ``cross_workbook_findings`` is a pure step over the results' values and cell locations;
 ``add_cross_workbook_findings`` loads the specs and returns the results with the findings added,
 for a batch to call once every workbook is verified. A streaming batch keeps of each result only
-the values its links read (``link_patterns``, ``keep_linked_values``), so a run of thousands of
+the values its links read (``link_patterns``, read by ``verify_workbook``), so a run of thousands of
 workbooks holds a few figures of each, not every value.
 """
 
@@ -359,22 +359,3 @@ def run_link_patterns(template: str | Path | None) -> dict[str, str]:
     if given is not None:
         specs = [spec for spec in specs if spec.id != given.id] + [given]
     return link_patterns(specs)
-
-
-def keep_linked_values(
-    result: VerificationResult, patterns: Mapping[str, str]
-) -> VerificationResult:
-    """``result`` with only the values (and their cells) its template's links read."""
-    pattern = patterns.get(result.template.id) if result.template is not None else None
-    if pattern is None:
-        return dataclasses.replace(result, all_values={}, locations={})
-    linked = re.compile(pattern)
-    # Blank cells are as good as absent to the links: an empty 项目支出 row is not kept.
-    values = {
-        k: v for k, v in result.all_values.items() if v not in (None, "") and linked.fullmatch(k)
-    }
-    return dataclasses.replace(
-        result,
-        all_values=values,
-        locations={k: v for k, v in result.locations.items() if k in values},
-    )

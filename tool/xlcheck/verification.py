@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,13 +88,17 @@ def select_spec(path: Path, identity: TemplateIdentity | None, template: str | P
 
 
 def verify_workbook(
-    path: Path, *, options: VerifyOptions | None = None, every_value: bool = True
+    path: Path,
+    *,
+    options: VerifyOptions | None = None,
+    linked_only: Mapping[str, str] | None = None,
 ) -> VerificationResult:
     """Verify one workbook: recompute every derived value, run every rule, annotate a copy.
 
-    ``every_value`` keeps each field's value and cell in the result (``all_values``,
-    ``locations``: for ``collect``, the links across workbooks, the 自评报告); a batch with nothing
-    to link leaves them out.
+    The result keeps each field's value and cell (``all_values``, ``locations``: for
+    ``collect``, the links across workbooks, the 自评报告). A batch keeps only what the links
+    across its workbooks read: ``linked_only`` maps a template id to the pattern of those keys
+    (``cross_workbook.link_patterns``); a template it does not name keeps none.
 
     Raises:
         WorkbookError: the file cannot be read, or the annotated copy cannot be written.
@@ -113,7 +118,7 @@ def verify_workbook(
         layout = lay_out(spec)
         relocation = relocate(layout, source.grids(layout), source.formula_at)
         filled = source.read(relocation.layout, relocation.notes)
-        result = check_filled(spec, filled, every_value=every_value)
+        result = check_filled(spec, filled, linked_only=linked_only)
         if not options.annotate:
             return result
         from xlcheck.annotator import annotate_workbook
@@ -185,10 +190,11 @@ def frozen_panes(layout: Layout) -> dict[str, tuple[int, int]]:
 
 
 def check_filled(
-    spec: Spec, filled: FilledWorkbook, *, every_value: bool = True
+    spec: Spec, filled: FilledWorkbook, *, linked_only: Mapping[str, str] | None = None
 ) -> VerificationResult:
-    """Recompute every derived value of a read workbook and run every rule on it; with
-    ``every_value``, the result keeps each field's value and cell (else the roles' values only)."""
+    """Recompute every derived value of a read workbook and run every rule on it. The result
+    keeps each field's value and cell, or with ``linked_only`` (as ``verify_workbook``) only the
+    values, not blank, that the links across workbooks read."""
     from xlcheck.recompute import recompute_derived
     from xlcheck.rules import RuleContext, run_rules
 
@@ -210,17 +216,24 @@ def check_filled(
     context = RuleContext(layout, filled, cells, values, typed, frozenset(subtotals))
     findings = tuple(run_rules(context))
 
-    # The 自查 sheet's results are not data: they stay out of the values a summary collects.
-    data_fields = (
-        [placed for placed in layout.fields if placed.role != SELF_CHECK_ROLE]
-        if every_value
-        else []
-    )
-
     def shown_in_json(key: str) -> Any:
         spec_of = by_key[key].spec
         return json_value(values.get(key), spec_of.value_type, spec_of.decimals)
 
+    # The 自查 sheet's results are not data: they stay out of the values a summary collects.
+    data_fields = [placed for placed in layout.fields if placed.role != SELF_CHECK_ROLE]
+    if linked_only is None:
+        all_values = {placed.key: shown_in_json(placed.key) for placed in data_fields}
+    elif (pattern := linked_only.get(spec.id)) is None:
+        all_values = {}
+    else:
+        linked = re.compile(pattern).fullmatch
+        # Blank cells are as good as absent to the links: an empty 项目支出 row is not kept.
+        all_values = {
+            placed.key: shown
+            for placed in data_fields
+            if linked(placed.key) and (shown := shown_in_json(placed.key)) not in (None, "")
+        }
     role_fields = {role: found for role, _ in spec.roles if (found := layout.role(role))}
     return VerificationResult(
         path=filled.path,
@@ -229,6 +242,6 @@ def check_filled(
         application=filled.application,
         values={role: shown_in_json(key) for role, key in role_fields.items()},
         role_fields=role_fields,
-        all_values={placed.key: shown_in_json(placed.key) for placed in data_fields},
-        locations={placed.key: placed.location for placed in data_fields},
+        all_values=all_values,
+        locations={key: by_key[key].location for key in all_values},
     )

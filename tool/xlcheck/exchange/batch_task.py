@@ -49,19 +49,12 @@ def verify_one(task: Task) -> VerificationResult:
     item, options = task.item, task.options
     if item.problem is not None:
         return unreadable_result(item, item.problem.reason_for(item.path, options.lang))
-    # Nothing to link ({}): each field's value and cell would only be dropped again.
-    every_value = task.link_patterns is None or bool(task.link_patterns)
     try:
-        result = verify_workbook(item.path, options=options, every_value=every_value)
+        result = verify_workbook(item.path, options=options, linked_only=task.link_patterns)
     except XlcheckError as exc:
         return unreadable_result(item, exc.reason_for(item.path, options.lang))
     except Exception as exc:
         # A batch of hundreds must not die on one odd file: an unexpected failure is an xlcheck
         # bug, reported as such on that workbook's row so it can be sent to the maintainers.
         return unreadable_result(item, internal_error_reason(exc, options.lang))
-    if task.link_patterns and result.all_values:
-        # Only the values links read go back to the batch.
-        from xlcheck.cross_workbook import keep_linked_values
-
-        result = keep_linked_values(result, task.link_patterns)
     return dataclasses.replace(result, mail=item.mail) if item.mail is not None else result
