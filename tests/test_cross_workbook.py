@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,13 @@ from tests.conftest import EXAMPLES, FillWorkbook, correct_seed_values
 from xlcheck import VerifyOptions, load_spec, verify_paths, write_template
 from xlcheck.api import prefill_values
 from xlcheck.cli import cli
-from xlcheck.cross_workbook import add_cross_workbook_findings, cross_workbook_findings
+from xlcheck.cross_workbook import (
+    add_cross_workbook_findings,
+    cross_workbook_findings,
+    link_patterns,
+)
 from xlcheck.findings import CellRef, TemplateIdentity, VerificationResult
+from xlcheck.verification import verify_workbook
 
 OVERALL = load_spec("zhanjiang-overall")
 NATIONAL = load_spec("national-project")
@@ -175,6 +181,33 @@ def test_verify_paths_checks_a_units_overall_and_project_workbooks_together(
         ("overall.xlsx", "project-amount-differs", "项目支出!E5"),
         ("projects.xlsx", "project-amount-differs", "村级补助及运转经费!F6"),
     ]
+
+
+def test_a_batch_worker_keeps_only_the_values_the_links_read(
+    make_workbook: FillWorkbook, tmp_path: Path
+) -> None:
+    """Not blank, and with their cells; a template the links do not read keeps none."""
+    overall, _ = _unit_workbooks(make_workbook, tmp_path)
+    patterns = link_patterns([OVERALL, NATIONAL])
+    linked = re.compile(patterns[OVERALL.id])
+    options = VerifyOptions(annotate=False)
+
+    every = verify_workbook(overall, options=options)
+    kept = verify_workbook(overall, options=options, linked_only=patterns)
+    unlinked = verify_workbook(overall, options=options, linked_only={NATIONAL.id: ".*"})
+
+    expected = {
+        key: value
+        for key, value in every.all_values.items()
+        if value not in (None, "") and linked.fullmatch(key)
+    }
+    assert "projects[2].actual" in expected
+    assert any(linked.fullmatch(k) and v in (None, "") for k, v in every.all_values.items())
+    assert kept.all_values == expected
+    assert list(kept.locations) == list(expected)
+    assert kept.locations == {key: every.locations[key] for key in expected}
+    assert kept.findings == every.findings
+    assert (unlinked.all_values, unlinked.locations) == ({}, {})
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
