@@ -309,7 +309,9 @@ print(worker_pool._started, [p.exitcode for p in started])
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked from the command line on Linux")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="forked from the command line on Linux"
+)
 def test_the_first_workers_are_forked_from_the_command_line() -> None:
     """No fork server (nor its resource tracker) to wait for at start-up; and they end when the
     batch turns out to need none."""
@@ -410,6 +412,32 @@ def test_a_thread_the_shutdown_waits_for_still_finishes_before_the_command_leave
 
     assert completed.returncode == 0, completed.stderr
     assert "thread finished" in completed.stderr
+
+
+def test_the_fork_server_is_started_before_the_first_worker_is_renewed(
+    make_workbook: FillWorkbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first workers are forked from the command line; their successors come from the fork
+    server, asked for ahead so that a renewal does not wait for its imports."""
+    monkeypatch.setattr(worker_pool, "WORKBOOKS_PER_WORKER", 4)
+    monkeypatch.setattr(worker_pool, "_SERVER_AHEAD", 2)
+    asked: list[tuple[int, int]] = []
+    started = worker_pool.start_worker_server
+
+    def note(jobs: int | None) -> None:
+        asked.append((jobs or 0, len(multiprocessing.active_children())))
+        started(jobs)
+
+    monkeypatch.setattr(worker_pool, "start_worker_server", note)
+    path = make_workbook(name="one.xlsx")
+    options = VerifyOptions(annotate=False)
+    tasks = [Task(WorkbookInput(path), options, {}) for _ in range(9)]
+
+    worker_pool.start_first_workers(2)
+    results = [result for _, result in worker_pool.in_parallel(iter(tasks), 2)]
+
+    assert [r.status for r in results] == ["ok"] * 9
+    assert asked[:1] == [(2, 2)]  # asked while the two first workers alone were running
 
 
 def test_a_batch_reads_an_own_spec_as_it_is_now(tmp_path: Path) -> None:

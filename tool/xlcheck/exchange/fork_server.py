@@ -1,9 +1,9 @@
 """Where a batch's worker processes come from, and how many workers a batch runs.
 
 The command line forks a batch's first workers from itself as soon as it knows it will verify
-more than one workbook (``fork_context``): before it has imported the rest of itself,
-while it is still small, with no other thread. Each worker then imports what it needs on a core
-of its own while the command line expands its inputs, plans the copies and begins the summary.
+more than one workbook (``fork_context``), while it is still small and has no other thread. Each
+worker then imports what it needs on a core of its own while the command line imports the rest
+of what a batch needs, expands its inputs, plans the copies and begins the summary.
 A fork server would cost two more interpreters at start-up (the server and multiprocessing's
 resource tracker, about 0.1 s of CPU on cores the workers need) and the first workers would wait
 for its imports.
@@ -12,7 +12,8 @@ Every later worker (one renewed after ``WORKBOOKS_PER_WORKER`` workbooks, one ve
 what a dead worker had) comes from a fork server that has imported the libraries and the
 verification modules and nothing else: forked from the command line by then, a worker would
 carry the parent's grown memory, and the parent's later writes would leave those pages the
-worker's own. A batch of up to a couple of thousand workbooks never starts that server.
+worker's own. The server is started a hundred workbooks before the first renewal, so its imports
+are done when it is needed; a batch of fewer than about 1,800 workbooks never starts it.
 
 Light to import: ``multiprocessing`` is imported when workers are wanted, not before (a single
 workbook's ``verify`` never imports it).
