@@ -309,7 +309,9 @@ print(worker_pool._started, [p.exitcode for p in started])
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked from the command line on Linux")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="forked from the command line on Linux"
+)
 def test_the_first_workers_are_forked_from_the_command_line() -> None:
     """No fork server (nor its resource tracker) to wait for at start-up; and they end when the
     batch turns out to need none."""

@@ -19,9 +19,10 @@ from tests.package_builders import minimal_package, rewrite_package, sheet_entry
 from tests.xlsb_builder import write_xlsb
 from xlcheck import VerifyOptions, api, package, package_xml, verify_workbook
 from xlcheck.errors import WorkbookError
+from xlcheck.inflated_parts import InflatedParts
 from xlcheck.layout import lay_out
 from xlcheck.package import MAX_SHEETS, inspect_package
-from xlcheck.package_parts import plain_xml
+from xlcheck.package_parts import plain_xml, scan_parts
 from xlcheck.part_memo import PartMemo
 from xlcheck.reader import open_workbook
 from xlcheck.spec_loading import load_spec
@@ -280,6 +281,48 @@ def test_package_refuses_a_flood_of_shared_strings(
     inspect_package(EXAMPLE)
     monkeypatch.setattr(package, limit, value)
     assert "shared-strings table holds" in _refusal(EXAMPLE)
+
+
+def _counted_in_full(path: Path) -> tuple[int, int]:
+    """The cells and shared strings of an .xlsx package, every sheet and string counted."""
+    parts = InflatedParts(zipfile.ZipFile(path))
+    names = {name.replace("\\", "/"): name for name in parts.archive.namelist()}
+    main_part = package_xml.workbook_part(path, parts, names)
+    assert main_part is not None
+    sheets = package_xml.sheet_list(path, parts, names, main_part)
+    counts = scan_parts(
+        parts,
+        parts.archive.infolist(),
+        sheet_entries=sheets.parts.values(),
+        shared_strings=sheets.shared_strings,
+    )
+    assert counts.cells is not None and counts.shared_strings is not None
+    return counts.cells, counts.shared_strings
+
+
+@pytest.mark.parametrize(("over"), [0, 1], ids=["at-the-limit", "one-over"])
+def test_package_counts_cells_when_the_sheets_could_pass_the_limit(
+    monkeypatch: pytest.MonkeyPatch, over: int
+) -> None:
+    """Sheets too small to pass the limit are not counted; any that could be, are, exactly."""
+    cells, _ = _counted_in_full(EXAMPLE)
+    monkeypatch.setattr(package, "MAX_CELLS", cells - over)
+    if over:
+        assert f"the workbook holds {cells:,} cells, over the limit" in _refusal(EXAMPLE)
+    else:
+        inspect_package(EXAMPLE)
+
+
+@pytest.mark.parametrize(("over"), [0, 1], ids=["at-the-limit", "one-over"])
+def test_package_counts_shared_strings_when_the_part_could_pass_the_limit(
+    monkeypatch: pytest.MonkeyPatch, over: int
+) -> None:
+    _, strings = _counted_in_full(EXAMPLE)
+    monkeypatch.setattr(package, "MAX_SHARED_STRINGS", strings - over)
+    if over:
+        assert f"the shared-strings table holds {strings:,} strings" in _refusal(EXAMPLE)
+    else:
+        inspect_package(EXAMPLE)
 
 
 def _minimal_ods(path: Path, rows_repeated: int) -> Path:

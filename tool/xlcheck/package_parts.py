@@ -39,11 +39,11 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 @record
 class PartCounts:
     """What the pass found: the first part declaring a DTD or entity (None if none), cells in
-    the sheet parts, strings in the shared-strings part."""
+    the sheet parts, strings in the shared-strings part (None: not counted)."""
 
     declaration: str | None
-    cells: int
-    shared_strings: int
+    cells: int | None
+    shared_strings: int | None
 
 
 def _is_utf16(head: bytes) -> bool:
@@ -104,8 +104,12 @@ def scan_parts(
     *,
     sheet_entries: Collection[str],
     shared_strings: str | None,
+    count_cells: bool = True,
+    count_strings: bool = True,
 ) -> PartCounts:
-    """Stream every XML part of ``parts``' archive once (see the module docstring).
+    """Stream every XML part of ``parts``' archive once (see the module docstring), counting
+    the cells in ``sheet_entries`` if ``count_cells`` and the strings in ``shared_strings`` if
+    ``count_strings``.
 
     Raises:
         zipfile.BadZipFile, zlib.error, EOFError: a damaged entry (the caller refuses the file).
@@ -141,12 +145,14 @@ def scan_parts(
                 data = carry + chunk
                 if declaration is None and _declares(data, utf16):
                     declaration = info.filename
-                if is_sheet:
+                if is_sheet and count_cells:
                     # Tokens lying wholly in the carry were counted with the previous chunk.
                     cells += _count(data, _CELL_TAGS) - _count(carry, _CELL_TAGS)
-                if is_strings:
+                if is_strings and count_strings:
                     strings += _count(data, _STRING_TAGS) - _count(carry, _STRING_TAGS)
                 carry = data[-_OVERLAP:]
         if declaration is not None:
             break
-    return PartCounts(declaration, cells, strings)
+    return PartCounts(
+        declaration, cells if count_cells else None, strings if count_strings else None
+    )
