@@ -251,7 +251,7 @@ def inspect_package(path: Path) -> Package:
         raise sniff_not_zip(path, data[:8192])
     try:
         # Left open for the readers (``Package.open_zip``): over bytes in memory, nothing to close.
-        return _inspect_zip(path, data, InflatedParts(zipfile.ZipFile(stream)))
+        return _inspect_zip(path, data, InflatedParts(zipfile.ZipFile(stream), data))
     # OSError: a damaged local header offset makes zipfile seek before the file's start.
     except (
         zipfile.BadZipFile,

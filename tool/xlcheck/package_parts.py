@@ -4,8 +4,8 @@ part, and how many cells and shared strings the package holds, without building 
 Parts are inflated in chunks and searched with ``bytes.count``/``find`` (no regex, no parser), so
 the pass costs about as much as decompressing the package once. Whether a part is XML is told
 from its first bytes, not its name: a part renamed ``.bin`` is scanned all the same. A part read
-whole in one chunk is left with ``InflatedParts`` for later readers (the shared strings aside:
-only calamine reads those, from the file's bytes), and a part already there is not inflated again.
+whole in one chunk is left with ``InflatedParts`` for later readers, and a part already there is
+not inflated again.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Collection
 
 from xlcheck.inflated_parts import InflatedParts
+from xlcheck.part_memo import PartMemo
 from xlcheck.records import record
 
 _CHUNK = 1 << 20
@@ -98,6 +99,16 @@ def _count(data: bytes, tokens: tuple[bytes, ...]) -> int:
     return sum(data.count(token) for token in tokens)
 
 
+#: A part as the zip stores it: compressed bytes, method, CRC and size.
+_MemoKey = tuple[bytes, int, int, int]
+#: Parts found declaring nothing, by how the zip stores them, with the bytes they inflate to:
+#: the workbooks of one template share their theme, styles, relationships, workbook part and
+#: document properties byte for byte, so a worker inflates and searches each once. Sheets and
+#: shared strings, which hold what each unit filled in, are seldom the same twice: they are not
+#: remembered, lest they crowd the others out.
+_WITHOUT_DECLARATIONS: PartMemo[_MemoKey, bytes] = PartMemo(limit=64, largest=1 << 16)
+
+
 def scan_parts(
     parts: InflatedParts,
     infos: list[zipfile.ZipInfo],
@@ -123,6 +134,19 @@ def scan_parts(
         is_sheet = info.filename in sheets
         is_strings = info.filename == shared_strings
         held = parts.get(info.filename)
+        #: What a part not yet kept is remembered by, if it may be (None: it may not).
+        memo_key: _MemoKey | None = None
+        #: The part's bytes were found declaring nothing before.
+        searched_before = False
+        if held is None:
+            compressed = parts.compressed(info)
+            if compressed is not None:
+                if not (is_sheet or is_strings):
+                    memo_key = (compressed, info.compress_type, info.CRC, info.file_size)
+                    held = _WITHOUT_DECLARATIONS.get(memo_key)
+                    searched_before = held is not None
+                if held is None:
+                    held = parts.inflate(info, compressed)
         with io.BytesIO(held) if held is not None else parts.archive.open(info) as stream:
             carry = b""
             first = True
@@ -139,11 +163,13 @@ def scan_parts(
                     whole = None
                 if not chunk:
                     # Read to its end, so its CRC was checked: later readers may take it.
-                    if whole is not None and held is None and not is_strings:
+                    if whole is not None:
                         parts.keep(info.filename, whole)
+                        if memo_key is not None and not searched_before and declaration is None:
+                            _WITHOUT_DECLARATIONS.keep(memo_key, whole, len(whole))
                     break
                 data = carry + chunk
-                if declaration is None and _declares(data, utf16):
+                if declaration is None and not searched_before and _declares(data, utf16):
                     declaration = info.filename
                 if is_sheet and count_cells:
                     # Tokens lying wholly in the carry were counted with the previous chunk.
