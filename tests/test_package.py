@@ -302,6 +302,20 @@ def _counted_in_full(path: Path) -> tuple[int, int]:
     return counts.cells, counts.shared_strings
 
 
+def test_package_sheet_list_reads_each_package_own_entries(tmp_path: Path) -> None:
+    """Two packages with the same workbook part and relationships, one missing a sheet's entry:
+    what a worker remembers of the first does not lend the second the missing entry."""
+    missing = sheet_entry(EXAMPLE, "基本信息")
+    without = rewrite_package(
+        EXAMPLE, tmp_path / "without.xlsx", lambda name, data: None if name == missing else data
+    )
+    whole, partial = inspect_package(EXAMPLE), inspect_package(without)
+    assert whole.sheet_names == partial.sheet_names
+    assert missing in whole.sheet_parts.values()
+    assert missing not in partial.sheet_parts.values()
+    assert len(partial.sheet_parts) == len(whole.sheet_parts) - 1
+
+
 @pytest.mark.parametrize(("over"), [0, 1], ids=["at-the-limit", "one-over"])
 def test_package_counts_cells_when_the_sheets_could_pass_the_limit(
     monkeypatch: pytest.MonkeyPatch, over: int
