@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import EXAMPLES, FillWorkbook
 from tests.package_builders import minimal_package, rewrite_package, sheet_entry
 from tests.xlsb_builder import write_xlsb
-from xlcheck import VerifyOptions, api, package, package_xml, verify_workbook
+from xlcheck import VerifyOptions, api, package, package_parts, package_xml, verify_workbook
 from xlcheck.errors import WorkbookError
 from xlcheck.inflated_parts import InflatedParts
 from xlcheck.layout import lay_out
@@ -206,6 +206,9 @@ def test_package_never_parses_a_dtd_hidden_by_another_encoding(
         (b"<a><!ENTITY x 'y'></a>", False),
         ("<a/>".encode("utf-16"), False),
         (b"PK\x03\x04", False),
+        (b"<a><f>S!A1</f>" * 40 + b"<!DOCTYPE a></a>", False),
+        (b"<a><f>S!A1</f>" * 40 + b"<!-- x --></a>", True),
+        (b"!<!ENTITY x 'y'><a/>", False),
     ],
     ids=[
         "utf-8",
@@ -218,10 +221,22 @@ def test_package_never_parses_a_dtd_hidden_by_another_encoding(
         "entity",
         "utf-16",
         "binary",
+        "doctype-past-many-bangs",
+        "comment-past-many-bangs",
+        "entity-after-a-bang",
     ],
 )
 def test_plain_xml(data: bytes, plain: bool) -> None:
     assert plain_xml(data) is plain
+
+
+@pytest.mark.parametrize("bangs", [0, 1, 31, 32, 33, 100], ids=str)
+@pytest.mark.parametrize("data", [b"<!x", b"<<!x<!", b"!<!x!!<!", b"<a>!</a>", b"!"], ids=repr)
+def test_package_parts_find_each_declaration_opener(bangs: int, data: bytes) -> None:
+    """The search from each "!" finds where "<!" starts as a search for "<!" itself does."""
+    text = b"a!" * bangs + data + b"a!" * bangs + data
+    expected = [at for at in range(len(text)) if text.startswith(b"<!", at)]
+    assert list(package_parts._ascii_openers(text)) == expected
 
 
 def test_package_refuses_a_dtd_in_a_part_not_named_xml(

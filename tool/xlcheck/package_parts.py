@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 from xlcheck.inflated_parts import InflatedParts
 from xlcheck.part_memo import PartMemo
@@ -35,6 +35,7 @@ _UTF16_OPENERS = (
     ("<!".encode("utf-16-be"), "utf-16-be", 2),
 )
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_LESS_THAN = ord("<")
 
 
 @record
@@ -59,14 +60,41 @@ def _declares(data: bytes, utf16: bool) -> bool:
     """Whether ``data`` holds ``<!DOCTYPE`` or ``<!ENTITY`` (any case), in UTF-8 or, for a part
     that starts as UTF-16 (an XML document keeps the encoding it starts with), in UTF-16."""
     for opener, codec, width in _UTF16_OPENERS if utf16 else (_ASCII_OPENER,):
-        start = data.find(opener)
-        while start != -1:
+        starts = _ascii_openers(data) if not utf16 else _openers(data, opener)
+        for start in starts:
             word = data[start + len(opener) : start + len(opener) + 7 * width]
             text = word.decode(codec, errors="replace").upper()
             if text.startswith(_DECLARATIONS):
                 return True
-            start = data.find(opener, start + 1)
     return False
+
+
+def _openers(data: bytes, opener: bytes, start: int = 0) -> Iterator[int]:
+    start = data.find(opener, start)
+    while start != -1:
+        yield start
+        start = data.find(opener, start + 1)
+
+
+#: How many "!" not after a "<" ``_ascii_openers`` looks at before it searches for "<!" itself.
+_BANGS_LOOKED_AT = 32
+
+
+def _ascii_openers(data: bytes) -> Iterator[int]:
+    """Where "<!" starts in ``data``, found from the "!": memchr skips to each, where CPython's
+    search for the two bytes steps through each "<" (a sheet holds one every 25 bytes or so, and
+    seldom a "!"): the package check's searches took 95 K instructions instead of 367 K on a
+    workbook of the rate set. A "!" is in every formula naming another sheet: past a few dozen,
+    "<!" is searched for itself."""
+    bang = data.find(b"!", 1)
+    for _ in range(_BANGS_LOOKED_AT):
+        if bang == -1:
+            return
+        if data[bang - 1] == _LESS_THAN:
+            yield bang - 1
+        bang = data.find(b"!", bang + 1)
+    if bang != -1:
+        yield from _openers(data, b"<!", bang - 1)
 
 
 #: Encodings in which "<!DOCTYPE" is the same bytes as in ASCII: the only ones ``plain_xml``
