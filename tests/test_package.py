@@ -317,6 +317,23 @@ def _counted_in_full(path: Path) -> tuple[int, int]:
     return counts.cells, counts.shared_strings
 
 
+def test_package_names_each_package_own_application(tmp_path: Path) -> None:
+    """What a worker remembers of one app.xml is not lent to a package with another."""
+
+    def saved_by_excel(name: str, data: bytes) -> bytes:
+        if name != "docProps/app.xml":
+            return data
+        return re.sub(
+            rb"<Application>[^<]*</Application>", b"<Application>Excel</Application>", data
+        )
+
+    excel = rewrite_package(EXAMPLE, tmp_path / "excel.xlsx", saved_by_excel)
+    libreoffice = inspect_package(EXAMPLE).application
+    assert libreoffice is not None and libreoffice.startswith("LibreOffice/")
+    assert inspect_package(excel).application == "Excel 15.0000"
+    assert inspect_package(EXAMPLE).application == libreoffice
+
+
 def test_package_sheet_list_reads_each_package_own_entries(tmp_path: Path) -> None:
     """Two packages with the same workbook part and relationships, one missing a sheet's entry:
     what a worker remembers of the first does not lend the second the missing entry."""

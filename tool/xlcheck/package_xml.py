@@ -228,11 +228,21 @@ def _workbook_sheets(path: Path, parts: InflatedParts, name: str) -> _WorkbookSh
     return known
 
 
+#: What docProps/app.xml says, by its tree: ``parse_xml`` gives the same bytes the same tree
+#: (of a part up to 64 KB, hence no size limit here), and the workbooks of one template were
+#: mostly saved by one app.
+_APP_VALUES: PartMemo[Element, dict[str, str]] = PartMemo(limit=8, largest=0)
+
+
 def application_name(app: Element | None, properties: dict[str, str]) -> str | None:
     """Which app last saved the file (docProps/app.xml), with WPS's build number when present."""
-    values = (
-        {local_name(e.tag): (e.text or "").strip() for e in app.iter()} if app is not None else {}
-    )
+    values: dict[str, str] = {}
+    if app is not None:
+        known = _APP_VALUES.get(app)
+        if known is None:
+            known = {local_name(e.tag): (e.text or "").strip() for e in app.iter()}
+            _APP_VALUES.keep(app, known, 0)
+        values = known
     name = values.get("Application") or None
     wps_build = properties.get("KSOProductBuildVer")
     if wps_build:
