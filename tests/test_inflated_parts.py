@@ -18,6 +18,7 @@ from xlcheck import VerifyOptions, inflated_parts, package_parts, verify_workboo
 from xlcheck.errors import WorkbookError
 from xlcheck.inflated_parts import InflatedParts
 from xlcheck.package import inspect_package
+from xlcheck.part_memo import PartMemo
 
 
 def _zip(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -218,3 +219,30 @@ def test_package_remembers_no_sheet_or_shared_strings() -> None:
     assert "xl/sharedStrings.xml" in parts.archive.NameToInfo
     for entry in filled:
         assert parts.compressed(parts.archive.getinfo(entry)) not in remembered
+
+
+def _deflated_with_a_tail(name: str, content: bytes, tail: bytes) -> bytes:
+    """A one-entry package whose deflated data runs on past the stream's end (``tail``), which
+    ``zipfile`` ignores: the entry is stored, then relabelled as deflated, of its true size."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    stream = compressor.compress(content) + compressor.flush()
+    package = bytearray(_zip({name: stream + tail}, zipfile.ZIP_STORED))
+    for signature, method_at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = package.find(signature)
+        struct.pack_into("<H", package, at + method_at, zipfile.ZIP_DEFLATED)
+        struct.pack_into("<L", package, at + method_at + 6, zlib.crc32(content))
+        struct.pack_into("<L", package, at + method_at + 14, len(content))
+    return bytes(package)
+
+
+def test_package_parts_remember_no_part_past_their_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small part whose compressed bytes are large is read, and not remembered."""
+    remembered: PartMemo[Any, bytes] = PartMemo(limit=64, largest=1 << 16)
+    monkeypatch.setattr(package_parts, "_WITHOUT_DECLARATIONS", remembered)
+    content = b'<?xml version="1.0"?><a/>'
+    for tail, count in ((b"\0" * (1 << 16), 0), (b"\0" * 16, 1)):
+        parts = _parts(_deflated_with_a_tail("docProps/extra.xml", content, tail))
+        infos = parts.archive.infolist()
+        package_parts.scan_parts(parts, infos, sheet_entries=(), shared_strings=None)
+        assert parts.read("docProps/extra.xml") == content
+        assert len(remembered) == count

@@ -36,6 +36,7 @@ from xlcheck.file_kinds import (
 from xlcheck.inflated_parts import InflatedParts
 from xlcheck.package_parts import PartCounts, scan_parts
 from xlcheck.package_xml import (
+    app_properties,
     application_name,
     custom_properties,
     declares_dtd,
@@ -304,7 +305,7 @@ def _inspect_zip(path: Path, data: bytes, parts: InflatedParts) -> Package:
     _check_counts(path, counts, shared_strings_bytes)
     properties = custom_properties(parse_part(path, parts, names.get("docProps/custom.xml")))
     application = application_name(
-        parse_part(path, parts, names.get("docProps/app.xml")), properties
+        app_properties(path, parts, names.get("docProps/app.xml")), properties
     )
     has_macros = "xl/vbaProject.bin" in names
     return Package(
@@ -368,7 +369,7 @@ def _inspect_values_only(
         ) from exc
     except UnsafeXmlError as exc:
         raise declares_dtd(path, "content.xml") from exc
-    app = parse_part(path, parts, names.get("docProps/app.xml"))
+    app = app_properties(path, parts, names.get("docProps/app.xml"))
     return Package(path, data, kind, application=application_name(app, {}))
 
 

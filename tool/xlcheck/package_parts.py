@@ -133,7 +133,8 @@ _MemoKey = tuple[bytes, int, int, int]
 #: the workbooks of one template share their theme, styles, relationships, workbook part and
 #: document properties byte for byte, so a worker inflates and searches each once. Sheets and
 #: shared strings, which hold what each unit filled in, are seldom the same twice: they are not
-#: remembered, lest they crowd the others out.
+#: remembered, lest they crowd the others out. A part is remembered when its compressed and
+#: inflated bytes add up to at most 64 KB.
 _WITHOUT_DECLARATIONS: PartMemo[_MemoKey, bytes] = PartMemo(limit=64, largest=1 << 16)
 
 
@@ -194,7 +195,8 @@ def scan_parts(
                     if whole is not None:
                         parts.keep(info.filename, whole)
                         if memo_key is not None and not searched_before and declaration is None:
-                            _WITHOUT_DECLARATIONS.keep(memo_key, whole, len(whole))
+                            size = len(memo_key[0]) + len(whole)
+                            _WITHOUT_DECLARATIONS.keep(memo_key, whole, size)
                     break
                 data = carry + chunk
                 if declaration is None and not searched_before and _declares(data, utf16):

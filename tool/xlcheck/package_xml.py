@@ -228,21 +228,32 @@ def _workbook_sheets(path: Path, parts: InflatedParts, name: str) -> _WorkbookSh
     return known
 
 
-#: What docProps/app.xml says, by its tree: ``parse_xml`` gives the same bytes the same tree
-#: (of a part up to 64 KB, hence no size limit here), and the workbooks of one template were
-#: mostly saved by one app.
-_APP_VALUES: PartMemo[Element, dict[str, str]] = PartMemo(limit=8, largest=0)
+#: What docProps/app.xml parts say, by their bytes: the workbooks of one template were mostly
+#: saved by one app.
+_APP_PROPERTIES: PartMemo[bytes, dict[str, str]] = PartMemo(limit=8, largest=1 << 16)
 
 
-def application_name(app: Element | None, properties: dict[str, str]) -> str | None:
-    """Which app last saved the file (docProps/app.xml), with WPS's build number when present."""
-    values: dict[str, str] = {}
-    if app is not None:
-        known = _APP_VALUES.get(app)
-        if known is None:
-            known = {local_name(e.tag): (e.text or "").strip() for e in app.iter()}
-            _APP_VALUES.keep(app, known, 0)
-        values = known
+def app_properties(path: Path, parts: InflatedParts, name: str | None) -> dict[str, str]:
+    """What the part ``name`` (docProps/app.xml, None if absent) says: element name → text. The
+    dict may be shared with other callers reading the same bytes: it must not be changed.
+
+    Raises:
+        WorkbookError: the part is damaged, or declares a DTD or entities.
+    """
+    data = read_part(path, parts, name)
+    if data is None or name is None:
+        return {}
+    values = _APP_PROPERTIES.get(data)
+    if values is None:
+        root = parse_xml(path, name, data)
+        values = {local_name(e.tag): (e.text or "").strip() for e in root.iter()}
+        _APP_PROPERTIES.keep(data, values, len(data))
+    return values
+
+
+def application_name(values: dict[str, str], properties: dict[str, str]) -> str | None:
+    """Which app last saved the file, from what docProps/app.xml says (``app_properties``), with
+    WPS's build number when present."""
     name = values.get("Application") or None
     wps_build = properties.get("KSOProductBuildVer")
     if wps_build:
