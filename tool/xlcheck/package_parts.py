@@ -70,6 +70,7 @@ def _declares(data: bytes, utf16: bool) -> bool:
 
 
 def _openers(data: bytes, opener: bytes, start: int = 0) -> Iterator[int]:
+    """Where ``opener`` starts in ``data``, from ``start`` on."""
     start = data.find(opener, start)
     while start != -1:
         yield start
