@@ -3,6 +3,7 @@ sentence, and DTDs refused wherever they sit in a part."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -17,11 +18,12 @@ import pytest
 from tests.conftest import EXAMPLES, FillWorkbook
 from tests.package_builders import minimal_package, rewrite_package, sheet_entry
 from tests.xlsb_builder import write_xlsb
-from xlcheck import VerifyOptions, api, package, package_xml, verify_workbook
+from xlcheck import VerifyOptions, api, package, package_parts, package_xml, verify_workbook
 from xlcheck.errors import WorkbookError
+from xlcheck.inflated_parts import InflatedParts
 from xlcheck.layout import lay_out
 from xlcheck.package import MAX_SHEETS, inspect_package
-from xlcheck.package_parts import plain_xml
+from xlcheck.package_parts import plain_xml, scan_parts
 from xlcheck.part_memo import PartMemo
 from xlcheck.reader import open_workbook
 from xlcheck.spec_loading import load_spec
@@ -204,6 +206,9 @@ def test_package_never_parses_a_dtd_hidden_by_another_encoding(
         (b"<a><!ENTITY x 'y'></a>", False),
         ("<a/>".encode("utf-16"), False),
         (b"PK\x03\x04", False),
+        (b"<a><f>S!A1</f>" * 40 + b"<!DOCTYPE a></a>", False),
+        (b"<a><f>S!A1</f>" * 40 + b"<!-- x --></a>", True),
+        (b"!<!ENTITY x 'y'><a/>", False),
     ],
     ids=[
         "utf-8",
@@ -216,10 +221,22 @@ def test_package_never_parses_a_dtd_hidden_by_another_encoding(
         "entity",
         "utf-16",
         "binary",
+        "doctype-past-many-bangs",
+        "comment-past-many-bangs",
+        "entity-after-a-bang",
     ],
 )
 def test_plain_xml(data: bytes, plain: bool) -> None:
     assert plain_xml(data) is plain
+
+
+@pytest.mark.parametrize("bangs", [0, 1, 31, 32, 33, 100], ids=str)
+@pytest.mark.parametrize("data", [b"<!x", b"<<!x<!", b"!<!x!!<!", b"<a>!</a>", b"!"], ids=repr)
+def test_package_parts_find_each_declaration_opener(bangs: int, data: bytes) -> None:
+    """The search from each "!" finds where "<!" starts as a search for "<!" itself does."""
+    text = b"a!" * bangs + data + b"a!" * bangs + data
+    expected = [at for at in range(len(text)) if text.startswith(b"<!", at)]
+    assert list(package_parts._ascii_openers(text)) == expected
 
 
 def test_package_refuses_a_dtd_in_a_part_not_named_xml(
@@ -280,6 +297,80 @@ def test_package_refuses_a_flood_of_shared_strings(
     inspect_package(EXAMPLE)
     monkeypatch.setattr(package, limit, value)
     assert "shared-strings table holds" in _refusal(EXAMPLE)
+
+
+def _counted_in_full(path: Path) -> tuple[int, int]:
+    """The cells and shared strings of an .xlsx package, every sheet and string counted."""
+    data = path.read_bytes()
+    parts = InflatedParts(zipfile.ZipFile(io.BytesIO(data)), data)
+    names = {name.replace("\\", "/"): name for name in parts.archive.namelist()}
+    main_part = package_xml.workbook_part(path, parts, names)
+    assert main_part is not None
+    sheets = package_xml.sheet_list(path, parts, names, main_part)
+    counts = scan_parts(
+        parts,
+        parts.archive.infolist(),
+        sheet_entries=sheets.parts.values(),
+        shared_strings=sheets.shared_strings,
+    )
+    assert counts.cells is not None and counts.shared_strings is not None
+    return counts.cells, counts.shared_strings
+
+
+def test_package_names_each_package_own_application(tmp_path: Path) -> None:
+    """What a worker remembers of one app.xml is not lent to a package with another."""
+
+    def saved_by_excel(name: str, data: bytes) -> bytes:
+        if name != "docProps/app.xml":
+            return data
+        return re.sub(
+            rb"<Application>[^<]*</Application>", b"<Application>Excel</Application>", data
+        )
+
+    excel = rewrite_package(EXAMPLE, tmp_path / "excel.xlsx", saved_by_excel)
+    libreoffice = inspect_package(EXAMPLE).application
+    assert libreoffice is not None and libreoffice.startswith("LibreOffice/")
+    assert inspect_package(excel).application == "Excel 15.0000"
+    assert inspect_package(EXAMPLE).application == libreoffice
+
+
+def test_package_sheet_list_reads_each_package_own_entries(tmp_path: Path) -> None:
+    """Two packages with the same workbook part and relationships, one missing a sheet's entry:
+    what a worker remembers of the first does not lend the second the missing entry."""
+    missing = sheet_entry(EXAMPLE, "基本信息")
+    without = rewrite_package(
+        EXAMPLE, tmp_path / "without.xlsx", lambda name, data: None if name == missing else data
+    )
+    whole, partial = inspect_package(EXAMPLE), inspect_package(without)
+    assert whole.sheet_names == partial.sheet_names
+    assert missing in whole.sheet_parts.values()
+    assert missing not in partial.sheet_parts.values()
+    assert len(partial.sheet_parts) == len(whole.sheet_parts) - 1
+
+
+@pytest.mark.parametrize(("over"), [0, 1], ids=["at-the-limit", "one-over"])
+def test_package_counts_cells_when_the_sheets_could_pass_the_limit(
+    monkeypatch: pytest.MonkeyPatch, over: int
+) -> None:
+    """Sheets too small to pass the limit are not counted; any that could be, are, exactly."""
+    cells, _ = _counted_in_full(EXAMPLE)
+    monkeypatch.setattr(package, "MAX_CELLS", cells - over)
+    if over:
+        assert f"the workbook holds {cells:,} cells, over the limit" in _refusal(EXAMPLE)
+    else:
+        inspect_package(EXAMPLE)
+
+
+@pytest.mark.parametrize(("over"), [0, 1], ids=["at-the-limit", "one-over"])
+def test_package_counts_shared_strings_when_the_part_could_pass_the_limit(
+    monkeypatch: pytest.MonkeyPatch, over: int
+) -> None:
+    _, strings = _counted_in_full(EXAMPLE)
+    monkeypatch.setattr(package, "MAX_SHARED_STRINGS", strings - over)
+    if over:
+        assert f"the shared-strings table holds {strings:,} strings" in _refusal(EXAMPLE)
+    else:
+        inspect_package(EXAMPLE)
 
 
 def _minimal_ods(path: Path, rows_repeated: int) -> Path:

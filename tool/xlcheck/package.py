@@ -36,6 +36,7 @@ from xlcheck.file_kinds import (
 from xlcheck.inflated_parts import InflatedParts
 from xlcheck.package_parts import PartCounts, scan_parts
 from xlcheck.package_xml import (
+    app_properties,
     application_name,
     custom_properties,
     declares_dtd,
@@ -200,7 +201,7 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
 def _check_counts(path: Path, counts: PartCounts, shared_strings_bytes: int) -> None:
     if counts.declaration is not None:
         raise declares_dtd(path, counts.declaration)
-    if counts.cells > MAX_CELLS:
+    if counts.cells is not None and counts.cells > MAX_CELLS:
         raise refuse(
             path,
             f"工作簿共有 {counts.cells:,} 个单元格，超过上限 {MAX_CELLS:,}（填报模板约 1,000 个），已拒绝读取",
@@ -208,7 +209,7 @@ def _check_counts(path: Path, counts: PartCounts, shared_strings_bytes: int) -> 
             "请删除模板以外的大片数据（例如整列填充到底的公式）后保存，再校验。",
             "Delete the large areas outside the template (e.g. formulas filled down a whole column), save, and verify again.",
         )
-    if (
+    if counts.shared_strings is not None and (
         shared_strings_bytes > MAX_SHARED_STRINGS_BYTES
         or counts.shared_strings > MAX_SHARED_STRINGS
     ):
@@ -251,7 +252,7 @@ def inspect_package(path: Path) -> Package:
         raise sniff_not_zip(path, data[:8192])
     try:
         # Left open for the readers (``Package.open_zip``): over bytes in memory, nothing to close.
-        return _inspect_zip(path, data, InflatedParts(zipfile.ZipFile(stream)))
+        return _inspect_zip(path, data, InflatedParts(zipfile.ZipFile(stream), data))
     # OSError: a damaged local header offset makes zipfile seek before the file's start.
     except (
         zipfile.BadZipFile,
@@ -286,16 +287,25 @@ def _inspect_zip(path: Path, data: bytes, parts: InflatedParts) -> Package:
         raise not_a_workbook(path, names)
     sheets = sheet_list(path, parts, names, main_part)
     check_sheet_count(path, len(sheets.names))
-    counts = scan_parts(
-        parts, infos, sheet_entries=sheets.parts.values(), shared_strings=sheets.shared_strings
-    )
     shared_strings_bytes = (
         archive.getinfo(sheets.shared_strings).file_size if sheets.shared_strings else 0
+    )
+    sheet_bytes = sum(archive.getinfo(entry).file_size for entry in set(sheets.parts.values()))
+    # No entry reads past the size its directory entry declares, a cell takes at least two
+    # bytes ("<c") and a shared string three ("<si"): parts too small to pass a limit are not
+    # counted (counting a template's sheets was 1.3 % of a workbook's instructions).
+    counts = scan_parts(
+        parts,
+        infos,
+        sheet_entries=sheets.parts.values(),
+        shared_strings=sheets.shared_strings,
+        count_cells=sheet_bytes > 2 * MAX_CELLS,
+        count_strings=shared_strings_bytes > min(3 * MAX_SHARED_STRINGS, MAX_SHARED_STRINGS_BYTES),
     )
     _check_counts(path, counts, shared_strings_bytes)
     properties = custom_properties(parse_part(path, parts, names.get("docProps/custom.xml")))
     application = application_name(
-        parse_part(path, parts, names.get("docProps/app.xml")), properties
+        app_properties(path, parts, names.get("docProps/app.xml")), properties
     )
     has_macros = "xl/vbaProject.bin" in names
     return Package(
@@ -359,7 +369,7 @@ def _inspect_values_only(
         ) from exc
     except UnsafeXmlError as exc:
         raise declares_dtd(path, "content.xml") from exc
-    app = parse_part(path, parts, names.get("docProps/app.xml"))
+    app = app_properties(path, parts, names.get("docProps/app.xml"))
     return Package(path, data, kind, application=application_name(app, {}))
 
 

@@ -103,18 +103,30 @@ def _resolve(base_part: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
 
 
+#: A part's relationships, by the bytes of its relationships part and the part's name.
+_RELATIONSHIPS: PartMemo[tuple[bytes, str], dict[str, tuple[str, str]]] = PartMemo(
+    limit=64, largest=1 << 16
+)
+
+
 def _relationships(
     path: Path, parts: InflatedParts, names: dict[str, str], part: str
 ) -> dict[str, tuple[str, str]]:
-    """A part's relationships: id → (type, target part '/'-separated)."""
+    """A part's relationships: id → (type, target part '/'-separated). The dict may be shared
+    with other callers reading the same relationships: it must not be changed."""
     folder, base = posixpath.split(part)
-    rels_part = posixpath.join(folder, "_rels", f"{base}.rels")
-    rels = parse_part(path, parts, names.get(rels_part))
-    found: dict[str, tuple[str, str]] = {}
-    for rel in rels.iter() if rels is not None else ():
-        if local_name(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
-            target = _resolve(part, rel.get("Target", "").replace("\\", "/"))
-            found[rel.get("Id", "")] = (rel.get("Type", ""), target)
+    rels_part = names.get(posixpath.join(folder, "_rels", f"{base}.rels"))
+    data = read_part(path, parts, rels_part)
+    if data is None or rels_part is None:
+        return {}
+    found = _RELATIONSHIPS.get((data, part))
+    if found is None:
+        found = {}
+        for rel in parse_xml(path, rels_part, data).iter():
+            if local_name(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
+                target = _resolve(part, rel.get("Target", "").replace("\\", "/"))
+                found[rel.get("Id", "")] = (rel.get("Type", ""), target)
+        _RELATIONSHIPS.keep((data, part), found, len(data))
     return found
 
 
@@ -143,7 +155,7 @@ def sheet_list(
 ) -> SheetList:
     """The sheets in workbook order, their zip entries, the hidden ones, the shared strings and
     the styles."""
-    workbook = parse_part(path, parts, names[workbook_part])
+    sheets = _workbook_sheets(path, parts, names[workbook_part])
     relationships = _relationships(path, parts, names, workbook_part)
 
     def related(kind_suffix: str) -> str | None:
@@ -156,40 +168,92 @@ def sheet_list(
             None,
         )
 
-    order: list[str] = []
     entries: dict[str, str] = {}
-    hidden: list[str] = []
-    date1904 = False
-    for element in workbook.iter() if workbook is not None else ():
-        if local_name(element.tag) == "workbookPr":
-            date1904 = element.get("date1904") in ("1", "true")
-        if local_name(element.tag) != "sheet" or not element.get("name"):
-            continue
-        name = element.get("name", "")
-        rel_id = element.get(f"{{{_RELATIONSHIP_NS}}}id") or next(
-            (v for k, v in element.attrib.items() if local_name(k) == "id"), None
-        )
-        order.append(name)
-        if element.get("state", "visible") != "visible":
-            hidden.append(name)
+    for name, rel_id in sheets.relationship_ids:
         target = relationships.get(rel_id or "", ("", ""))[1]
         if target in names:
             entries[name] = names[target]
     return SheetList(
-        tuple(order),
+        sheets.names,
         entries,
-        tuple(hidden),
+        sheets.hidden,
         related("/sharedStrings"),
         related("/styles"),
-        date1904,
+        sheets.date1904,
     )
 
 
-def application_name(app: Element | None, properties: dict[str, str]) -> str | None:
-    """Which app last saved the file (docProps/app.xml), with WPS's build number when present."""
-    values = (
-        {local_name(e.tag): (e.text or "").strip() for e in app.iter()} if app is not None else {}
-    )
+@record
+class _WorkbookSheets:
+    """What the workbook part says of its sheets."""
+
+    names: tuple[str, ...]
+    #: Each sheet's name and relationship id (None: it names none).
+    relationship_ids: tuple[tuple[str, str | None], ...]
+    hidden: tuple[str, ...]
+    date1904: bool
+
+
+#: What workbook parts say of their sheets, by their bytes: every workbook of a template says
+#: the same.
+_WORKBOOK_SHEETS: PartMemo[bytes, _WorkbookSheets] = PartMemo(limit=16, largest=1 << 16)
+
+
+def _workbook_sheets(path: Path, parts: InflatedParts, name: str) -> _WorkbookSheets:
+    data = read_part(path, parts, name)
+    if data is None:
+        return _WorkbookSheets((), (), (), False)
+    known = _WORKBOOK_SHEETS.get(data)
+    if known is not None:
+        return known
+    order: list[str] = []
+    relationship_ids: list[tuple[str, str | None]] = []
+    hidden: list[str] = []
+    date1904 = False
+    for element in parse_xml(path, name, data).iter():
+        if local_name(element.tag) == "workbookPr":
+            date1904 = element.get("date1904") in ("1", "true")
+        if local_name(element.tag) != "sheet" or not element.get("name"):
+            continue
+        sheet = element.get("name", "")
+        rel_id = element.get(f"{{{_RELATIONSHIP_NS}}}id") or next(
+            (v for k, v in element.attrib.items() if local_name(k) == "id"), None
+        )
+        order.append(sheet)
+        relationship_ids.append((sheet, rel_id))
+        if element.get("state", "visible") != "visible":
+            hidden.append(sheet)
+    known = _WorkbookSheets(tuple(order), tuple(relationship_ids), tuple(hidden), date1904)
+    _WORKBOOK_SHEETS.keep(data, known, len(data))
+    return known
+
+
+#: What docProps/app.xml parts say, by their bytes: the workbooks of one template were mostly
+#: saved by one app.
+_APP_PROPERTIES: PartMemo[bytes, dict[str, str]] = PartMemo(limit=8, largest=1 << 16)
+
+
+def app_properties(path: Path, parts: InflatedParts, name: str | None) -> dict[str, str]:
+    """What the part ``name`` (docProps/app.xml, None if absent) says: element name → text. The
+    dict may be shared with other callers reading the same bytes: it must not be changed.
+
+    Raises:
+        WorkbookError: the part is damaged, or declares a DTD or entities.
+    """
+    data = read_part(path, parts, name)
+    if data is None or name is None:
+        return {}
+    values = _APP_PROPERTIES.get(data)
+    if values is None:
+        root = parse_xml(path, name, data)
+        values = {local_name(e.tag): (e.text or "").strip() for e in root.iter()}
+        _APP_PROPERTIES.keep(data, values, len(data))
+    return values
+
+
+def application_name(values: dict[str, str], properties: dict[str, str]) -> str | None:
+    """Which app last saved the file, from what docProps/app.xml says (``app_properties``), with
+    WPS's build number when present."""
     name = values.get("Application") or None
     wps_build = properties.get("KSOProductBuildVer")
     if wps_build:
