@@ -317,3 +317,13 @@ def test_spec_format_lists_every_key_of_every_kind(kind: str) -> None:
     registered = kind_named(kind)
     assert registered is not None
     assert _documented_keys(kind) == set(registered.spec_keys) | {"kind", "title"}
+
+
+def test_layout_input_and_derived_fields_split_its_fields_in_order() -> None:
+    # Reading the cells and the rules walk these instead of asking every field is_input.
+    inputs = [f for f in NATIONAL.fields if f.is_input]
+    derived = [f for f in NATIONAL.fields if not f.is_input]
+    assert inputs and derived
+    assert list(NATIONAL.input_fields) == inputs
+    assert list(NATIONAL.derived_fields) == derived
+    assert NATIONAL.input_keys == {f.key for f in inputs}

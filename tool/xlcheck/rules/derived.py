@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from xlcheck.cell_values import excel_round, is_blank, values_match
@@ -304,29 +305,35 @@ def _check_self_check(
     context: RuleContext,
     placed: PlacedField,
     formula: str,
-    formulas: tuple[frozenset[str], frozenset[str]],
+    unplaced: frozenset[str],
+    formulas: Callable[[], tuple[frozenset[str], frozenset[str]]],
 ) -> Iterator[Finding]:
     """A 自查 cell: only its formula is compared (its text result is not recomputed).
 
     Its rows follow the sheets in workbook order: a unit who reorders the project sheets gets the
-    same formulas in another order, which is no alteration.
+    same formulas in another order, which is no alteration. ``unplaced``: the sheets read at the
+    template's positions; ``formulas``: ``_self_check_formulas``, asked only for an altered one.
     """
-    reading = context.workbook.cells[placed.key]
-    params: dict[str, Any] = {"formula": formula, "label": placed.short_label}
-    unplaced = {n.sheet for n in context.workbook.placement_notes if n.code == "rows-unrecognised"}
-    derive = placed.spec.derive
-    reads = {context.layout.by_key[k].sheet for k in derive.field_keys()} if derive else set()
-    if not context.workbook.formulas_read or reads & unplaced:
-        # A sheet read at the template's positions (rows-unrecognised says so): the 自查
-        # formula's references follow where Excel moved the cells, which xlcheck did not find.
+    if not context.workbook.formulas_read:
         return
+    if unplaced:
+        derive = placed.spec.derive
+        reads = {context.layout.by_key[k].sheet for k in derive.field_keys()} if derive else set()
+        if reads & unplaced:
+            # A sheet read at the template's positions (rows-unrecognised says so): the 自查
+            # formula's references follow where Excel moved the cells, which xlcheck did not find.
+            return
+    reading = context.workbook.cells[placed.key]
+    if reading.formula == formula:
+        return
+    params: dict[str, Any] = {"formula": formula, "label": placed.short_label}
     if reading.formula is None:
         if is_blank(reading.raw) and reading.error is None:
             yield make_finding(FORMULA_MISSING, placed, expected_text="自查结果", **params)
         else:
             yield make_finding(FORMULA_REPLACED, placed, **params)
     elif normalise_formula(reading.formula) != normalise_formula(formula):
-        expected, held = formulas
+        expected, held = formulas()
         if normalise_formula(reading.formula) in expected and normalise_formula(formula) in held:
             return
         code = FORMULA_BROKEN if "#REF!" in reading.formula.upper() else FORMULA_ALTERED
@@ -335,16 +342,19 @@ def _check_self_check(
 
 def check(context: RuleContext) -> Iterator[Finding]:
     new_rows = _rows_without_formulas(context) if context.workbook.formulas_read else frozenset()
-    self_checks: tuple[frozenset[str], frozenset[str]] | None = None
+    notes = context.workbook.placement_notes
+    unplaced = frozenset(n.sheet for n in notes if n.code == "rows-unrecognised")
+    # Worked out at most once, and only when a 自查 formula differs from the template's.
+    self_checks = functools.cache(functools.partial(_self_check_formulas, context))
     formulas = template_formulas(context.layout)
-    for placed in context.layout.fields:
-        if placed.is_input or placed.key not in context.workbook.cells:
+    readings = context.workbook.cells
+    for placed in context.layout.derived_fields:
+        reading = readings.get(placed.key)
+        if reading is None:
             continue
-        reading = context.workbook.cells[placed.key]
         template_formula = formulas.get(placed.key)
         if placed.role == SELF_CHECK_ROLE and template_formula is not None:
-            self_checks = self_checks or _self_check_formulas(context)
-            yield from _check_self_check(context, placed, template_formula, self_checks)
+            yield from _check_self_check(context, placed, template_formula, unplaced, self_checks)
             continue
         if template_formula is None:  # a constant such as an indicator's weight
             actual = context.cells[placed.key].value

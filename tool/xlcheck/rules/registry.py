@@ -80,15 +80,16 @@ class RuleContext:
         instead of again through every total and check built on it.
         """
         by_key = self.layout.by_key
+        input_keys, excused, readings = self.layout.input_keys, self.excused, self.workbook.cells
         bad = {
             key
             for key, normalised in self.cells.items()
-            if by_key[key].is_input
-            and key not in self.excused
+            if key in input_keys
+            and key not in excused
             and (
                 normalised.problem is not None
                 or (normalised.value is None and by_key[key].spec.required)
-                or self.workbook.cells[key].error is not None
+                or readings[key].error is not None
             )
         }
         if not bad:
