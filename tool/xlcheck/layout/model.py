@@ -129,6 +129,15 @@ class BlockLayout:
     #: Rows drawn taller than one line (row number, height in points): free-text areas.
     row_heights: tuple[tuple[int, float], ...] = ()
 
+    @functools.cached_property
+    def cells_by_style(self) -> dict[str, tuple[FixedCell, ...]]:
+        """The fixed cells of each style, in order. Relocation looks for a template block's
+        headers, labels and sections in every workbook of a batch; the block is made once."""
+        found: dict[str, list[FixedCell]] = {}
+        for cell in self.cells:
+            found.setdefault(cell.style, []).append(cell)
+        return {style: tuple(cells) for style, cells in found.items()}
+
     @property
     def last_column(self) -> int:
         ends = [c.column_number + c.columns - 1 for c in self.cells]
