@@ -159,3 +159,22 @@ def test_verify_reads_excels_shared_formulas_as_their_cells_formulas(
             zout.writestr(item, data)
     result = verify_workbook(shared, options=VerifyOptions(annotate=False))
     assert result.findings == ()
+
+
+def test_per_layout_memos_of_a_check_are_bounded() -> None:
+    # A relocated workbook brings a layout of its own: each memo keyed on a layout keeps a few.
+    from xlcheck import recompute, verification
+    from xlcheck.rules import bounds, scoring, tables
+
+    memos = [
+        verification._cell_types,
+        verification._data_fields,
+        verification._linked_fields,
+        verification._role_fields,
+        recompute._derivations,
+        bounds._bounded_fields,
+        scoring._score_fields,
+        tables._table_rows,
+    ]
+    for memo in memos:
+        assert memo.cache_info().maxsize == 16, memo

@@ -317,3 +317,51 @@ def test_spec_format_lists_every_key_of_every_kind(kind: str) -> None:
     registered = kind_named(kind)
     assert registered is not None
     assert _documented_keys(kind) == set(registered.spec_keys) | {"kind", "title"}
+
+
+def test_layout_input_and_derived_fields_split_its_fields_in_order() -> None:
+    # Reading the cells and the rules walk these instead of asking every field is_input.
+    inputs = [f for f in NATIONAL.fields if f.is_input]
+    derived = [f for f in NATIONAL.fields if not f.is_input]
+    assert inputs and derived
+    assert list(NATIONAL.input_fields) == inputs
+    assert list(NATIONAL.derived_fields) == derived
+    assert NATIONAL.input_keys == {f.key for f in inputs}
+
+
+@pytest.mark.parametrize(
+    ("start_row", "stop_row"),
+    [
+        (1, None),
+        (0, None),
+        (3, None),
+        (4, None),
+        (6, None),
+        (9, None),
+        (2, 4),
+        (2, 3),
+        (4, 2),
+        (1, 9),
+    ],
+    ids=[
+        "from-the-top",
+        "from-row-0",
+        "at-a-match",
+        "past-a-match",
+        "last-row",
+        "beyond-the-sheet",
+        "stops-after-a-match",
+        "stops-at-a-match",
+        "stop-above-start",
+        "stop-beyond-the-sheet",
+    ],
+)
+def test_sheet_view_find_in_column_is_the_first_match_in_the_rows_asked(
+    start_row: int, stop_row: int | None
+) -> None:
+    grid = [["项目"], ["合计"], ["预算数"], [None], ["预 算 数"], [], ["其他"]]
+    view = SheetView(SHEET, grid, lambda *_: None, 0)
+    stop = len(grid) + 1 if stop_row is None else min(stop_row, len(grid) + 1)
+    texts = view.column(1)
+    expected = next((r for r in range(max(start_row, 1), stop) if texts[r - 1] == "预算数"), None)
+    assert view.find_in_column(1, "预算数", start_row, stop_row) == expected

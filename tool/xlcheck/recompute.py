@@ -10,7 +10,7 @@ from typing import Any
 
 from xlcheck.cell_values import excel_round
 from xlcheck.layout import Layout
-from xlcheck.spec import Derivation, Grade, Operand, ScoreRule
+from xlcheck.spec import Derivation, Grade, ScoreRule
 
 
 def _number(value: Any) -> float:
@@ -71,16 +71,21 @@ def evaluate(derive: Derivation, values: Mapping[str, Any], grades: tuple[Grade,
     """One derivation's value from the values of the fields it reads, as its formula gives it
     (without the blank guard of a whole cell: ``recompute_derived`` applies it)."""
 
-    def operand(value: Operand) -> Any:
-        if isinstance(value, str):
-            return values.get(value)
-        if isinstance(value, Derivation):
-            return evaluate(value, values, grades)
-        return value
-
-    operands = [operand(o) for o in derive.operands]
     if derive.verb == "constant":
         return derive.constant
+    if derive.verb == "self_check":
+        # The 自查 sheet's text results are not recomputed: verify reports each problem at its
+        # own cell, and the text depends on how the app formats numbers (see live_checks). Its
+        # operands are not even looked up: a third of a template's derived cells are 自查's.
+        return None
+    operands = [
+        values.get(o)
+        if isinstance(o, str)
+        else evaluate(o, values, grades)
+        if isinstance(o, Derivation)
+        else o
+        for o in derive.operands
+    ]
     if derive.verb == "sum":
         try:
             return math.fsum(_number(v) for v in operands)
@@ -103,10 +108,6 @@ def evaluate(derive: Derivation, values: Mapping[str, Any], grades: tuple[Grade,
         return grade_for(_number(operands[0]), grades)
     if derive.verb == "copy":
         return None if operands[0] == "" else operands[0]
-    if derive.verb == "self_check":
-        # The 自查 sheet's text results are not recomputed: verify reports each problem at its
-        # own cell, and the text depends on how the app formats numbers (see live_checks).
-        return None
     raise AssertionError(f"unknown derivation {derive.verb}")
 
 

@@ -59,7 +59,9 @@ def _fit_sheet(sheet_layout: SheetLayout, view: SheetView) -> _SheetFit | Misfit
     for block in sheet_layout.blocks:
         kind = kind_named(block.kind)
         assert kind is not None
-        fit = kind.fit(block, dataclasses.replace(view, shift=shift), start_row)
+        # The view as it is while no block above grew (most sheets): no copy made for each block.
+        block_view = view if shift == view.shift else dataclasses.replace(view, shift=shift)
+        fit = kind.fit(block, block_view, start_row)
         if isinstance(fit, Misfit):
             return fit
         assert isinstance(fit, BlockFit)

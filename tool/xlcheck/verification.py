@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from xlcheck.cell_values import Normalised, is_blank, json_value, normalise
 from xlcheck.errors import OutputExistsError, TemplateMismatchError
 from xlcheck.findings import TemplateIdentity, VerificationResult
-from xlcheck.layout import Layout, lay_out
+from xlcheck.layout import Layout, PlacedField, lay_out
 from xlcheck.layout.self_check import SELF_CHECK_ROLE
 from xlcheck.records import record
 from xlcheck.spec import Spec
@@ -189,6 +190,35 @@ def frozen_panes(layout: Layout) -> dict[str, tuple[int, int]]:
     return {sheet.name: sheet.frozen for sheet in layout.sheets if any(sheet.frozen)}
 
 
+@functools.lru_cache(maxsize=16)
+def _cell_types(layout: Layout) -> dict[str, tuple[str, str | None, bool]]:
+    """Field key → (value type, unit, whether an input): how a cell read is normalised and kept.
+
+    The same for every workbook of a layout (which hashes by identity), so worked out once
+    instead of asked of each field for every cell of every workbook."""
+    return {f.key: (f.spec.value_type, f.spec.unit, f.is_input) for f in layout.fields}
+
+
+@functools.lru_cache(maxsize=16)
+def _data_fields(layout: Layout) -> tuple[PlacedField, ...]:
+    """The fields whose values a summary collects: the 自查 sheet's results are not data."""
+    return tuple(placed for placed in layout.fields if placed.role != SELF_CHECK_ROLE)
+
+
+@functools.lru_cache(maxsize=16)
+def _linked_fields(layout: Layout, pattern: str) -> tuple[PlacedField, ...]:
+    """The data fields whose keys the links across workbooks read (``pattern``), matched once
+    per layout rather than every key again for every workbook of a batch."""
+    linked = re.compile(pattern).fullmatch
+    return tuple(placed for placed in _data_fields(layout) if linked(placed.key))
+
+
+@functools.lru_cache(maxsize=16)
+def _role_fields(layout: Layout, spec: Spec) -> dict[str, str]:
+    """Role → the key of the field playing it in ``layout`` (see ``Layout.role``)."""
+    return {role: found for role, _ in spec.roles if (found := layout.role(role))}
+
+
 def check_filled(
     spec: Spec, filled: FilledWorkbook, *, linked_only: Mapping[str, str] | None = None
 ) -> VerificationResult:
@@ -200,14 +230,15 @@ def check_filled(
 
     layout = filled.layout if filled.layout is not None else lay_out(spec)
     by_key = layout.by_key
+    cell_types = _cell_types(layout)
     # Every cell read is normalised once, here, and handed on.
     cells: dict[str, Normalised] = {}
     inputs: dict[str, Any] = {}
     typed: dict[str, Any] = {}  # derived cells holding a typed value instead of their formula
     for key, reading in filled.cells.items():
-        placed = by_key[key]
-        cells[key] = normalised = normalise(reading.raw, placed.spec.value_type, placed.spec.unit)
-        if placed.is_input:
+        value_type, unit, is_input = cell_types[key]
+        cells[key] = normalised = normalise(reading.raw, value_type, unit)
+        if is_input:
             inputs[key] = normalised.value
         elif reading.formula is None and not is_blank(reading.raw):
             typed[key] = normalised.value
@@ -220,28 +251,25 @@ def check_filled(
         spec_of = by_key[key].spec
         return json_value(values.get(key), spec_of.value_type, spec_of.decimals)
 
-    # The 自查 sheet's results are not data: they stay out of the values a summary collects.
-    data_fields = [placed for placed in layout.fields if placed.role != SELF_CHECK_ROLE]
     if linked_only is None:
-        all_values = {placed.key: shown_in_json(placed.key) for placed in data_fields}
+        all_values = {placed.key: shown_in_json(placed.key) for placed in _data_fields(layout)}
     elif (pattern := linked_only.get(spec.id)) is None:
         all_values = {}
     else:
-        linked = re.compile(pattern).fullmatch
         # Blank cells are as good as absent to the links: an empty 项目支出 row is not kept.
         all_values = {
             placed.key: shown
-            for placed in data_fields
-            if linked(placed.key) and (shown := shown_in_json(placed.key)) not in (None, "")
+            for placed in _linked_fields(layout, pattern)
+            if (shown := shown_in_json(placed.key)) not in (None, "")
         }
-    role_fields = {role: found for role, _ in spec.roles if (found := layout.role(role))}
+    role_fields = _role_fields(layout, spec)
     return VerificationResult(
         path=filled.path,
         template=TemplateIdentity(spec.id, spec.version, spec.spec_hash, spec.title),
         findings=findings,
         application=filled.application,
         values={role: shown_in_json(key) for role, key in role_fields.items()},
-        role_fields=role_fields,
+        role_fields=dict(role_fields),
         all_values=all_values,
         locations={key: by_key[key].location for key in all_values},
     )

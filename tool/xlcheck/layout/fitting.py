@@ -78,6 +78,19 @@ class SheetView:
             ]
         return texts
 
+    def find_in_column(
+        self, column_number: int, wanted: str, start_row: int, stop_row: int | None = None
+    ) -> int | None:
+        """The first row number in [start_row, stop_row) whose text in the column is ``wanted``
+        (a text already without white space)."""
+        texts = self.column(column_number)
+        stop = len(texts) if stop_row is None else min(stop_row - 1, len(texts))
+        try:
+            # list.index scans in C: a Python loop over the rows was most of a form's fit.
+            return texts.index(wanted, max(start_row, 1) - 1, stop) + 1
+        except ValueError:
+            return None
+
     def row(self, row_number: int) -> list[str]:
         texts = self.texts.get(row_number)
         if texts is None:
@@ -151,7 +164,9 @@ def fit_from_rows(
     """A fit from a row map (template row → workbook row) of the ``expected`` rows found:
     which rows were inserted or deleted, and the note saying so."""
     images = sorted(rows.values())
-    inserted = frozenset(r for a, b in itertools.pairwise(images) for r in range(a + 1, b))
+    inserted = frozenset(
+        r for a, b in itertools.pairwise(images) if b > a + 1 for r in range(a + 1, b)
+    )
     deleted = len(expected) - len(rows)
     in_place = all(r == image for r, image in rows.items()) and not inserted and not deleted
     shifted = all(r + view.shift == image for r, image in rows.items())

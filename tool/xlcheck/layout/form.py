@@ -5,6 +5,7 @@ Rows are recognised in an edited workbook by their labels, in order, below the h
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, cell_text, fit_from_rows, move_rows
@@ -146,35 +147,30 @@ class FormKind:
         # is not mistaken for the header row.
         cursor = body_start = (found_header or start_row - 1) + 1
         label_column = laid.spec.column_of("label") or 1
-        texts = view.column(label_column)
-        body = [c for c in laid.cells if c.style == "label"]
+        body = laid.cells_by_style.get("label", ())
+        sections = laid.cells_by_style.get("section", ())
         for cell in body:
-            found = _find(texts, cell_text(cell.text), cursor)
+            found = view.find_in_column(label_column, cell_text(cell.text), cursor)
             if found is None:
                 return Misfit(cell.row_number, cell.column_number, cell.text)
             rows[cell.row_number] = found
             cursor = found + 1
-        column_a = view.column(1)
-        ordered = sorted(rows.items())
-        for cell in (c for c in laid.cells if c.style == "section"):
-            before = [image for r, image in ordered if r < cell.row_number]
-            after = [image for r, image in ordered if r > cell.row_number]
-            found = _find(
-                column_a,
+        # A section is looked for between the rows found above and below it.
+        found_rows = sorted(rows)
+        images = [rows[r] for r in found_rows]
+        for cell in sections:
+            above = bisect.bisect_left(found_rows, cell.row_number)
+            below = bisect.bisect_right(found_rows, cell.row_number)
+            found = view.find_in_column(
+                1,
                 cell_text(cell.text),
-                before[-1] + 1 if before else body_start,
-                after[0] if after else None,
+                images[above - 1] + 1 if above else body_start,
+                images[below] if below < len(images) else None,
             )
             if found is not None:
                 rows[cell.row_number] = found
-        expected = {c.row_number for c in laid.cells if c.style in ("label", "section")}
+        expected = {c.row_number for c in body} | {c.row_number for c in sections}
         return fit_from_rows(laid, view, rows, expected | ({header_row} if found_header else set()))
-
-
-def _find(texts: list[str], wanted: str, start_row: int, stop_row: int | None = None) -> int | None:
-    """The first row number in [start_row, stop_row) whose text is ``wanted``."""
-    end = len(texts) + 1 if stop_row is None else min(stop_row, len(texts) + 1)
-    return next((r for r in range(max(start_row, 1), end) if texts[r - 1] == wanted), None)
 
 
 register(FormKind())

@@ -129,6 +129,15 @@ class BlockLayout:
     #: Rows drawn taller than one line (row number, height in points): free-text areas.
     row_heights: tuple[tuple[int, float], ...] = ()
 
+    @functools.cached_property
+    def cells_by_style(self) -> dict[str, tuple[FixedCell, ...]]:
+        """The fixed cells of each style, in order. Relocation looks for a template block's
+        headers, labels and sections in every workbook of a batch; the block is made once."""
+        found: dict[str, list[FixedCell]] = {}
+        for cell in self.cells:
+            found.setdefault(cell.style, []).append(cell)
+        return {style: tuple(cells) for style, cells in found.items()}
+
     @property
     def last_column(self) -> int:
         ends = [c.column_number + c.columns - 1 for c in self.cells]
@@ -184,6 +193,21 @@ class Layout:
     def by_sheet(self) -> dict[str, SheetLayout]:
         return {s.sheet.name: s for s in self.sheets}
 
+    # The fields split by what they are, in layout order, worked out once per layout: reading
+    # the cells and most rule families want only one side, for every workbook of a batch
+    # (asking each field ``is_input`` was about 1,200 calls a workbook).
+    @functools.cached_property
+    def input_fields(self) -> tuple[PlacedField, ...]:
+        return tuple(f for f in self.fields if f.is_input)
+
+    @functools.cached_property
+    def derived_fields(self) -> tuple[PlacedField, ...]:
+        return tuple(f for f in self.fields if not f.is_input)
+
+    @functools.cached_property
+    def input_keys(self) -> frozenset[str]:
+        return frozenset(f.key for f in self.input_fields)
+
     def instances_of(self, key: str) -> list[str]:
         """The keys ``key`` names in this layout: itself, or on a sheet written once per item,
         that field of every instance (``project[1].name``, ``project[2].name`` …)."""
@@ -227,9 +251,8 @@ class Layout:
             state[placed.key] = 2
             ordered.append(placed)
 
-        for placed in self.fields:
-            if not placed.is_input:
-                visit(placed, ())
+        for placed in self.derived_fields:
+            visit(placed, ())
         return tuple(ordered)
 
 

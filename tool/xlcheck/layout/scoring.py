@@ -7,6 +7,7 @@ column, and 总分 / 等级 in the first column.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 from xlcheck.layout.fitting import BlockFit, Misfit, SheetView, cell_text, fit_from_rows, move_rows
@@ -78,6 +79,28 @@ def _indicator(node: SpecNode) -> Indicator:
 def _headers(node: SpecNode) -> tuple[tuple[str, str], ...]:
     node.mapping({name for name, _, _ in COLUMNS})
     return tuple((name, text(node.child(name))) for name, _, _ in COLUMNS if node.has(name))
+
+
+@record
+class ScoringLayout(BlockLayout):
+    """A score table placed on its sheet."""
+
+    @functools.cached_property
+    def row_items(self) -> tuple[FixedCell, ...]:
+        """The cell identifying each body row: the indicator name (or 小计), else 总分 / 等级.
+
+        Relocation looks for them in every workbook of a batch; a template's block is made once.
+        """
+        by_row: dict[int, dict[int, FixedCell]] = {}
+        for cell in self.cells:
+            if cell.style != "header":
+                by_row.setdefault(cell.row_number, {})[cell.column_number] = cell
+        items = []
+        for row in sorted(by_row):
+            found = by_row[row].get(LEVEL3_COL) or by_row[row].get(LEVEL1_COL)
+            if found is not None:
+                items.append(found)
+        return tuple(items)
 
 
 class ScoringKind:
@@ -267,7 +290,7 @@ class ScoringKind:
             role="grade",
             emphasis=True,
         )
-        laid = BlockLayout(
+        laid = ScoringLayout(
             self.name,
             block,
             0,
@@ -283,17 +306,16 @@ class ScoringKind:
         return move_rows(laid, placement) if placement is not None else laid
 
     def fit(self, laid: BlockLayout, view: SheetView, start_row: int) -> BlockFit | Misfit:
-        headers = [c.text for c in laid.cells if c.style == "header"]
+        assert isinstance(laid, ScoringLayout)
+        headers = [c.text for c in laid.cells_by_style.get("header", ())]
         found_header = view.find_row(headers, start_row)
         rows: dict[int, int] = {}
         if found_header is not None:
             rows[laid.first_row] = found_header
         cursor = (found_header or start_row - 1) + 1
-        items = _row_items(laid)
+        items = laid.row_items
         for cell in items:
-            texts = view.column(cell.column_number)
-            wanted = cell_text(cell.text)
-            found = next((r for r in range(cursor, len(texts) + 1) if texts[r - 1] == wanted), None)
+            found = view.find_in_column(cell.column_number, cell_text(cell.text), cursor)
             if found is None:
                 return Misfit(cell.row_number, cell.column_number, cell.text)
             rows[cell.row_number] = found
@@ -302,20 +324,6 @@ class ScoringKind:
         return fit_from_rows(
             laid, view, rows, expected | ({laid.first_row} if found_header else set())
         )
-
-
-def _row_items(laid: BlockLayout) -> list[FixedCell]:
-    """The cell identifying each body row: the indicator name (or 小计), else 总分 / 等级."""
-    by_row: dict[int, dict[int, FixedCell]] = {}
-    for cell in laid.cells:
-        if cell.style != "header":
-            by_row.setdefault(cell.row_number, {})[cell.column_number] = cell
-    items = []
-    for row in sorted(by_row):
-        found = by_row[row].get(LEVEL3_COL) or by_row[row].get(LEVEL1_COL)
-        if found is not None:
-            items.append(found)
-    return items
 
 
 register(ScoringKind())

@@ -189,7 +189,7 @@ class TableKind:
         """Find the table by its header row and its 合计 row (the rows between are its body)."""
         assert isinstance(laid, TableLayout) and isinstance(laid.spec, TableBlock)
         block = laid.spec
-        headers = [c.text for c in laid.cells if c.style == "header"]
+        headers = [c.text for c in laid.cells_by_style.get("header", ())]
         header_row = view.find_row(headers, start_row)
         if header_row is None:
             return Misfit(laid.first_row, 1, headers[0] if headers else "")
@@ -197,15 +197,7 @@ class TableKind:
             placement = BlockPlacement(first_row=header_row, extent=laid.capacity)
             in_place = header_row == laid.first_row
             return BlockFit(placement, (), in_place, header_row + laid.capacity + 1)
-        column_a = view.column(1)
-        total_row = next(
-            (
-                r
-                for r in range(header_row + 1, len(column_a) + 1)
-                if column_a[r - 1] == block.total_label
-            ),
-            None,
-        )
+        total_row = view.find_in_column(1, block.total_label, header_row + 1)
         if total_row is None or total_row == header_row + 1:
             return Misfit(laid.total_row, 1, block.total_label)
         first_row, capacity = header_row + 1, total_row - header_row - 1

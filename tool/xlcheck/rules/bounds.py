@@ -3,10 +3,12 @@ typed with no more decimals than their unit allows."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from xlcheck.cell_values import bounds_text, excel_round
 from xlcheck.findings import Finding, Severity
+from xlcheck.layout import Layout, PlacedField
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 
 W = Severity.WARNING
@@ -41,15 +43,32 @@ def _decimals(value: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
+@functools.lru_cache(maxsize=16)
+def _bounded_fields(layout: Layout) -> tuple[PlacedField, ...]:
+    """The fields this family can say anything about, in layout order: amounts typed with a
+    unit's decimals, and derived values with bounds. The same for every workbook of a layout
+    (which hashes by identity): picked once instead of walking every field each time."""
+    return tuple(
+        placed
+        for placed in layout.fields
+        if (
+            placed.spec.value_type == "amount" and placed.spec.decimals is not None
+            if placed.is_input
+            else placed.spec.minimum is not None or placed.spec.maximum is not None
+        )
+    )
+
+
 def check(context: RuleContext) -> Iterator[Finding]:
-    for placed in context.layout.fields:
+    for placed in _bounded_fields(context.layout):
         spec = placed.spec
         value = context.values.get(placed.key)
         if not isinstance(value, int | float) or isinstance(value, bool):
             continue
         if placed.is_input:
             allowed = spec.decimals
-            if spec.value_type == "amount" and allowed is not None and placed.key in context.cells:
+            assert allowed is not None
+            if placed.key in context.cells:
                 places = _decimals(float(value))
                 if places > allowed:
                     typed = f"{value:.{places}f}"
@@ -63,8 +82,6 @@ def check(context: RuleContext) -> Iterator[Finding]:
                         allowed=allowed,
                         unit=spec.unit or "金额",
                     )
-            continue
-        if spec.minimum is None and spec.maximum is None:
             continue
         if placed.key in context.unreliable or placed.key not in context.workbook.cells:
             continue

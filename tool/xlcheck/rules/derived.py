@@ -290,43 +290,38 @@ def _rows_without_formulas(context: RuleContext) -> frozenset[str]:
     return frozenset(found)
 
 
-def _self_check_formulas(context: RuleContext) -> tuple[frozenset[str], frozenset[str]]:
-    """The 自查 formulas the template writes and those the workbook holds, normalised."""
-    formulas = template_formulas(context.layout)
-    keys = [f.key for f in context.layout.fields if f.role == SELF_CHECK_ROLE]
-    expected = frozenset(normalise_formula(formulas[k]) for k in keys if k in formulas)
-    readings = (context.workbook.cells.get(k) for k in keys)
-    held = frozenset(normalise_formula(r.formula) for r in readings if r and r.formula)
-    return expected, held
-
-
 def _check_self_check(
     context: RuleContext,
     placed: PlacedField,
     formula: str,
-    formulas: tuple[frozenset[str], frozenset[str]],
+    unplaced: frozenset[str],
 ) -> Iterator[Finding]:
     """A 自查 cell: only its formula is compared (its text result is not recomputed).
 
     Its rows follow the sheets in workbook order: a unit who reorders the project sheets gets the
-    same formulas in another order, which is no alteration.
+    same formulas in another order, which is no alteration. ``unplaced``: the sheets read at the
+    template's positions.
     """
-    reading = context.workbook.cells[placed.key]
-    params: dict[str, Any] = {"formula": formula, "label": placed.short_label}
-    unplaced = {n.sheet for n in context.workbook.placement_notes if n.code == "rows-unrecognised"}
-    derive = placed.spec.derive
-    reads = {context.layout.by_key[k].sheet for k in derive.field_keys()} if derive else set()
-    if not context.workbook.formulas_read or reads & unplaced:
-        # A sheet read at the template's positions (rows-unrecognised says so): the 自查
-        # formula's references follow where Excel moved the cells, which xlcheck did not find.
+    if not context.workbook.formulas_read:
         return
+    if unplaced:
+        derive = placed.spec.derive
+        reads = {context.layout.by_key[k].sheet for k in derive.field_keys()} if derive else set()
+        if reads & unplaced:
+            # A sheet read at the template's positions (rows-unrecognised says so): the 自查
+            # formula's references follow where Excel moved the cells, which xlcheck did not find.
+            return
+    reading = context.workbook.cells[placed.key]
+    if reading.formula == formula:
+        return
+    params: dict[str, Any] = {"formula": formula, "label": placed.short_label}
     if reading.formula is None:
         if is_blank(reading.raw) and reading.error is None:
             yield make_finding(FORMULA_MISSING, placed, expected_text="自查结果", **params)
         else:
             yield make_finding(FORMULA_REPLACED, placed, **params)
     elif normalise_formula(reading.formula) != normalise_formula(formula):
-        expected, held = formulas
+        expected, held = context.self_check_formulas
         if normalise_formula(reading.formula) in expected and normalise_formula(formula) in held:
             return
         code = FORMULA_BROKEN if "#REF!" in reading.formula.upper() else FORMULA_ALTERED
@@ -335,16 +330,17 @@ def _check_self_check(
 
 def check(context: RuleContext) -> Iterator[Finding]:
     new_rows = _rows_without_formulas(context) if context.workbook.formulas_read else frozenset()
-    self_checks: tuple[frozenset[str], frozenset[str]] | None = None
+    notes = context.workbook.placement_notes
+    unplaced = frozenset(n.sheet for n in notes if n.code == "rows-unrecognised")
     formulas = template_formulas(context.layout)
-    for placed in context.layout.fields:
-        if placed.is_input or placed.key not in context.workbook.cells:
+    readings = context.workbook.cells
+    for placed in context.layout.derived_fields:
+        reading = readings.get(placed.key)
+        if reading is None:
             continue
-        reading = context.workbook.cells[placed.key]
         template_formula = formulas.get(placed.key)
         if placed.role == SELF_CHECK_ROLE and template_formula is not None:
-            self_checks = self_checks or _self_check_formulas(context)
-            yield from _check_self_check(context, placed, template_formula, self_checks)
+            yield from _check_self_check(context, placed, template_formula, unplaced)
             continue
         if template_formula is None:  # a constant such as an indicator's weight
             actual = context.cells[placed.key].value
@@ -353,10 +349,11 @@ def check(context: RuleContext) -> Iterator[Finding]:
             ):
                 yield from _compare(context, placed, actual)
             continue
-        params: dict[str, Any] = {"formula": template_formula, "label": placed.short_label}
         if placed.key in context.typed_subtotals:
             shown = context.show(placed.key, context.values.get(placed.key))
-            yield make_finding(SUBTOTAL_WITHOUT_PARTS, placed, value=shown, **params)
+            yield make_finding(
+                SUBTOTAL_WITHOUT_PARTS, placed, value=shown, formula=template_formula
+            )
             continue
         if not context.workbook.formulas_read:
             # Only cached values could be read (formulas-unread says so): compare those alone.
@@ -371,7 +368,7 @@ def check(context: RuleContext) -> Iterator[Finding]:
             continue
         if reading.formula is None:
             if reading.error is not None:
-                yield make_finding(FORMULA_REPLACED, placed, **params)
+                yield make_finding(FORMULA_REPLACED, placed, formula=template_formula)
                 continue
             if is_blank(reading.raw):
                 expected = context.values.get(placed.key)
@@ -390,11 +387,11 @@ def check(context: RuleContext) -> Iterator[Finding]:
                     placed,
                     expected=expected,
                     expected_text=context.show(placed.key, expected),
-                    **params,
+                    formula=template_formula,
                 )
                 continue
             actual = context.cells[placed.key].value
-            yield make_finding(FORMULA_REPLACED, placed, actual=actual, **params)
+            yield make_finding(FORMULA_REPLACED, placed, actual=actual, formula=template_formula)
             yield from _compare(context, placed, actual)
             continue
         if reading.formula == template_formula or normalise_formula(
@@ -404,14 +401,16 @@ def check(context: RuleContext) -> Iterator[Finding]:
                 yield from _check_shown(context, placed, context.cells[placed.key].value)
             continue
         if "#REF!" in reading.formula.upper():
-            yield make_finding(FORMULA_BROKEN, placed, actual_formula=reading.formula, **params)
+            yield make_finding(
+                FORMULA_BROKEN, placed, actual_formula=reading.formula, formula=template_formula
+            )
             continue
         yield make_finding(
             FORMULA_ALTERED,
             placed,
             actual=reading.formula,
             actual_formula=reading.formula,
-            **params,
+            formula=template_formula,
         )
         if not is_blank(reading.raw):
             # The altered formula's cached result is the only evidence of what it shows.

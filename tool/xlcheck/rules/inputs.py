@@ -116,12 +116,10 @@ _EXCEL_LARGEST = 9.99999999999999e307
 
 
 def check(context: RuleContext) -> Iterator[Finding]:
-    fields_by_sheet: dict[str, int] = {}
-    for placed in context.layout.fields:
-        fields_by_sheet[placed.sheet] = fields_by_sheet.get(placed.sheet, 0) + 1
-    for sheet_layout in context.layout.sheets:
+    missing_sheets = context.workbook.missing_sheets
+    for sheet_layout in context.layout.sheets if missing_sheets else ():
         name = sheet_layout.sheet.name
-        if name in context.workbook.missing_sheets:
+        if name in missing_sheets:
             yield make_finding(
                 SHEET_MISSING,
                 None,
@@ -129,12 +127,13 @@ def check(context: RuleContext) -> Iterator[Finding]:
                 severity=Severity.WARNING if sheet_layout.generated else None,
                 location=CellRef(sheet_layout.index, 1, 1, name),
                 sheet=name,
-                count=fields_by_sheet.get(name, 0),
+                count=sum(1 for placed in context.layout.fields if placed.sheet == name),
             )
-    for placed in context.layout.fields:
-        if not placed.is_input or placed.key not in context.workbook.cells:
+    readings = context.workbook.cells
+    for placed in context.layout.input_fields:
+        reading = readings.get(placed.key)
+        if reading is None:
             continue
-        reading = context.workbook.cells[placed.key]
         spec = placed.spec
         if reading.error is not None:
             yield make_finding(ERROR_VALUE, placed, actual=reading.error, text=reading.error)

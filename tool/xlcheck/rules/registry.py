@@ -80,15 +80,16 @@ class RuleContext:
         instead of again through every total and check built on it.
         """
         by_key = self.layout.by_key
+        input_keys, excused, readings = self.layout.input_keys, self.excused, self.workbook.cells
         bad = {
             key
             for key, normalised in self.cells.items()
-            if by_key[key].is_input
-            and key not in self.excused
+            if key in input_keys
+            and key not in excused
             and (
                 normalised.problem is not None
                 or (normalised.value is None and by_key[key].spec.required)
-                or self.workbook.cells[key].error is not None
+                or readings[key].error is not None
             )
         }
         if not bad:
@@ -131,6 +132,21 @@ class RuleContext:
             ):
                 downstream.add(placed.key)
         return frozenset(downstream)
+
+    @functools.cached_property
+    def self_check_formulas(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The 自查 formulas the template writes and those the workbook holds, normalised (asked
+        only when a 自查 cell's formula differs from the template's)."""
+        from xlcheck.formula_text import normalise_formula
+        from xlcheck.formulas import template_formulas
+        from xlcheck.layout.self_check import SELF_CHECK_ROLE
+
+        formulas = template_formulas(self.layout)
+        keys = [f.key for f in self.layout.fields if f.role == SELF_CHECK_ROLE]
+        expected = frozenset(normalise_formula(formulas[k]) for k in keys if k in formulas)
+        readings = (self.workbook.cells.get(k) for k in keys)
+        held = frozenset(normalise_formula(r.formula) for r in readings if r and r.formula)
+        return expected, held
 
     def value_shown(self, key: str) -> Any:
         return self.shown[key] if key in self.shown else self.values.get(key)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 from xlcheck.cell_values import values_match
 from xlcheck.findings import Finding, Severity
-from xlcheck.layout import PlacedField
+from xlcheck.layout import Layout, PlacedField
 from xlcheck.recompute import expected_score
+from xlcheck.records import record
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -73,23 +75,58 @@ def _points(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def check(context: RuleContext) -> Iterator[Finding]:
+@record
+class _ScoredRow:
+    """A score and the fields of its row the checks read (None: the row has no such field)."""
+
+    score: PlacedField
+    weight: PlacedField | None
+    name: PlacedField | None
+    reason: PlacedField | None
+
+
+@record
+class _ScoreFields:
+    rows: tuple[_ScoredRow, ...]
+    totals: tuple[PlacedField, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def _score_fields(layout: Layout) -> _ScoreFields:
+    """Each score with its row's weight, name and reason, and the total scores: the same for
+    every workbook of a layout (which hashes by identity), so gathered once."""
     by_role: dict[str, dict[str | None, PlacedField]] = {"reason": {}, "weight": {}, "name": {}}
-    for placed in context.layout.fields:
+    for placed in layout.fields:
         role = "name" if placed.role == "indicator_name" else placed.role
         if role in by_role and placed.group is not None:
             by_role[role][placed.group] = placed
-    for placed in context.layout.fields:
-        if placed.role != "score" or placed.key not in context.workbook.cells:
+    rows = tuple(
+        _ScoredRow(
+            placed,
+            by_role["weight"].get(placed.group),
+            by_role["name"].get(placed.group),
+            by_role["reason"].get(placed.group),
+        )
+        for placed in layout.fields
+        if placed.role == "score"
+    )
+    return _ScoreFields(rows, tuple(f for f in layout.fields if f.role == "total_score"))
+
+
+def check(context: RuleContext) -> Iterator[Finding]:
+    fields = _score_fields(context.layout)
+    for row in fields.rows:
+        placed = row.score
+        if placed.key not in context.workbook.cells:
             continue
-        weight = _weight(context, placed, by_role["weight"].get(placed.group))
+        weight = _weight(context, placed, row.weight)
         if weight is None:
             continue
-        label = _row_name(context, by_role["name"].get(placed.group)) or placed.indicator_name
-        yield from _check_score(context, placed, weight, label, by_role["reason"].get(placed.group))
+        label = _row_name(context, row.name) or placed.indicator_name
+        yield from _check_score(context, placed, weight, label, row.reason)
     grading = context.grading
     maximum = grading.max_score + grading.bonus_max
-    for total_field in (f for f in context.layout.fields if f.role == "total_score"):
+    for total_field in fields.totals:
         if total_field.key not in context.workbook.cells:
             continue
         total = context.value_shown(total_field.key)

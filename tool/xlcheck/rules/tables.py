@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from xlcheck.findings import Finding, Severity
+from xlcheck.layout import Layout
 from xlcheck.layout.table import TableBlock, TableLayout
+from xlcheck.records import record
 from xlcheck.rules.registry import RuleContext, make_finding, rule
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -21,30 +24,50 @@ ROW_INCOMPLETE = rule(
 )
 
 
-def check(context: RuleContext) -> Iterator[Finding]:
-    for sheet in context.layout.sheets:
+@record
+class _TableRow:
+    """One row of a table: its number, its input cells and those of them a row in use needs."""
+
+    row: int
+    inputs: tuple[str, ...]
+    required: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def _table_rows(layout: Layout) -> tuple[_TableRow, ...]:
+    """Every row of every table, in sheet, block and row order: the same for every workbook of
+    a layout (which hashes by identity), so its keys are made once, not per workbook."""
+    found = []
+    for sheet in layout.sheets:
         for block in sheet.blocks:
             if not isinstance(block, TableLayout) or not isinstance(block.spec, TableBlock):
                 continue
-            table = block.fields[0].table if block.fields else block.spec.key
-            yield from _rows(context, block, table or block.spec.key)
+            table = (block.fields[0].table if block.fields else block.spec.key) or block.spec.key
+            columns = [c.key for c in block.spec.columns if c.derive is None]
+            required = [c for c in block.spec.row_required if c in columns]
+            for row in range(1, block.capacity + 1):
+                found.append(
+                    _TableRow(
+                        row,
+                        tuple(f"{table}[{row}].{column}" for column in columns),
+                        tuple(f"{table}[{row}].{column}" for column in required),
+                    )
+                )
+    return tuple(found)
 
 
-def _rows(context: RuleContext, block: TableLayout, table: str) -> Iterator[Finding]:
-    spec = block.spec
-    assert isinstance(spec, TableBlock)
-    inputs = [c.key for c in spec.columns if c.derive is None]
-    for row in range(1, block.capacity + 1):
-        keys = {column: f"{table}[{row}].{column}" for column in inputs}
-        if not any(context.values.get(key) not in (None, "") for key in keys.values()):
+def check(context: RuleContext) -> Iterator[Finding]:
+    values = context.values
+    for table_row in _table_rows(context.layout):
+        if not any(values.get(key) not in (None, "") for key in table_row.inputs):
             continue
-        for column in spec.row_required:
-            key = keys.get(column)
+        for key in table_row.required:
             if (
-                key
-                and key in context.workbook.cells
-                and context.values.get(key) in (None, "")
+                key in context.workbook.cells
+                and values.get(key) in (None, "")
                 and context.cells[key].problem is None
             ):
                 placed = context.layout.by_key[key]
-                yield make_finding(ROW_INCOMPLETE, placed, row=row, column=placed.spec.label)
+                yield make_finding(
+                    ROW_INCOMPLETE, placed, row=table_row.row, column=placed.spec.label
+                )
