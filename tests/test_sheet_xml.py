@@ -351,6 +351,7 @@ def _outcome(part: bytes, **options: Any) -> SheetScan | str:
 
 
 _ROW_2 = '<row r="2"><c r="B2"><v>5</v></c></row>'
+_ERROR_ROW_2 = '<row r="2"><c r="B2" t="e"><v>#N/A</v></c></row>'
 
 
 @pytest.mark.parametrize(
@@ -399,6 +400,12 @@ _ROW_2 = '<row r="2"><c r="B2"><v>5</v></c></row>'
             _ROW_2,
             f'<c/><row r="1"><c r="A1"><v>1</v>{_ROW_2}<row r="3"/></c></row>',
             id="a-cell-before-a-row-holding-a-known-row",
+        ),
+        pytest.param(
+            _ERROR_ROW_2,
+            f'<row r="1"><c r="A1"><v>1</v></c></row><!-- {_ERROR_ROW_2}<row --><x:row'
+            ' xmlns:x="urn:x" r="3"><x:c r="C3"><x:v>1</x:v></x:c></x:row>',
+            id="known-row-in-a-comment",
         ),
         pytest.param(
             '<row r="1"><c r="A1"><v>1</v></c><c r="A3" s="²"><v>1</v></c></row>',
