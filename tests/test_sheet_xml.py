@@ -336,3 +336,129 @@ def test_scan_sheet_paths_agree(workbook: Path, window: tuple[int, int] | None) 
             assert scans[0] == scans[1], entry
             compared += scans[0].max_row
     assert compared > 0 or not package.sheet_parts
+
+
+def _fresh_known_rows(monkeypatch: pytest.MonkeyPatch, limit: int = 1024) -> None:
+    monkeypatch.setattr(sheet_xml, "_KNOWN_ROWS", PartMemo(limit=limit, largest=2048))
+
+
+def _outcome(part: bytes, **options: Any) -> SheetScan | str:
+    """A tree scan of ``part`` (values kept when no window is given), or the refusal's text."""
+    try:
+        return scan_sheet(io.BytesIO(part), keep_values="window" not in options, **options)
+    except ValueError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+_ROW_2 = '<row r="2"><c r="B2"><v>5</v></c></row>'
+_ERROR_ROW_2 = '<row r="2"><c r="B2" t="e"><v>#N/A</v></c></row>'
+
+
+@pytest.mark.parametrize(
+    ("seen", "body"),
+    [
+        pytest.param(
+            '<row r="1"><c r="A1"><f t="shared" si="0" ref="A1:A3">B1*2</f><v>0</v></c></row>'
+            '<row r="2"><c r="A2"><f t="shared" si="0"/><v>0</v></c></row>',
+            '<row r="1"><c r="A1"><f t="shared" si="0" ref="A1:A3">C1+1</f><v>0</v></c></row>'
+            '<row r="2"><c r="A2"><f t="shared" si="0"/><v>0</v></c></row>'
+            '<row r="3"><c r="A3"><f t="shared" si="0"/><v>0</v></c></row>',
+            id="shared-formula-follower-known",
+        ),
+        pytest.param(
+            '<row r="3"><c r="A3" s="2" t="s"><v>1</v></c></row>',
+            '<row r="2"><c r="A2"><v>1</v></c></row><row><c r="A3"><v>2</v></c></row>'
+            '<row r="3"><c r="A3" s="2" t="s"><v>1</v></c></row><row><c><v>4</v></c></row>',
+            id="rows-numbered-by-the-row-before",
+        ),
+        pytest.param(
+            _ROW_2,
+            f'<row r="1"><c r="A1"><v>1</v>{_ROW_2}<row r="3"/></c></row>',
+            id="known-row-inside-a-cell",
+        ),
+        pytest.param(
+            _ROW_2,
+            f'<row r="1"><c r="A1"><v>1</v></c></row><rowBreak/>{_ROW_2}',
+            id="another-element-beginning-row",
+        ),
+        pytest.param(
+            _ROW_2,
+            f'<c r="A1"><v>1</v></c>{_ROW_2}',
+            id="a-cell-before-the-rows",
+        ),
+        pytest.param(
+            _ROW_2,
+            f'<row r="1"><c r="A1"><v>1</v></c></row>{_ROW_2}<row r="3"><c r="A3"></row>',
+            id="malformed-beside-a-known-row",
+        ),
+        pytest.param(
+            _ROW_2,
+            f'<row r="1"><c r="A1"><v>1</v></c></row>{_ROW_2}<row r="0"/>',
+            id="row-off-the-grid-after-a-known-row",
+        ),
+        pytest.param(
+            _ROW_2,
+            f'<c/><row r="1"><c r="A1"><v>1</v>{_ROW_2}<row r="3"/></c></row>',
+            id="a-cell-before-a-row-holding-a-known-row",
+        ),
+        pytest.param(
+            _ERROR_ROW_2,
+            f'<row r="1"><c r="A1"><v>1</v></c></row><!-- {_ERROR_ROW_2}<row --><x:row'
+            ' xmlns:x="urn:x" r="3"><x:c r="C3"><x:v>1</x:v></x:c></x:row>',
+            id="known-row-in-a-comment",
+        ),
+        pytest.param(
+            '<row r="1"><c r="A1"><v>1</v></c><c r="A3" s="²"><v>1</v></c></row>',
+            '<row r="1"><c r="A1"><v>1</v></c><c r="A3" s="²"><v>1</v></c></row>',
+            id="style-int-refuses-past-the-window",
+        ),
+    ],
+)
+def test_scan_sheet_reads_known_rows_as_it_read_them_first(
+    seen: str, body: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows a worker has read before, in another part or the same, are not parsed again; the
+    scan is the one of the whole part parsed and walked, whatever the part around them, window
+    or not."""
+    part = _sheet(body).getvalue()
+    options: list[dict[str, Any]] = [
+        {},
+        {"window": (2, 1)},
+        {"window": (1, 9), "stop_past_window": True},
+    ]
+    with monkeypatch.context() as whole:
+        whole.setattr(sheet_xml, "_split_rows", lambda *args: None)
+        expected = [_outcome(part, **o) for o in options]
+    _fresh_known_rows(monkeypatch)
+    _outcome(_sheet(seen).getvalue())
+    assert [_outcome(part, **o) for o in options] == expected  # the rows of another part known
+    assert [_outcome(part, **o) for o in options] == expected  # and the part's own
+
+
+def test_scan_sheet_stops_past_its_window_before_a_style_int_refuses(scan: Scan) -> None:
+    """A cell below the window stops the scan before the next cell's style is read, even one
+    ``int`` refuses (a superscript digit)."""
+    body = '<row r="1"><c r="A1"><v>1</v></c><c r="A3" s="²"><v>1</v></c><c r="B1" s="²"/></row>'
+    result = scan(_sheet(body), window=(1, 9), stop_past_window=True)
+    assert (result.complete, result.max_row) == (False, 1)
+
+
+def test_scan_sheet_reads_known_rows_with_their_part_s_namespaces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A row known from a part that binds the prefix it uses is refused in a part that does
+    not bind it."""
+    _fresh_known_rows(monkeypatch)
+    row = '<row r="1" o:x="1"><c r="A1"><v>1</v></c></row>'
+    bound = _sheet(row).getvalue().replace(b"<worksheet ", b'<worksheet xmlns:o="urn:o" ')
+    assert scan_sheet(io.BytesIO(bound)).max_row == 1
+    with pytest.raises(SheetXmlError, match="unbound prefix"):
+        scan_sheet(_sheet(row))
+
+
+def test_scan_sheet_remembers_a_bounded_number_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fresh_known_rows(monkeypatch, limit=3)
+    for number in range(1, 8):
+        body = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in (1, number))
+        assert scan_sheet(_sheet(body)).max_row == number
+        assert 1 <= len(sheet_xml._KNOWN_ROWS) <= 3

@@ -19,8 +19,10 @@ from tests.conftest import EXAMPLES, SHARED_SAMPLES
 from tests.package_builders import minimal_package
 from tests.test_golden_cases import CASE_DIRS
 from tests.test_golden_cases import _build as build_golden_case
+from xlcheck import xlsx_values
 from xlcheck.errors import WorkbookError
 from xlcheck.package import Package, inspect_package
+from xlcheck.part_memo import PartMemo
 from xlcheck.reader import open_workbook
 from xlcheck.sheet_values import Grid, read_sheets
 from xlcheck.sheet_xml import SheetScan, scan_sheet
@@ -532,3 +534,89 @@ def test_xlsx_values_take_a_window_of_the_cells(tmp_path: Path) -> None:
     assert sheet_grid(scan.values, values, (900, 2)) == [[1, None]] + [[None, None]] * 898 + [
         [None, 3]
     ]
+
+
+_SST = '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{n}">'
+
+
+def _strings_part(items: str, root: str = _SST, n: int = 3) -> bytes:
+    return f'<?xml version="1.0" encoding="UTF-8"?>{root.format(n=n)}{items}</sst>'.encode()
+
+
+def _strings_as_parsed_whole(data: bytes) -> dict[str, str | None] | None:
+    root = xlsx_values._parse(data)
+    return xlsx_values._shared_strings(root) if root is not None else None
+
+
+_RICH_SHARED_STRINGS = (
+    '<si><r><rPr><b/></rPr><t>rich</t></r><r><t xml:space="preserve"> text</t></r></si>'
+    '<si><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh><phoneticPr fontId="1"/></si>'
+    "<si/><si><t>_x00+A_</t></si>\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("seen", "items"),
+    [
+        pytest.param(PLAIN_SHARED_STRINGS, PLAIN_SHARED_STRINGS, id="plain"),
+        pytest.param(_RICH_SHARED_STRINGS, _RICH_SHARED_STRINGS, id="rich"),
+        pytest.param(
+            "<si><t>a</t></si><si><t>b</t></si>",
+            "<si><t>b</t></si><si><t>new</t></si> <si><t>a</t></si>",
+            id="some-known-elsewhere",
+        ),
+        pytest.param(
+            "<si><t>b</t></si>",
+            "<si><t>a</t><si><t>b</t></si><si><t>c</t></si></si>",
+            id="known-string-inside-another",
+        ),
+        pytest.param("<si><t>b</t></si>", "<x/><si><t>b</t></si>", id="another-element"),
+        pytest.param(
+            "<si><t>b</t></si>", "<sir/><si><t>b</t></si>", id="another-element-beginning-si"
+        ),
+        pytest.param("<si><t>b</t></si>", "<si><t>a</t><si><t>b</t></si>", id="malformed"),
+        pytest.param(
+            "<si><t>b</t></si>",
+            '<si><t>a</t></si><!-- <si><t>b</t></si><si> --><x:si xmlns:x="urn:x"><t>c</t></x:si>',
+            id="known-string-in-a-comment",
+        ),
+        pytest.param(
+            "<si><t>b</t></si>",
+            '<si><t>a</t></si><?pi <si><t>b</t></si><si> ?><x:si xmlns:x="urn:x"><t>c</t></x:si>',
+            id="known-string-in-a-processing-instruction",
+        ),
+    ],
+)
+def test_xlsx_values_read_known_shared_strings_as_read_first(
+    seen: str, items: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shared strings a worker has read before, in another part or the same, are not parsed
+    again; the strings are those of the part parsed whole, whatever the part around them."""
+    monkeypatch.setattr(xlsx_values, "_KNOWN_STRINGS", PartMemo(limit=64, largest=2048))
+    part = _strings_part(items)
+    expected = _strings_as_parsed_whole(part)
+    xlsx_values._read_shared_strings(_strings_part(seen, n=7))
+    assert xlsx_values._read_shared_strings(part) == expected  # another part's strings known
+    assert xlsx_values._read_shared_strings(part) == expected  # and the part's own
+
+
+def test_xlsx_values_read_known_shared_strings_with_their_part_s_namespaces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A string known from a part that binds the prefix it uses leaves a part that does not
+    bind it unread (to calamine), as when it is parsed whole."""
+    monkeypatch.setattr(xlsx_values, "_KNOWN_STRINGS", PartMemo(limit=64, largest=2048))
+    item = '<si o:x="1"><t>a</t></si>'
+    bound = _SST.replace("<sst ", '<sst xmlns:o="urn:o" ')
+    assert xlsx_values._read_shared_strings(_strings_part(item, bound)) == {"0": "a"}
+    assert xlsx_values._read_shared_strings(_strings_part(item)) is None
+
+
+def test_xlsx_values_remember_a_bounded_number_of_shared_strings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(xlsx_values, "_KNOWN_STRINGS", PartMemo(limit=3, largest=2048))
+    for number in range(1, 8):
+        part = _strings_part(f"<si><t>a</t></si><si><t>{number}</t></si>")
+        assert xlsx_values._read_shared_strings(part) == {"0": "a", "1": str(number)}
+        assert 1 <= len(xlsx_values._KNOWN_STRINGS) <= 3

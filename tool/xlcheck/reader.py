@@ -405,14 +405,32 @@ class WorkbookSource:
         filled.missing_sheets = [
             s.sheet.name for s in layout.sheets if s.sheet.name not in self.sheet_names
         ]
-        # Each sheet's scan, looked up once (None: formulas unread).
+        # Each sheet's scan, looked up once (None: formulas unread); a layout's fields come
+        # sheet by sheet, so a sheet's grid and cell maps are looked up when the sheet changes.
         scans: dict[str, SheetScan | None] = {}
         percent_styles = self.package.percent_styles
+        cells = filled.cells
+        current: str | None = None
+        rows: Grid | None = None
+        formulas: dict[tuple[int, int], str] = {}
+        errors: dict[tuple[int, int], str] = {}
+        styles: dict[tuple[int, int], int] = {}
         for placed in layout.fields:
             sheet = placed.sheet
-            if sheet not in frames:
+            if sheet != current:
+                current, rows = sheet, frames.get(sheet)
+                if rows is not None:
+                    if sheet not in scans:
+                        scan = self._scan(sheet)
+                        scans[sheet] = scan if self.formulas_read else None
+                    scan = scans[sheet]
+                    formulas, errors, styles = (
+                        (scan.formulas, scan.errors, scan.styles)
+                        if scan is not None
+                        else ({}, {}, {})
+                    )
+            if rows is None:
                 continue
-            rows = frames[sheet]
             row_index, column_index = placed.row_number - 1, placed.column_number - 1
             raw = None
             if row_index < len(rows) and column_index < len(rows[row_index]):
@@ -421,21 +439,11 @@ class WorkbookSource:
                     # NaN is no value; no cell can hold infinity (a damaged or hand-made file):
                     # Excel shows #NUM!.
                     raw = None if math.isnan(raw) else "#NUM!"
-            if sheet not in scans:
-                scan = self._scan(sheet)
-                scans[sheet] = scan if self.formulas_read else None
-            scan = scans[sheet]
-            formula = error = style = None
-            if scan is not None:
-                cell = (placed.row_number, placed.column_number)
-                formula, error, style = (
-                    scan.formulas.get(cell),
-                    scan.errors.get(cell),
-                    scan.styles.get(cell),
-                )
+            cell = (placed.row_number, placed.column_number)
+            formula, error = formulas.get(cell), errors.get(cell)
             if error is None and isinstance(raw, str) and raw in _ERROR_VALUES and formula is None:
                 error = raw
-            filled.cells[placed.key] = CellReading(raw, formula, error, style in percent_styles)
+            cells[placed.key] = CellReading(raw, formula, error, styles.get(cell) in percent_styles)
         return filled
 
 

@@ -104,8 +104,7 @@ def workbook_values(package: Package) -> WorkbookValues | None:
             return None
     strings: dict[str, str | None] | None = {}
     if strings_part is not None:
-        root = _parse(strings_part)
-        strings = _shared_strings(root) if root is not None else None
+        strings = _read_shared_strings(strings_part)
     formats: dict[str, int] | None = {}
     if styles_part is not None:
         formats = _CELL_FORMATS.get(styles_part)
@@ -182,6 +181,70 @@ def _shared_strings(root: Element) -> dict[str, str | None] | None:
                 continue
         if item.tag == item_tag or _local_name(item.tag) == "si":
             strings[str(len(strings))] = "".join(_runs(item)) or None
+    return strings
+
+
+#: The shared strings read before, by the root's start tag (less its counts, which differ
+#: from workbook to workbook; what is left binds the prefixes a string's XML may use) and the
+#: ``<si>``'s bytes after ``<si``, each as ``_shared_strings`` reads it ("" for None): the
+#: workbooks filled from one template share most of their strings (the template's labels), so
+#: a batch worker parses and reads each once. Bounded: 2048 strings of at most 2 KiB (10 MB).
+_KNOWN_STRINGS: PartMemo[tuple[bytes, bytes], str] = PartMemo(limit=2048, largest=2048)
+_STRINGS_START_TAG = re.compile(rb"<sst\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_STRING_COUNTS = re.compile(rb'\s(?:count|uniqueCount)="[0-9]*"')
+_STRINGS_END = b"</sst>"
+_STRING_START = b"<si"
+
+
+def _read_shared_strings(data: bytes) -> dict[str, str | None] | None:
+    """The shared strings part read as ``_shared_strings`` reads it, or None (as ``_parse``).
+
+    The strings not read before are parsed, in the part as it is but without the known
+    ones, which go where they were: in a part without comments, CDATA or processing
+    instructions every ``<si`` begins a tag, and when the fresh pieces parse as that many
+    ``<si>`` children of the root, each piece is one ``<si>`` and text, as each known one was.
+    Any other part is parsed whole.
+    """
+    start_tag = _STRINGS_START_TAG.search(data)
+    end = data.rfind(_STRINGS_END)
+    if (
+        start_tag is None
+        or end < start_tag.end()
+        or data[end + len(_STRINGS_END) :].strip(b" \t\r\n")
+        or b"<!" in data
+        or data.find(b"<?", 6) != -1
+        or not (plain_xml(data) and utf8_xml(data))
+    ):
+        root = _parse(data)
+        return _shared_strings(root) if root is not None else None
+    context = _STRING_COUNTS.sub(b"", start_tag.group(0))
+    before_strings, *pieces = data[start_tag.end() : end].split(_STRING_START)
+    known = _KNOWN_STRINGS
+    texts = [known.get((context, piece)) for piece in pieces]
+    fresh = [piece for piece, text in zip(pieces, texts, strict=True) if text is None]
+    try:
+        root = ElementTree.fromstring(
+            data[: start_tag.end()] + _STRING_START.join([before_strings, *fresh]) + data[end:]
+        )
+    except ElementTree.ParseError:
+        root = None
+    if (
+        root is None
+        or _local_name(root.tag) != "sst"
+        or len(root) != len(fresh)
+        or any(_local_name(item.tag) != "si" for item in root)
+    ):
+        root = _parse(data)
+        return _shared_strings(root) if root is not None else None
+    read = _shared_strings(root)
+    assert read is not None  # the root is <sst>
+    fresh_texts = iter(read.values())
+    strings: dict[str, str | None] = {}
+    for piece, text in zip(pieces, texts, strict=True):
+        if text is None:
+            text = next(fresh_texts) or ""
+            known.keep((context, piece), text, len(piece))
+        strings[str(len(strings))] = text or None
     return strings
 
 
