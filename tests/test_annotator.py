@@ -6,9 +6,11 @@ import io
 import os
 import re
 import stat
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -26,9 +28,10 @@ from tests.conftest import FillWorkbook
 from tests.package_builders import rewrite_package, sheet_entry
 from xlcheck import VerifyOptions, verify_workbook
 from xlcheck.annotator import RESULTS_SHEET, annotate_workbook, xml_parts
+from xlcheck.annotator.package_parts import WORKSHEET, ContentTypes, Relationships
 from xlcheck.annotator.sheet_xml import frozen_as
 from xlcheck.errors import WorkbookError
-from xlcheck.findings import VerificationResult
+from xlcheck.findings import Finding, Severity, VerificationResult
 from xlcheck.part_memo import PartMemo
 
 
@@ -432,3 +435,76 @@ def test_parts_read_only_are_parsed_once_and_never_shared_when_malformed(
     for _ in range(2):
         with pytest.raises(xml_parts.XmlPartError):
             xml_parts.parse_shared(b"<Types><Default></Types>", depth=1)
+
+
+def _annotator_memos() -> list[tuple[object, str, PartMemo[Any, Any]]]:
+    """Every memory the annotator's modules keep across workbooks: (module, name, memo)."""
+    found = []
+    for module_name in sorted(n for n in sys.modules if n.startswith("xlcheck.annotator")):
+        module = sys.modules[module_name]
+        for name, value in vars(module).items():
+            if isinstance(value, PartMemo):
+                found.append((module, name, value))
+    return found
+
+
+@pytest.mark.parametrize("limit", [2, 64], ids=["cleared-often", "kept"])
+def test_annotator_copies_are_the_same_whatever_a_worker_remembers(
+    make_workbook: FillWorkbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """A batch worker remembers parts written for earlier workbooks of a template (styles with the
+    results sheet's formats, workbook part, relationships, content types, deflated bytes): a copy
+    made after clean and marked workbooks, in any order, is the copy a fresh worker makes."""
+    path = make_workbook()
+    runs: list[tuple[tuple[Finding, ...], str]] = [
+        ((), "zh"),
+        ((finding("评分表", "F25"),), "zh"),
+        ((), "zh"),
+        ((finding("基本信息", "B5", Severity.WARNING), finding("评分表", "F25")), "zh"),
+        ((), "en"),
+        ((finding("评分表", "F25", Severity.WARNING),), "en"),
+        ((), "zh"),
+    ]
+    memos = _annotator_memos()
+    assert len(memos) >= 5
+    for module, name, _ in memos:
+        monkeypatch.setattr(module, name, PartMemo(limit=limit, largest=1 << 18))
+    remembered = [
+        annotate(path, found, tmp_path / "warm.xlsx", lang=lang).read_bytes()
+        for found, lang in runs
+    ]
+    for number, (found, lang) in enumerate(runs):
+        for module, name, _ in memos:
+            monkeypatch.setattr(module, name, PartMemo(limit=limit, largest=1 << 18))
+        fresh = annotate(path, found, tmp_path / "cold.xlsx", lang=lang).read_bytes()
+        assert remembered[number] == fresh, f"run {number}"
+
+
+def test_package_wiring_is_written_as_it_stands_after_every_change() -> None:
+    """Relationships and content types are remembered as written, by what they hold: a part
+    added, retyped or removed is always in (or out of) what is written."""
+    relationships_part = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="t/worksheet" Target="worksheets/sheet1.xml"/>'
+        b"</Relationships>"
+    )
+    relationships = Relationships.read(relationships_part)
+    before = relationships.to_bytes()
+    added = relationships.add(WORKSHEET, "worksheets/x.xml")
+    assert b'Target="worksheets/x.xml"' in relationships.to_bytes()
+    relationships.remove(added)
+    assert relationships.to_bytes() == before
+    other = Relationships.read(relationships_part)
+    other.add(WORKSHEET, "worksheets/y.xml")
+    assert b"y.xml" in other.to_bytes() and b"x.xml" not in other.to_bytes()
+
+    types_part = (
+        b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        b'<Default Extension="xml" ContentType="application/xml"/></Types>'
+    )
+    types = ContentTypes.read(types_part)
+    types.set("xl/a.xml", "first/type")
+    assert b'PartName="/xl/a.xml" ContentType="first/type"' in types.to_bytes()
+    types.set("xl/a.xml", "second/type")
+    assert b"second/type" in types.to_bytes() and b"first/type" not in types.to_bytes()
+    assert ContentTypes.read(types_part).overrides == {}  # what was read is never changed

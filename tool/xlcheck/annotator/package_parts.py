@@ -9,7 +9,9 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from xlcheck.annotator.xml_parts import as_utf8, escape_attribute, parse_shared
+from xlcheck.annotator.xml_parts import as_utf8, escape_attribute, parse
+from xlcheck.part_memo import PartMemo
+from xlcheck.records import record
 
 _RELATIONSHIPS_NAMESPACE = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CONTENT_TYPES_NAMESPACE = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -56,12 +58,28 @@ def relative(source_part: str, part: str) -> str:
     return posixpath.relpath(part, posixpath.dirname(source_part) or ".")
 
 
-@dataclass
+@record
 class Relationship:
     id: str
     type: str
     target: str
     external: bool = False
+
+
+#: Relationships parts and content types as read, by their bytes, and as written, by what they
+#: hold: the workbooks of one template share them, and their copies write the same ones (the
+#: workbook's relationships with the results sheet added, the content types with its part), so
+#: a batch worker parses, escapes and joins each once (0.5 M instructions a copy for the content
+#: types, 0.35 M for the workbook's relationships, callgrind).
+_READ_RELATIONSHIPS: PartMemo[bytes, tuple[Relationship, ...]] = PartMemo(limit=64, largest=1 << 16)
+_WRITTEN_RELATIONSHIPS: PartMemo[tuple[Relationship, ...], bytes] = PartMemo(
+    limit=64, largest=1 << 16
+)
+_Pairs = tuple[tuple[str, str], ...]
+_READ_TYPES: PartMemo[bytes, tuple[dict[str, str], dict[str, str]]] = PartMemo(
+    limit=64, largest=1 << 16
+)
+_WRITTEN_TYPES: PartMemo[tuple[_Pairs, _Pairs], bytes] = PartMemo(limit=64, largest=1 << 16)
 
 
 @dataclass
@@ -76,17 +94,19 @@ class Relationships:
     def read(cls, data: bytes | None) -> Relationships:
         if data is None:
             return cls()
-        root = parse_shared(as_utf8(data), depth=1)
-        items = [
-            Relationship(
-                e.attributes.get("Id", ""),
-                e.attributes.get("Type", ""),
-                e.attributes.get("Target", ""),
-                e.attributes.get("TargetMode", "").lower() == "external",
+        items = _READ_RELATIONSHIPS.get(data)
+        if items is None:
+            items = tuple(
+                Relationship(
+                    e.attributes.get("Id", ""),
+                    e.attributes.get("Type", ""),
+                    e.attributes.get("Target", ""),
+                    e.attributes.get("TargetMode", "").lower() == "external",
+                )
+                for e in parse(as_utf8(data), depth=1).all("Relationship")
             )
-            for e in root.all("Relationship")
-        ]
-        return cls(items)
+            _READ_RELATIONSHIPS.keep(data, items, len(data))
+        return cls(list(items))
 
     def by_id(self, relationship_id: str) -> Relationship | None:
         return next((r for r in self.items if r.id == relationship_id), None)
@@ -111,6 +131,14 @@ class Relationships:
         self.items = [r for r in self.items if r.id != relationship_id]
 
     def to_bytes(self) -> bytes:
+        key = tuple(self.items)
+        written = _WRITTEN_RELATIONSHIPS.get(key)
+        if written is None:
+            written = self._written()
+            _WRITTEN_RELATIONSHIPS.keep(key, written, len(written))
+        return written
+
+    def _written(self) -> bytes:
         lines = [
             f'<Relationship Id="{escape_attribute(r.id)}" Type="{escape_attribute(r.type)}" '
             f'Target="{escape_attribute(r.target)}"'
@@ -133,16 +161,20 @@ class ContentTypes:
 
     @classmethod
     def read(cls, data: bytes) -> ContentTypes:
-        root = parse_shared(as_utf8(data), depth=1)
-        defaults = {
-            e.attributes.get("Extension", "").lower(): e.attributes.get("ContentType", "")
-            for e in root.all("Default")
-        }
-        overrides = {
-            _part_key(e.attributes.get("PartName", "")): e.attributes.get("ContentType", "")
-            for e in root.all("Override")
-        }
-        return cls(defaults, overrides)
+        read = _READ_TYPES.get(data)
+        if read is None:
+            root = parse(as_utf8(data), depth=1)
+            defaults = {
+                e.attributes.get("Extension", "").lower(): e.attributes.get("ContentType", "")
+                for e in root.all("Default")
+            }
+            overrides = {
+                _part_key(e.attributes.get("PartName", "")): e.attributes.get("ContentType", "")
+                for e in root.all("Override")
+            }
+            read = (defaults, overrides)
+            _READ_TYPES.keep(data, read, len(data))
+        return cls(dict(read[0]), dict(read[1]))
 
     def type_of(self, part: str) -> str | None:
         key = _part_key(part)
@@ -157,6 +189,14 @@ class ContentTypes:
         self.overrides.pop(_part_key(part), None)
 
     def to_bytes(self) -> bytes:
+        key = (tuple(self.defaults.items()), tuple(self.overrides.items()))
+        written = _WRITTEN_TYPES.get(key)
+        if written is None:
+            written = self._written()
+            _WRITTEN_TYPES.keep(key, written, len(written))
+        return written
+
+    def _written(self) -> bytes:
         defaults = "".join(
             f'<Default Extension="{escape_attribute(e)}" ContentType="{escape_attribute(t)}"/>'
             for e, t in self.defaults.items()

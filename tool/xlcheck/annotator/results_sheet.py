@@ -13,7 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from xlcheck.annotator.marks import ERROR_MARKER, WARNING_MARKER, MarkKind
-from xlcheck.annotator.styles import CellFormat, StylesPart
+from xlcheck.annotator.styles import CellFormat, StylesPart, StylesState
 from xlcheck.annotator.xml_parts import (
     RELATIONSHIP_NAMESPACE,
     escape_attribute,
@@ -21,6 +21,7 @@ from xlcheck.annotator.xml_parts import (
 )
 from xlcheck.cell_values import safe_text, wrapped_lines
 from xlcheck.findings import Finding, Severity, VerificationResult, column_letters
+from xlcheck.part_memo import PartMemo
 from xlcheck.records import record
 
 RESULTS_SHEET = "校验结果"
@@ -72,7 +73,27 @@ class _Formats:
     warning: int
 
 
+#: The results sheet's formats, and the styles part's state once they are added, by its state
+#: before: a clean workbook's copy adds them to its template's styles part as read, the same for
+#: every workbook of the template, so a batch worker adds them once.
+_ADDED_FORMATS: PartMemo[StylesState, tuple[_Formats, StylesState]] = PartMemo(
+    limit=8, largest=1 << 18
+)
+
+
 def _formats(styles: StylesPart) -> _Formats:
+    before = styles.state()
+    known = _ADDED_FORMATS.get(before)
+    if known is not None:
+        formats, after = known
+        styles.restore(after)
+        return formats
+    formats = _add_formats(styles)
+    _ADDED_FORMATS.keep(before, (formats, styles.state()), len(before.data))
+    return formats
+
+
+def _add_formats(styles: StylesPart) -> _Formats:
     body_font = styles.add_font(size=10)
     bold = styles.add_font(size=10, bold=True)
     link_font = styles.add_font(size=10, color="FF0563C1", underline=True)

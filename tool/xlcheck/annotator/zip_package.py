@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import IO
 
 from xlcheck.inflated_parts import InflatedParts
+from xlcheck.part_memo import PartMemo
 from xlcheck.records import record
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -59,22 +60,36 @@ class Entry:
     external_attributes: int = 0
 
 
-def new_entry(name: str, content: bytes) -> Entry:
-    """An entry holding ``content``, deflated (stored when that is not smaller)."""
+#: New content as stored (method, bytes, CRC), by the content: the copies of one template's
+#: workbooks rewrite their styles, workbook part, its relationships and the content types to the
+#: same bytes, so a batch worker deflates each once (1.0 M instructions a copy, callgrind).
+_STORED: PartMemo[bytes, tuple[int, bytes, int]] = PartMemo(limit=32, largest=1 << 15)
+
+
+def _stored(content: bytes) -> tuple[int, bytes, int]:
+    """How ``content`` is stored: deflated, or as it is when that is not smaller; with its CRC."""
     # Level 1: the parts of the example's annotated copy deflate to 34.8 KB in 1.5 ms, against
     # 30.5 KB in 2.8 ms at the default 6; a batch writes a copy of every workbook.
     packer = zlib.compressobj(1, zlib.DEFLATED, -15)
     deflated = packer.compress(content) + packer.flush()
-    method, data = (
-        (zipfile.ZIP_DEFLATED, deflated)
-        if len(deflated) < len(content)
-        else (zipfile.ZIP_STORED, content)
-    )
+    crc = zlib.crc32(content)
+    if len(deflated) < len(content):
+        return zipfile.ZIP_DEFLATED, deflated, crc
+    return zipfile.ZIP_STORED, content, crc
+
+
+def new_entry(name: str, content: bytes) -> Entry:
+    """An entry holding ``content``, deflated (stored when that is not smaller)."""
+    stored = _STORED.get(content)
+    if stored is None:
+        stored = _stored(content)
+        _STORED.keep(content, stored, len(content))
+    method, data, crc = stored
     return Entry(
         name=name,
         raw=data,
         method=method,
-        crc=zlib.crc32(content),
+        crc=crc,
         compressed_size=len(data),
         size=len(content),
     )
