@@ -8,7 +8,7 @@ a batch mixes a few templates and app versions, not hundreds.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 _Key = TypeVar("_Key", bound=Hashable)
@@ -33,6 +33,15 @@ class PartMemo(Generic[_Key, _Read]):
             if len(self._known) >= self.limit:
                 self._known.clear()
             self._known[key] = read
+
+    def recall(self, key: _Key, make: Callable[[], _Read], size: Callable[[_Read], int]) -> _Read:
+        """What is remembered under ``key``, else what ``make`` makes, kept (``size`` gives the
+        size of the part it came from)."""
+        read = self._known.get(key)
+        if read is None:
+            read = make()
+            self.keep(key, read, size(read))
+        return read
 
     def __len__(self) -> int:
         return len(self._known)

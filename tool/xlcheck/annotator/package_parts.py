@@ -131,12 +131,7 @@ class Relationships:
         self.items = [r for r in self.items if r.id != relationship_id]
 
     def to_bytes(self) -> bytes:
-        key = tuple(self.items)
-        written = _WRITTEN_RELATIONSHIPS.get(key)
-        if written is None:
-            written = self._written()
-            _WRITTEN_RELATIONSHIPS.keep(key, written, len(written))
-        return written
+        return _WRITTEN_RELATIONSHIPS.recall(tuple(self.items), self._written, len)
 
     def _written(self) -> bytes:
         lines = [
@@ -190,11 +185,7 @@ class ContentTypes:
 
     def to_bytes(self) -> bytes:
         key = (tuple(self.defaults.items()), tuple(self.overrides.items()))
-        written = _WRITTEN_TYPES.get(key)
-        if written is None:
-            written = self._written()
-            _WRITTEN_TYPES.keep(key, written, len(written))
-        return written
+        return _WRITTEN_TYPES.recall(key, self._written, len)
 
     def _written(self) -> bytes:
         defaults = "".join(

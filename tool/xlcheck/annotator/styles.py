@@ -318,12 +318,7 @@ class StylesPart:
 
     def to_bytes(self) -> bytes:
         """The part with every appended element in place and the lists' counts updated."""
-        state = self.state()
-        written = _WRITTEN.get(state)
-        if written is None:
-            written = self._written()
-            _WRITTEN.keep(state, written, len(self.data))
-        return written
+        return _WRITTEN.recall(self.state(), self._written, lambda _: len(self.data))
 
     def _written(self) -> bytes:
         edits: list[tuple[int, int, bytes]] = []

@@ -101,11 +101,7 @@ class WorkbookPart:
 
     def to_bytes(self) -> bytes:
         key = (self.data, frozenset(self._removed), self._added)
-        written = _WRITTEN.get(key)
-        if written is None:
-            written = self._edited()
-            _WRITTEN.keep(key, written, len(self.data))
-        return written
+        return _WRITTEN.recall(key, self._edited, lambda _: len(self.data))
 
     def _edited(self) -> bytes:
         edits: list[tuple[int, int, bytes]] = []
