@@ -349,26 +349,23 @@ def test_package_sheet_list_reads_each_package_own_entries(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(("over"), [0, 1], ids=["at-the-limit", "one-over"])
-def test_package_counts_cells_when_the_sheets_could_pass_the_limit(
-    monkeypatch: pytest.MonkeyPatch, over: int
+@pytest.mark.parametrize(
+    ("limit", "refusal"),
+    [
+        ("MAX_CELLS", "the workbook holds {:,} cells, over the limit"),
+        ("MAX_SHARED_STRINGS", "the shared-strings table holds {:,} strings"),
+    ],
+    ids=["cells", "shared-strings"],
+)
+def test_package_counts_when_the_parts_could_pass_a_limit(
+    monkeypatch: pytest.MonkeyPatch, over: int, limit: str, refusal: str
 ) -> None:
-    """Sheets too small to pass the limit are not counted; any that could be, are, exactly."""
-    cells, _ = _counted_in_full(EXAMPLE)
-    monkeypatch.setattr(package, "MAX_CELLS", cells - over)
+    """Parts too small to pass a limit are not counted; any that could be, are, exactly."""
+    cells, strings = _counted_in_full(EXAMPLE)
+    counted = cells if limit == "MAX_CELLS" else strings
+    monkeypatch.setattr(package, limit, counted - over)
     if over:
-        assert f"the workbook holds {cells:,} cells, over the limit" in _refusal(EXAMPLE)
-    else:
-        inspect_package(EXAMPLE)
-
-
-@pytest.mark.parametrize(("over"), [0, 1], ids=["at-the-limit", "one-over"])
-def test_package_counts_shared_strings_when_the_part_could_pass_the_limit(
-    monkeypatch: pytest.MonkeyPatch, over: int
-) -> None:
-    _, strings = _counted_in_full(EXAMPLE)
-    monkeypatch.setattr(package, "MAX_SHARED_STRINGS", strings - over)
-    if over:
-        assert f"the shared-strings table holds {strings:,} strings" in _refusal(EXAMPLE)
+        assert refusal.format(counted) in _refusal(EXAMPLE)
     else:
         inspect_package(EXAMPLE)
 
