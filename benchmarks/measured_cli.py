@@ -23,6 +23,7 @@ import resource
 import select
 import sys
 from pathlib import Path
+from typing import Any
 
 PROC = Path("/proc")
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -112,12 +113,12 @@ class _Sampler:
         os.close(ask_read)
         os.close(answer_write)
 
-    def figures(self) -> dict[str, object]:
+    def figures(self) -> dict[str, Any]:
         os.close(self.ask)
         chunks = []
         while chunk := os.read(self.answer, 1 << 16):
             chunks.append(chunk)
-        found: dict[str, object] = json.loads(b"".join(chunks) or b"{}")
+        found: dict[str, Any] = json.loads(b"".join(chunks) or b"{}")
         return found
 
 
@@ -141,7 +142,7 @@ def _report() -> None:
     # Before the sampler is reaped: the CPU of the children this process reaped (the workers it
     # forked), whole.
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
-    found: dict[str, object] = _sampler.figures() if _sampler is not None else {}
+    found: dict[str, Any] = _sampler.figures() if _sampler is not None else {}
     cpu = {int(pid): float(seconds) for pid, seconds in dict(found.get("cpu", {})).items()}
     parents = {int(pid): int(parent) for pid, parent in dict(found.get("parents", {})).items()}
     alive = set(found.get("alive", []))

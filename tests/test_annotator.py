@@ -439,7 +439,7 @@ def test_parts_read_only_are_parsed_once_and_never_shared_when_malformed(
 
 def _annotator_memos() -> list[tuple[object, str, PartMemo[Any, Any]]]:
     """Every memory the annotator's modules keep across workbooks: (module, name, memo)."""
-    found = []
+    found: list[tuple[object, str, PartMemo[Any, Any]]] = []
     for module_name in sorted(n for n in sys.modules if n.startswith("xlcheck.annotator")):
         module = sys.modules[module_name]
         for name, value in vars(module).items():

@@ -20,7 +20,7 @@ from tests.test_sources import make_mail, write_eml
 from xlcheck.api import VerifyOptions, start_batch, verify_batch, write_template
 from xlcheck.cli import cli
 from xlcheck.errors import XlcheckError
-from xlcheck.exchange import worker_pool
+from xlcheck.exchange import fork_server, worker_pool
 from xlcheck.exchange.batch import plan_annotated_paths
 from xlcheck.exchange.batch_task import Task, verify_one
 from xlcheck.exchange.fork_server import default_jobs
@@ -422,7 +422,7 @@ def test_the_fork_server_is_started_before_the_first_worker_is_renewed(
     monkeypatch.setattr(worker_pool, "WORKBOOKS_PER_WORKER", 4)
     monkeypatch.setattr(worker_pool, "_SERVER_AHEAD", 2)
     asked: list[tuple[int, int]] = []
-    started = worker_pool.start_worker_server
+    started = fork_server.start_worker_server
 
     def note(jobs: int | None) -> None:
         asked.append((jobs or 0, len(multiprocessing.active_children())))

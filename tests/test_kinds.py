@@ -359,7 +359,15 @@ def test_layout_input_and_derived_fields_split_its_fields_in_order() -> None:
 def test_sheet_view_find_in_column_is_the_first_match_in_the_rows_asked(
     start_row: int, stop_row: int | None
 ) -> None:
-    grid = [["项目"], ["合计"], ["预算数"], [None], ["预 算 数"], [], ["其他"]]
+    grid: list[list[str | None]] = [
+        ["项目"],
+        ["合计"],
+        ["预算数"],
+        [None],
+        ["预 算 数"],
+        [],
+        ["其他"],
+    ]
     view = SheetView(SHEET, grid, lambda *_: None, 0)
     stop = len(grid) + 1 if stop_row is None else min(stop_row, len(grid) + 1)
     texts = view.column(1)

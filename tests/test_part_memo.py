@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from xlcheck.part_memo import PartMemo
 
 
@@ -9,7 +11,7 @@ def test_recall_makes_once_and_keeps_only_what_fits() -> None:
     memo: PartMemo[bytes, str] = PartMemo(limit=2, largest=4)
     made: list[bytes] = []
 
-    def maker(data: bytes) -> str:
+    def maker(data: bytes) -> Callable[[], str]:
         def make() -> str:
             made.append(data)
             return data.decode()
