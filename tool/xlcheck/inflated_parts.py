@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import IO
+from typing import IO, NamedTuple
 
 #: The parts kept add up to at most this many bytes: a filled template unpacks to about 100 KB.
 HELD_BYTES = 4 << 20
@@ -40,6 +40,24 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 #: strong encryption.
 _UNREADABLE_FLAGS = 0x1 | 0x20 | 0x40
 _UTF8_NAME_FLAG = 0x800
+
+
+class LocalHeader(NamedTuple):
+    """An entry's local file header: its flags, its name as stored, where its bytes start."""
+
+    flags: int
+    name: bytes
+    data_start: int
+
+
+def local_header(data: bytes, offset: int) -> LocalHeader | None:
+    """The local file header at ``offset`` of a zip file's bytes, or None when there is none."""
+    header = data[offset : offset + _LOCAL_HEADER.size] if offset >= 0 else b""
+    if len(header) != _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
+        return None
+    _, _, _, flags, *_, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    start = offset + _LOCAL_HEADER.size
+    return LocalHeader(flags, data[start : start + name_length], start + name_length + extra_length)
 
 
 class InflatedParts:
@@ -91,28 +109,21 @@ class InflatedParts:
         """The entry's compressed bytes, when ``inflate`` may take it: stored or deflated, at
         most ``HELD_PART_BYTES`` either way, and with a local header ``ZipFile.open`` accepts.
         None otherwise."""
-        offset = info.header_offset
         if (
             info.file_size > HELD_PART_BYTES
             or info.compress_size > HELD_PART_BYTES
             or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
             or info.flag_bits & _UNREADABLE_FLAGS
-            or offset < 0
+            or (header := local_header(self._data, info.header_offset)) is None
         ):
             return None
-        header = self._data[offset : offset + _LOCAL_HEADER.size]
-        if len(header) != _LOCAL_HEADER.size:
-            return None
-        signature, _, _, flags, *_, name_length, extra_length = _LOCAL_HEADER.unpack(header)
-        start = offset + _LOCAL_HEADER.size
-        name = self._data[start : start + name_length]
         try:
-            codec = "utf-8" if flags & _UTF8_NAME_FLAG else "cp437"
-            if signature != _LOCAL_SIGNATURE or name.decode(codec) != info.orig_filename:
+            codec = "utf-8" if header.flags & _UTF8_NAME_FLAG else "cp437"
+            if header.name.decode(codec) != info.orig_filename:
                 return None
         except UnicodeDecodeError:
             return None
-        start += name_length + extra_length
+        start = header.data_start
         compressed = self._data[start : start + info.compress_size]
         return compressed if len(compressed) == info.compress_size else None
 

@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import IO
 
-from xlcheck.inflated_parts import InflatedParts
+from xlcheck.inflated_parts import InflatedParts, local_header
 from xlcheck.part_memo import PartMemo
 from xlcheck.records import record
 
@@ -167,13 +167,10 @@ class SourcePackage:
     def raw_entry(self, name: str) -> Entry:
         """The entry as stored: its compressed bytes sliced from the source, CRC and sizes as they are."""
         info = self.infos[name]
-        offset = info.header_offset
-        header = self.data[offset : offset + _LOCAL_HEADER.size]
-        if len(header) < _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
-            raise DamagedPackageError(f"{name}: no local header at {offset}")
-        fields = _LOCAL_HEADER.unpack(header)
-        name_length, extra_length = fields[9], fields[10]
-        start = offset + _LOCAL_HEADER.size + name_length + extra_length
+        header = local_header(self.data, info.header_offset)
+        if header is None:
+            raise DamagedPackageError(f"{name}: no local header at {info.header_offset}")
+        start = header.data_start
         end = start + info.compress_size
         if end > len(self.data):
             raise DamagedPackageError(f"{name}: data runs past the end of the file")
