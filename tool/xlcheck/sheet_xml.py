@@ -212,13 +212,8 @@ class _Cells:
             scan.styles.update(gathered.styles)
         if gathered.errors:
             scan.errors.update(gathered.errors)
-        for row, column, _, _, _, formula, attributes, _, _ in gathered.formulas:
-            scan.formulas[(row, column)] = self._formula_text(
-                formula,  # type: ignore[arg-type]
-                attributes,
-                row,
-                column,
-            )
+        for row, column, formula, attributes in gathered.formulas:
+            scan.formulas[(row, column)] = self._formula_text(formula, attributes, row, column)
         if self.values is not None:
             self.values.extend(gathered.values)
 
@@ -466,8 +461,8 @@ class _Gathered(NamedTuple):
     max_column: int
     styles: dict[tuple[int, int], int]
     errors: dict[tuple[int, int], str]
-    #: The cells holding a formula.
-    formulas: list[_CellArguments]
+    #: The cells holding a formula: row, column, the ``<f>`` text and attributes.
+    formulas: list[tuple[int, int, str, Mapping[str, str]]]
     values: list[ValueCell]
 
 
@@ -476,10 +471,9 @@ def _gather(cells: list[_CellArguments]) -> _Gathered | None:
     max_row = max_column = 0
     styles: dict[tuple[int, int], int] = {}
     errors: dict[tuple[int, int], str] = {}
-    formulas: list[_CellArguments] = []
+    formulas: list[tuple[int, int, str, Mapping[str, str]]] = []
     values: list[ValueCell] = []
-    for arguments in cells:
-        row, column, cell_type, style, value, formula, _, inline, last = arguments
+    for row, column, cell_type, style, value, formula, attributes, inline, last in cells:
         if row > max_row:
             max_row = row
         if column > max_column:
@@ -489,7 +483,7 @@ def _gather(cells: list[_CellArguments]) -> _Gathered | None:
                 return None  # int() refuses some digits ("²"): cell by cell, as it would
             styles[(row, column)] = int(style)
         if formula is not None:
-            formulas.append(arguments)
+            formulas.append((row, column, formula, attributes))
         elif cell_type == "e" and value:
             errors[(row, column)] = value
         if last == "v":
